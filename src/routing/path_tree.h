@@ -1,0 +1,61 @@
+#pragma once
+// The path tree of http subscriptions for one HTTP method: static segments, `:name` parameters and a
+// trailing `*name` wildcard. It enforces the README's conflict rules when a path is added, and
+// matches request paths without allocating for static routes.
+//
+// Conflict rules (order of registration does not matter):
+//   - a static segment and a parameter at the same position conflict (/users/:id vs /users/foo);
+//   - two parameters with different names at the same position conflict (/users/:id vs /users/:name);
+//   - a wildcard conflicts with any other segment at its position (/files/*path vs /files/x);
+//   - the same path twice is refused as a duplicate.
+
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+namespace eg::routing {
+
+using PathParams = std::vector<std::pair<std::string, std::string>>;
+
+// Why a path could not be added.
+struct PathRejection {
+  enum class Reason { Invalid, Duplicate, Conflict };
+  Reason reason;
+  std::string message;  // names the conflicting, existing path where there is one
+};
+
+// Checks the syntax of a subscription path: starts with '/', no empty segments except a trailing
+// slash on the root, parameter and wildcard names are non-empty, a wildcard is the last segment,
+// characters are URL path characters without '%'. Returns an error message, or nothing when valid.
+std::optional<std::string> validate_subscription_path(std::string_view path);
+
+// "/users/" -> "/users"; "/" stays "/". Assumes a valid path.
+std::string normalize_subscription_path(std::string_view path);
+
+template <typename Value>
+class PathTree {
+ public:
+  struct Match {
+    const Value* value = nullptr;
+    PathParams params;
+  };
+
+  // Adds `path` (valid, normalized); on refusal the tree is unchanged.
+  std::optional<PathRejection> add(std::string_view path, Value value);
+  // Returns false when the path was not in the tree.
+  bool remove(std::string_view path);
+  // Finds the value for a request path (already percent-decoded by the caller).
+  std::optional<Match> match(std::string_view request_path) const;
+  bool empty() const;
+
+ private:
+  struct Node;
+  std::unique_ptr<Node> root_;
+};
+
+}  // namespace eg::routing
+
+#include "routing/path_tree_impl.h"
