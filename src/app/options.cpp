@@ -1,0 +1,111 @@
+#include "app/options.h"
+
+#include <boost/program_options.hpp>
+#include <sstream>
+
+namespace eg::app {
+namespace po = boost::program_options;
+namespace {
+
+po::options_description describe_options(Options& options) {
+  po::options_description description("Usage: event-gateway [flags]\n\nFlags (one or two dashes)");
+  description.add_options()
+      ("help", "print this help and exit")
+      ("version", "print the version and exit")
+      ("dev", po::bool_switch(&options.dev), "dev mode: embedded configuration store, no other server needed")
+      ("embed-data-dir", po::value(&options.embed_data_dir)->default_value(options.embed_data_dir),
+       "directory of the embedded store (dev mode)")
+      ("config-port", po::value(&options.config_port)->default_value(options.config_port),
+       "port of the Configuration API")
+      ("events-port", po::value(&options.events_port)->default_value(options.events_port),
+       "port of the Events API")
+      ("listen-address", po::value(&options.listen_address)->default_value(options.listen_address),
+       "address both APIs listen on")
+      ("db-hosts", po::value(&options.db_hosts)->default_value(options.db_hosts),
+       "comma-separated etcd endpoints (cluster mode)")
+      ("log-level", po::value(&options.log_level)->default_value(options.log_level),
+       "debug, info, warn or error")
+      ("log-format", po::value(&options.log_format),
+       "text or json (default: text with -dev, json otherwise)")
+      ("config-tls-cert", po::value(&options.config_tls_cert), "TLS certificate file of the Configuration API")
+      ("config-tls-key", po::value(&options.config_tls_key), "TLS key file of the Configuration API")
+      ("events-tls-cert", po::value(&options.events_tls_cert), "TLS certificate file of the Events API")
+      ("events-tls-key", po::value(&options.events_tls_key), "TLS key file of the Events API")
+      ("workers", po::value(&options.workers)->default_value(options.workers),
+       "maximum concurrent asynchronous deliveries")
+      ("workers-backlog", po::value(&options.workers_backlog)->default_value(options.workers_backlog),
+       "maximum queued asynchronous deliveries; a full queue refuses new events")
+      ("plugin", po::value(&options.plugins)->composing(), "plugin to load (repeatable)")
+      ("max-body-bytes", po::value(&options.max_body_bytes)->default_value(options.max_body_bytes),
+       "largest request body accepted by either API (bytes)")
+      ("function-connect-timeout", po::value(&options.function_connect_timeout_ms)
+           ->default_value(options.function_connect_timeout_ms), "milliseconds to connect to a function")
+      ("function-timeout", po::value(&options.function_timeout_ms)->default_value(options.function_timeout_ms),
+       "milliseconds a function call may take in all");
+  return description;
+}
+
+std::optional<std::string> check_values(const Options& options) {
+  if (options.log_level != "debug" && options.log_level != "info" && options.log_level != "warn" &&
+      options.log_level != "error") {
+    return "invalid -log-level \"" + options.log_level + "\": use debug, info, warn or error";
+  }
+  if (!options.log_format.empty() && options.log_format != "text" && options.log_format != "json") {
+    return "invalid -log-format \"" + options.log_format + "\": use text or json";
+  }
+  if (options.workers == 0) return "-workers must be at least 1";
+  if (options.max_body_bytes == 0) return "-max-body-bytes must be at least 1";
+  if (options.function_connect_timeout_ms == 0 || options.function_timeout_ms == 0) {
+    return "-function-connect-timeout and -function-timeout must be at least 1 ms";
+  }
+  if (options.config_tls_cert.empty() != options.config_tls_key.empty()) {
+    return "-config-tls-cert and -config-tls-key must be given together";
+  }
+  if (options.events_tls_cert.empty() != options.events_tls_key.empty()) {
+    return "-events-tls-cert and -events-tls-key must be given together";
+  }
+  return std::nullopt;
+}
+
+}  // namespace
+
+ParsedCommandLine parse_command_line(int argc, const char* const argv[]) {
+  ParsedCommandLine parsed;
+  const auto description = describe_options(parsed.options);
+  po::variables_map values;
+  try {
+    const auto style = po::command_line_style::unix_style | po::command_line_style::allow_long_disguise;
+    po::store(po::command_line_parser(argc, argv).options(description).style(style).run(), values);
+    po::notify(values);
+  } catch (const po::error& error) {
+    parsed.action = ParsedCommandLine::Action::Fail;
+    parsed.message = std::string(error.what()) + " (see -help)";
+    return parsed;
+  }
+  if (values.count("help") != 0U) {
+    std::ostringstream usage;
+    usage << description;
+    parsed.action = ParsedCommandLine::Action::PrintAndExit;
+    parsed.message = usage.str();
+  } else if (values.count("version") != 0U) {
+    parsed.action = ParsedCommandLine::Action::PrintAndExit;
+    parsed.message = std::string("event-gateway ") + EG_VERSION + "\n";
+  } else if (auto error = check_values(parsed.options)) {
+    parsed.action = ParsedCommandLine::Action::Fail;
+    parsed.message = *error;
+  }
+  return parsed;
+}
+
+std::optional<std::string> unsupported_option(const Options& options) {
+  if (!options.dev) {
+    return "cluster mode on etcd (-db-hosts) is not available in this build yet; start with -dev";
+  }
+  if (!options.config_tls_cert.empty() || !options.events_tls_cert.empty()) {
+    return "TLS (-config-tls-cert, -events-tls-cert) is not available in this build yet";
+  }
+  if (!options.plugins.empty()) return "plugins (-plugin) are not available in this build yet";
+  return std::nullopt;
+}
+
+}  // namespace eg::app

@@ -1,0 +1,45 @@
+#pragma once
+// The command line, compatible with the original Go gateway: every flag works with one dash
+// (`-dev`) or two (`--dev`), and `-flag value` or `-flag=value`.
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace eg::app {
+
+struct Options {
+  bool dev = false;
+  std::string embed_data_dir = "default.eg";
+  std::uint16_t config_port = 4001;
+  std::uint16_t events_port = 4000;
+  std::string listen_address = "0.0.0.0";
+  std::string db_hosts = "127.0.0.1:2379";
+  std::string log_level = "info";   // debug | info | warn | error
+  std::string log_format;           // text | json; empty: text in dev mode, json otherwise
+  std::string config_tls_cert;
+  std::string config_tls_key;
+  std::string events_tls_cert;
+  std::string events_tls_key;
+  unsigned workers = 200;
+  std::size_t workers_backlog = 10'000;
+  std::vector<std::string> plugins;
+  std::size_t max_body_bytes = 1024 * 1024;
+  unsigned function_connect_timeout_ms = 2'000;
+  unsigned function_timeout_ms = 30'000;
+};
+
+struct ParsedCommandLine {
+  enum class Action { Run, PrintAndExit, Fail };
+  Action action = Action::Run;
+  Options options;
+  std::string message;  // usage or version text for PrintAndExit, the error for Fail
+};
+
+ParsedCommandLine parse_command_line(int argc, const char* const argv[]);
+
+// Options that parse but that this build cannot honour yet; an error message, or nothing.
+std::optional<std::string> unsupported_option(const Options& options);
+
+}  // namespace eg::app

@@ -1,0 +1,192 @@
+#include "config/config_service.h"
+
+#include <spdlog/spdlog.h>
+
+#include "config/errors.h"
+#include "routing/path_tree.h"
+#include "store/keys.h"
+
+namespace eg::config {
+namespace {
+
+using store::Compare;
+using store::Operation;
+using store::TxnRequest;
+
+// Each retry means another writer changed what this operation depends on; a handful is plenty
+// for human-paced configuration and bounds the work under a pathological write storm.
+constexpr int kMaxAttempts = 16;
+
+std::string quoted(std::string_view text) { return "\"" + std::string(text) + "\""; }
+
+Compare key_exists(std::string key) {
+  Compare compare;
+  compare.key = std::move(key);
+  compare.target = Compare::Target::Version;
+  compare.result = Compare::Result::Greater;
+  compare.number = 0;
+  return compare;
+}
+
+std::string to_stored_text(const boost::json::object& object) { return boost::json::serialize(object); }
+
+template <typename Record>
+std::vector<Record> parse_all(const store::RangeResult& range) {
+  std::vector<Record> records;
+  records.reserve(range.kvs.size());
+  for (const auto& kv : range.kvs) {
+    try {
+      records.push_back(Record::from_stored_json(boost::json::parse(kv.value)));
+    } catch (const std::exception& error) {
+      spdlog::error("skipping unreadable record at {}: {}", kv.key, error.what());
+    }
+  }
+  return records;
+}
+
+ConfigError function_not_found(std::string_view space, std::string_view function_id) {
+  return not_found("function " + quoted(function_id) + " not found in space " + quoted(space));
+}
+
+ConfigError too_much_contention() {
+  return invalid("the configuration changed concurrently too many times; retry the request");
+}
+
+}  // namespace
+
+model::Function ConfigService::register_function(const model::Function& function) {
+  const auto key = store::keys::function(function.space, function.function_id);
+  const auto result = store_.txn(TxnRequest{.compares = {Compare::key_absent(key)},
+                                            .success = {Operation::put(key, to_stored_text(function.to_stored_json()))}});
+  if (!result.succeeded) {
+    throw already_exists("function " + quoted(function.function_id) + " already exists in space " +
+                         quoted(function.space));
+  }
+  return function;
+}
+
+model::Function ConfigService::update_function(const model::Function& function) {
+  const auto key = store::keys::function(function.space, function.function_id);
+  const auto result = store_.txn(TxnRequest{.compares = {key_exists(key)},
+                                            .success = {Operation::put(key, to_stored_text(function.to_stored_json()))}});
+  if (!result.succeeded) throw function_not_found(function.space, function.function_id);
+  return function;
+}
+
+void ConfigService::delete_function(std::string_view space, std::string_view function_id) {
+  for (int attempt = 0; attempt < kMaxAttempts; ++attempt) {
+    if (try_delete_function(space, function_id)) return;
+  }
+  throw too_much_contention();
+}
+
+bool ConfigService::try_delete_function(std::string_view space, std::string_view function_id) {
+  const auto key = store::keys::function(space, function_id);
+  const auto subscriptions_prefix = store::keys::subscriptions_prefix(space);
+  const auto subscriptions = store_.get_prefix(subscriptions_prefix);
+  for (const auto& subscription : parse_all<model::Subscription>(subscriptions)) {
+    if (subscription.function_id == function_id) {
+      throw invalid("function " + quoted(function_id) + " cannot be deleted: subscription " +
+                    quoted(subscription.subscription_id) + " uses it");
+    }
+  }
+  // Guard: no subscription was added to the space since we looked.
+  const auto result = store_.txn(TxnRequest{
+      .compares = {key_exists(key), Compare::prefix_unchanged_since(subscriptions_prefix, subscriptions.revision)},
+      .success = {Operation::remove(key)}});
+  if (result.succeeded) return true;
+  if (store_.get(key).kvs.empty()) throw function_not_found(space, function_id);
+  return false;
+}
+
+model::Function ConfigService::get_function(std::string_view space, std::string_view function_id) {
+  const auto found = store_.get(store::keys::function(space, function_id));
+  if (found.kvs.empty()) throw function_not_found(space, function_id);
+  return model::Function::from_stored_json(boost::json::parse(found.kvs.front().value));
+}
+
+std::vector<model::Function> ConfigService::list_functions(std::string_view space) {
+  return parse_all<model::Function>(store_.get_prefix(store::keys::functions_prefix(space)));
+}
+
+model::Subscription ConfigService::create_subscription(const model::Subscription& subscription) {
+  for (int attempt = 0; attempt < kMaxAttempts; ++attempt) {
+    if (try_create_subscription(subscription)) return subscription;
+  }
+  throw too_much_contention();
+}
+
+bool ConfigService::try_create_subscription(const model::Subscription& subscription) {
+  const auto key = store::keys::subscription(subscription.space, subscription.subscription_id);
+  if (!store_.get(key).kvs.empty()) {
+    throw already_exists("subscription " + quoted(subscription.subscription_id) + " already exists in space " +
+                         quoted(subscription.space));
+  }
+  const auto function_key = store::keys::function(subscription.space, subscription.function_id);
+  const auto function = store_.get(function_key);
+  if (function.kvs.empty()) {
+    throw invalid("function " + quoted(subscription.function_id) + " not found in space " +
+                  quoted(subscription.space));
+  }
+  TxnRequest txn{.compares = {Compare::key_absent(key),
+                              Compare::mod_revision_equals(function_key, function.kvs.front().mod_revision)},
+                 .success = {Operation::put(key, to_stored_text(subscription.to_json()))}};
+  if (subscription.is_http()) claim_http_endpoint(subscription, txn);
+  return store_.txn(txn).succeeded;
+}
+
+void ConfigService::claim_http_endpoint(const model::Subscription& subscription, TxnRequest& txn) {
+  const auto prefix = store::keys::endpoints_prefix(subscription.method);
+  const auto endpoints = store_.get_prefix(prefix);
+  routing::PathTree<std::string> tree;
+  for (const auto& kv : endpoints.kvs) {
+    const auto owner = boost::json::parse(kv.value).as_object();
+    tree.add(owner.at("path").as_string(), std::string(owner.at("space").as_string()));
+  }
+  if (auto rejection = tree.add(subscription.path, subscription.space)) {
+    if (rejection->reason == routing::PathRejection::Reason::Duplicate) {
+      throw already_exists("http endpoint " + subscription.method + " " + subscription.path +
+                           " is already subscribed (endpoints are unique across all spaces)");
+    }
+    throw invalid(subscription.method + " " + rejection->message);
+  }
+  const boost::json::object owner{
+      {"space", subscription.space}, {"subscriptionId", subscription.subscription_id}, {"path", subscription.path}};
+  const auto endpoint_key = store::keys::endpoint(subscription.method, subscription.path);
+  // Guard: no endpoint of this method appeared since the conflict check read them all.
+  txn.compares.push_back(Compare::prefix_unchanged_since(prefix, endpoints.revision));
+  txn.success.push_back(Operation::put(endpoint_key, to_stored_text(owner)));
+}
+
+void ConfigService::delete_subscription(std::string_view space, std::string_view subscription_id) {
+  const auto key = store::keys::subscription(space, subscription_id);
+  for (int attempt = 0; attempt < kMaxAttempts; ++attempt) {
+    const auto found = store_.get(key);
+    if (found.kvs.empty()) {
+      throw not_found("subscription " + quoted(subscription_id) + " not found in space " + quoted(space));
+    }
+    const auto& kv = found.kvs.front();
+    const auto subscription = model::Subscription::from_stored_json(boost::json::parse(kv.value));
+    TxnRequest txn{.compares = {Compare::mod_revision_equals(key, kv.mod_revision)},
+                   .success = {Operation::remove(key)}};
+    if (subscription.is_http()) {
+      txn.success.push_back(Operation::remove(store::keys::endpoint(subscription.method, subscription.path)));
+    }
+    if (store_.txn(txn).succeeded) return;
+  }
+  throw too_much_contention();
+}
+
+model::Subscription ConfigService::get_subscription(std::string_view space, std::string_view subscription_id) {
+  const auto found = store_.get(store::keys::subscription(space, subscription_id));
+  if (found.kvs.empty()) {
+    throw not_found("subscription " + quoted(subscription_id) + " not found in space " + quoted(space));
+  }
+  return model::Subscription::from_stored_json(boost::json::parse(found.kvs.front().value));
+}
+
+std::vector<model::Subscription> ConfigService::list_subscriptions(std::string_view space) {
+  return parse_all<model::Subscription>(store_.get_prefix(store::keys::subscriptions_prefix(space)));
+}
+
+}  // namespace eg::config

@@ -1,0 +1,39 @@
+// event-gateway: parses the command line, sets up logging and runs the gateway.
+
+#include <spdlog/spdlog.h>
+
+#include <cstdio>
+#include <exception>
+
+#include "app/gateway.h"
+#include "app/logging.h"
+#include "app/options.h"
+
+int main(int argc, char* argv[]) {
+  using eg::app::ParsedCommandLine;
+  const auto parsed = eg::app::parse_command_line(argc, argv);
+  switch (parsed.action) {
+    case ParsedCommandLine::Action::PrintAndExit:
+      std::fputs(parsed.message.c_str(), stdout);
+      return 0;
+    case ParsedCommandLine::Action::Fail:
+      std::fprintf(stderr, "event-gateway: %s\n", parsed.message.c_str());
+      return 2;
+    case ParsedCommandLine::Action::Run:
+      break;
+  }
+  const auto& options = parsed.options;
+  if (auto unsupported = eg::app::unsupported_option(options)) {
+    std::fprintf(stderr, "event-gateway: %s\n", unsupported->c_str());
+    return 2;
+  }
+  const bool json_logs = options.log_format == "json" || (options.log_format.empty() && !options.dev);
+  eg::app::configure_logging(options.log_level, json_logs ? eg::app::LogFormat::Json : eg::app::LogFormat::Text);
+  try {
+    eg::app::Gateway gateway(options);
+    return gateway.run();
+  } catch (const std::exception& error) {
+    spdlog::critical("cannot start: {}", error.what());
+    return 1;
+  }
+}

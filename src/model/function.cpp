@@ -1,0 +1,36 @@
+#include "model/function.h"
+
+#include <stdexcept>
+
+#include "providers/provider.h"
+
+namespace eg::model {
+
+boost::json::object Function::to_stored_json() const {
+  return {{"space", space}, {"functionId", function_id}, {"type", type}, {"provider", provider}};
+}
+
+boost::json::object Function::to_public_json() const {
+  auto json = to_stored_json();
+  if (const auto* known = providers::find_provider(type)) {
+    auto& settings = json["provider"].as_object();
+    for (auto field : known->secret_fields()) settings.erase(field);
+  }
+  return json;
+}
+
+Function Function::from_stored_json(const boost::json::value& json) {
+  try {
+    const auto& object = json.as_object();
+    return Function{
+        .space = std::string(object.at("space").as_string()),
+        .function_id = std::string(object.at("functionId").as_string()),
+        .type = std::string(object.at("type").as_string()),
+        .provider = object.at("provider").as_object(),
+    };
+  } catch (const std::exception& error) {
+    throw std::invalid_argument(std::string("corrupt function record: ") + error.what());
+  }
+}
+
+}  // namespace eg::model

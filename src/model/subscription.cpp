@@ -1,0 +1,64 @@
+#include "model/subscription.h"
+
+#include <stdexcept>
+
+namespace eg::model {
+namespace {
+
+boost::json::array to_json_array(const std::vector<std::string>& values) {
+  return boost::json::array(values.begin(), values.end());
+}
+
+std::vector<std::string> to_strings(const boost::json::value& json) {
+  std::vector<std::string> values;
+  for (const auto& item : json.as_array()) values.emplace_back(item.as_string());
+  return values;
+}
+
+Cors cors_from_stored_json(const boost::json::object& json) {
+  return Cors{
+      .origins = to_strings(json.at("origins")),
+      .methods = to_strings(json.at("methods")),
+      .headers = to_strings(json.at("headers")),
+      .allow_credentials = json.at("allowCredentials").as_bool(),
+  };
+}
+
+}  // namespace
+
+boost::json::object Cors::to_json() const {
+  return {{"origins", to_json_array(origins)},
+          {"methods", to_json_array(methods)},
+          {"headers", to_json_array(headers)},
+          {"allowCredentials", allow_credentials}};
+}
+
+boost::json::object Subscription::to_json() const {
+  boost::json::object json{{"space", space},
+                           {"subscriptionId", subscription_id},
+                           {"event", event},
+                           {"functionId", function_id},
+                           {"path", path}};
+  if (is_http()) json["method"] = method;
+  if (cors) json["cors"] = cors->to_json();
+  return json;
+}
+
+Subscription Subscription::from_stored_json(const boost::json::value& json) {
+  try {
+    const auto& object = json.as_object();
+    Subscription subscription;
+    subscription.space = object.at("space").as_string();
+    subscription.subscription_id = object.at("subscriptionId").as_string();
+    subscription.event = object.at("event").as_string();
+    subscription.function_id = object.at("functionId").as_string();
+    subscription.path = object.at("path").as_string();
+    if (const auto* method = object.if_contains("method")) subscription.method = method->as_string();
+    if (const auto* cors = object.if_contains("cors")) subscription.cors = cors_from_stored_json(cors->as_object());
+    return subscription;
+  } catch (const std::exception& error) {
+    throw std::invalid_argument(std::string("corrupt subscription record: ") + error.what());
+  }
+}
+
+}  // namespace eg::model

@@ -1,0 +1,42 @@
+#pragma once
+// A subscription binds an event to a function in one space. Three kinds:
+//   custom events (async, routed by path and event name), `invoke` (sync calls of one function),
+//   and `http` (sync, routed by method and path, optionally with CORS).
+
+#include <boost/json.hpp>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace eg::model {
+
+inline constexpr std::string_view kHttpEvent = "http";
+inline constexpr std::string_view kInvokeEvent = "invoke";
+
+struct Cors {
+  std::vector<std::string> origins{"*"};
+  std::vector<std::string> methods{"HEAD", "GET", "POST"};
+  std::vector<std::string> headers{"Origin", "Accept", "Content-Type"};
+  bool allow_credentials = false;
+
+  boost::json::object to_json() const;
+};
+
+struct Subscription {
+  std::string space;
+  std::string subscription_id;
+  std::string event;
+  std::string function_id;
+  std::string path = "/";
+  std::string method;          // http only, upper case
+  std::optional<Cors> cors;    // http only
+
+  bool is_http() const { return event == kHttpEvent; }
+  bool is_invoke() const { return event == kInvokeEvent; }
+
+  boost::json::object to_json() const;
+  // Reads the stored form back; throws std::invalid_argument on a corrupt record.
+  static Subscription from_stored_json(const boost::json::value& json);
+};
+
+}  // namespace eg::model

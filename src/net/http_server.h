@@ -1,0 +1,63 @@
+#pragma once
+// An HTTP/1.1 server on Boost.Beast: one coroutine per connection, keep-alive, and the limits that
+// keep a hostile or broken client from hurting anyone else (body and header size, read timeouts,
+// malformed requests answered with a JSON 4xx and the connection closed).
+//
+// A server and its connections live on one io_context; several servers (one per thread) may share a
+// port with SO_REUSEPORT.
+
+#include <boost/asio/awaitable.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+
+#include "net/json_response.h"
+
+namespace eg::net {
+
+namespace detail {
+struct Connections;
+}
+
+using Handler = std::function<boost::asio::awaitable<Response>(Request&)>;
+
+struct HttpServerOptions {
+  std::string address = "0.0.0.0";
+  std::uint16_t port = 0;  // 0 picks a free port; see HttpServer::port()
+  std::size_t max_body_bytes = 1024 * 1024;
+  std::size_t max_header_bytes = 16 * 1024;
+  // A client must deliver a whole request within this time (slowloris protection); also bounds
+  // how long an idle keep-alive connection is kept.
+  std::chrono::milliseconds request_timeout{30'000};
+  bool reuse_port = false;
+};
+
+class HttpServer {
+ public:
+  // Binds and listens at once, so a port conflict is reported by the constructor (system_error).
+  HttpServer(boost::asio::io_context& io, HttpServerOptions options, Handler handler);
+  ~HttpServer();
+
+  // Starts accepting connections on the io_context.
+  void start();
+  // Stops accepting and closes idle connections; requests in progress complete with
+  // "Connection: close". Call from any thread.
+  void stop();
+  std::uint16_t port() const { return port_; }
+
+ private:
+  boost::asio::awaitable<void> accept_loop();
+
+  boost::asio::io_context& io_;
+  HttpServerOptions options_;
+  Handler handler_;
+  boost::asio::ip::tcp::acceptor acceptor_;
+  std::uint16_t port_ = 0;
+  std::shared_ptr<detail::Connections> connections_;
+};
+
+}  // namespace eg::net

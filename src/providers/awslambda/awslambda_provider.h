@@ -1,0 +1,16 @@
+#pragma once
+#include "providers/provider.h"
+
+namespace eg::providers {
+
+// Function type "awslambda": provider settings `arn`, `region` and optional static credentials.
+class AwsLambdaProvider : public Provider {
+ public:
+  std::string_view type() const override { return "awslambda"; }
+  std::optional<std::string> validate(const boost::json::object& settings) const override;
+  const std::vector<std::string_view>& secret_fields() const override;
+  boost::asio::awaitable<CallResult> call(const model::Function& function, const std::string& payload,
+                                          CallContext& context) const override;
+};
+
+}  // namespace eg::providers

@@ -1,0 +1,64 @@
+#include "providers/http/http_provider.h"
+
+#include <boost/beast/core/string.hpp>
+#include <boost/url/parse.hpp>
+
+#include "providers/aws_common.h"
+
+namespace eg::providers {
+
+std::optional<std::string> HttpProvider::validate(const boost::json::object& settings) const {
+  if (auto error = require_string(settings, "url")) return error;
+  const auto url = boost::urls::parse_absolute_uri(settings.at("url").get_string());
+  if (!url || (url->scheme() != "http" && url->scheme() != "https") || url->host().empty()) {
+    return "provider.url must be an absolute http:// or https:// URL";
+  }
+  return std::nullopt;
+}
+
+}  // namespace eg::providers
+
+namespace eg::providers {
+namespace {
+
+std::string content_type_of(const net::OutboundResponse& response) {
+  for (const auto& [name, value] : response.headers) {
+    if (boost::beast::iequals(name, "content-type")) return value;
+  }
+  return {};
+}
+
+CallResult from_error(const net::OutboundError& error, std::string_view url) {
+  using Kind = net::OutboundError::Kind;
+  const auto outcome = error.kind == Kind::Timeout   ? CallResult::Outcome::Timeout
+                       : error.kind == Kind::Connect ? CallResult::Outcome::Unreachable
+                                                     : CallResult::Outcome::FunctionError;
+  return CallResult{.outcome = outcome, .error = "calling " + std::string(url) + " failed: " + error.message};
+}
+
+// Built outside the coroutine: GCC 12 miscompiles brace-initialized lists inside co_await expressions.
+net::OutboundRequest json_post(const std::string& url, const std::string& payload) {
+  net::OutboundRequest request;
+  request.url = url;
+  request.headers.emplace_back("Content-Type", "application/json");
+  request.body = payload;
+  return request;
+}
+
+}  // namespace
+
+boost::asio::awaitable<CallResult> HttpProvider::call(const model::Function& function, const std::string& payload,
+                                                      CallContext& context) const {
+  const auto url = std::string(function.provider.at("url").as_string());
+  auto result = co_await context.http.send(json_post(url, payload));
+  if (const auto* error = std::get_if<net::OutboundError>(&result)) co_return from_error(*error, url);
+  auto& response = std::get<net::OutboundResponse>(result);
+  CallResult call{.body = std::move(response.body), .content_type = content_type_of(response)};
+  if (response.status < 200 || response.status > 299) {
+    call.outcome = CallResult::Outcome::FunctionError;
+    call.error = "function " + function.function_id + " answered with HTTP status " + std::to_string(response.status);
+  }
+  co_return call;
+}
+
+}  // namespace eg::providers

@@ -1,0 +1,17 @@
+#pragma once
+#include "providers/provider.h"
+
+namespace eg::providers {
+
+// Function type "http": any HTTP endpoint, called with POST and the event as JSON.
+// Settings: `url`, an absolute http:// or https:// URL. A 2xx answer is the function's result;
+// any other status is a function error carrying the answer.
+class HttpProvider : public Provider {
+ public:
+  std::string_view type() const override { return "http"; }
+  std::optional<std::string> validate(const boost::json::object& settings) const override;
+  boost::asio::awaitable<CallResult> call(const model::Function& function, const std::string& payload,
+                                          CallContext& context) const override;
+};
+
+}  // namespace eg::providers

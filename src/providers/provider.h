@@ -1,0 +1,57 @@
+#pragma once
+// A provider knows one function type: how to validate its settings, which of them are secret, and
+// how to call such a function. Each provider lives in src/providers/<name>/ and is listed once in
+// registry.cpp.
+
+#include <boost/asio/awaitable.hpp>
+#include <boost/json.hpp>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "model/function.h"
+#include "net/http_client.h"
+
+namespace eg::providers {
+
+// What a call of a function produced.
+struct CallResult {
+  enum class Outcome {
+    Success,      // the function answered
+    FunctionError,  // the function ran and reported an error
+    Unreachable,  // the function could not be reached
+    Timeout,      // the function did not answer in time
+  };
+  Outcome outcome = Outcome::Success;
+  std::string body;          // the function's response (Success) or its error response
+  std::string content_type;  // of `body`, when the function said
+  std::string error;         // what went wrong, for logs, system events and sync callers
+
+  bool ok() const { return outcome == Outcome::Success; }
+};
+
+// What a provider may use to make a call; one per event-loop thread.
+struct CallContext {
+  net::HttpClient& http;
+};
+
+class Provider {
+ public:
+  virtual ~Provider() = default;
+  virtual std::string_view type() const = 0;
+  // Returns a user-facing error message when `settings` are not valid for this provider.
+  virtual std::optional<std::string> validate(const boost::json::object& settings) const = 0;
+  // Settings that are stored but never returned by the Config API.
+  virtual const std::vector<std::string_view>& secret_fields() const;
+  // Calls `function` with `payload` (the event as JSON text). Never throws for a failed call.
+  virtual boost::asio::awaitable<CallResult> call(const model::Function& function, const std::string& payload,
+                                                  CallContext& context) const = 0;
+};
+
+// The provider for a function type, or nullptr for an unknown type.
+const Provider* find_provider(std::string_view type);
+// "awsfirehose, awskinesis, awslambda, http", for error messages.
+std::string known_provider_types();
+
+}  // namespace eg::providers

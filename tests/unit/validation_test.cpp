@@ -1,0 +1,116 @@
+#include "config/validation.h"
+
+#include <gtest/gtest.h>
+
+#include "config/errors.h"
+
+namespace eg::config {
+namespace {
+
+boost::json::value json(std::string_view text) { return boost::json::parse(text); }
+
+// The message of the Invalid error `action` throws; fails the test if it throws nothing else.
+template <typename Action>
+std::string invalid_message(Action action) {
+  try {
+    action();
+  } catch (const ConfigError& error) {
+    EXPECT_EQ(error.kind(), ConfigError::Kind::Invalid);
+    return error.what();
+  }
+  ADD_FAILURE() << "expected a validation error";
+  return {};
+}
+
+TEST(FunctionValidation, AcceptsEachProviderType) {
+  const auto http = parse_function("default", json(R"({"functionId":"f","type":"http","provider":{"url":"http://127.0.0.1:8080/x"}})"));
+  EXPECT_EQ(http.function_id, "f");
+  EXPECT_EQ(http.space, "default");
+  EXPECT_EQ(http.provider.at("url").as_string(), "http://127.0.0.1:8080/x");
+  EXPECT_NO_THROW(parse_function("s", json(R"({"functionId":"l","type":"awslambda","provider":{"arn":"arn:aws:lambda:us-east-1:1:function:f","region":"us-east-1","awsAccessKeyId":"A","awsSecretAccessKey":"S","awsSessionToken":"T"}})")));
+  EXPECT_NO_THROW(parse_function("s", json(R"({"functionId":"k","type":"awskinesis","provider":{"streamName":"s","region":"eu-west-1"}})")));
+  EXPECT_NO_THROW(parse_function("s", json(R"({"functionId":"h","type":"awsfirehose","provider":{"deliveryStreamName":"d","region":"eu-west-1"}})")));
+}
+
+TEST(FunctionValidation, ExplainsWhatIsWrong) {
+  const auto message = [](std::string_view body) {
+    return invalid_message([&] { parse_function("default", json(body)); });
+  };
+  EXPECT_NE(message(R"([1,2])").find("JSON object"), std::string::npos);
+  EXPECT_NE(message(R"({"type":"http","provider":{"url":"http://a"}})").find("functionId is required"), std::string::npos);
+  EXPECT_NE(message(R"({"functionId":5,"type":"http","provider":{"url":"http://a"}})").find("functionId must be a string"), std::string::npos);
+  EXPECT_NE(message(R"({"functionId":"a b","type":"http","provider":{"url":"http://a"}})").find("invalid"), std::string::npos);
+  EXPECT_NE(message(R"({"functionId":"f","provider":{"url":"http://a"}})").find("type is required"), std::string::npos);
+  EXPECT_NE(message(R"({"functionId":"f","type":"gcf","provider":{}})").find("awsfirehose, awskinesis, awslambda, http"), std::string::npos);
+  EXPECT_NE(message(R"({"functionId":"f","type":"http"})").find("provider is required"), std::string::npos);
+  EXPECT_NE(message(R"({"functionId":"f","type":"http","provider":"x"})").find("provider must be an object"), std::string::npos);
+  EXPECT_NE(message(R"({"functionId":"f","type":"http","provider":{}})").find("provider.url is required"), std::string::npos);
+  EXPECT_NE(message(R"({"functionId":"f","type":"http","provider":{"url":"ftp://a/b"}})").find("http:// or https://"), std::string::npos);
+  EXPECT_NE(message(R"({"functionId":"f","type":"awslambda","provider":{"arn":"a"}})").find("provider.region is required"), std::string::npos);
+  EXPECT_NE(message(R"({"functionId":"f","type":"awslambda","provider":{"arn":"a","region":"r","awsSecretAccessKey":1}})").find("awsSecretAccessKey must be a string"), std::string::npos);
+  EXPECT_NE(message(R"({"functionId":"f","type":"awskinesis","provider":{"region":"r"}})").find("provider.streamName is required"), std::string::npos);
+  EXPECT_NE(message(R"({"functionId":"f","type":"awsfirehose","provider":{"region":"r"}})").find("provider.deliveryStreamName is required"), std::string::npos);
+  EXPECT_NE(message(R"({"space":"other","functionId":"f","type":"http","provider":{"url":"http://a"}})").find("does not match"), std::string::npos);
+}
+
+TEST(FunctionValidation, UpdateTakesTheIdFromTheUrl) {
+  const auto updated = parse_function("default", json(R"({"type":"http","provider":{"url":"http://a"}})"), "f");
+  EXPECT_EQ(updated.function_id, "f");
+  const auto mismatch = invalid_message(
+      [] { parse_function("default", json(R"({"functionId":"g","type":"http","provider":{"url":"http://a"}})"), "f"); });
+  EXPECT_NE(mismatch.find("does not match"), std::string::npos);
+}
+
+TEST(SubscriptionValidation, CustomEventDefaultsToTheRootPath) {
+  const auto subscription = parse_subscription("default", json(R"({"event":"user.created","functionId":"sendEmail"})"));
+  EXPECT_EQ(subscription.path, "/");
+  EXPECT_EQ(subscription.subscription_id, "user.created,sendEmail,%2F");
+  EXPECT_FALSE(subscription.cors);
+  EXPECT_FALSE(subscription.to_json().contains("method"));
+}
+
+TEST(SubscriptionValidation, HttpSubscriptionIsNormalized) {
+  const auto subscription =
+      parse_subscription("default", json(R"({"event":"http","functionId":"f","method":"get","path":"/users/:id/"})"));
+  EXPECT_EQ(subscription.method, "GET");
+  EXPECT_EQ(subscription.path, "/users/:id");
+  EXPECT_EQ(subscription.subscription_id, "http,GET,%2Fusers%2F:id");
+}
+
+TEST(SubscriptionValidation, EmptyCorsObjectTakesTheReadmeDefaults) {
+  const auto subscription =
+      parse_subscription("default", json(R"({"event":"http","functionId":"f","method":"GET","path":"/","cors":{}})"));
+  ASSERT_TRUE(subscription.cors);
+  EXPECT_EQ(boost::json::serialize(subscription.cors->to_json()),
+            R"({"origins":["*"],"methods":["HEAD","GET","POST"],"headers":["Origin","Accept","Content-Type"],"allowCredentials":false})");
+  const auto partial = parse_subscription(
+      "default", json(R"({"event":"http","functionId":"f","method":"GET","cors":{"origins":["http://*.example.com"],"allowCredentials":true}})"));
+  EXPECT_EQ(partial.cors->origins, std::vector<std::string>{"http://*.example.com"});
+  EXPECT_EQ(partial.cors->methods, (std::vector<std::string>{"HEAD", "GET", "POST"}));
+  EXPECT_TRUE(partial.cors->allow_credentials);
+}
+
+TEST(SubscriptionValidation, ExplainsWhatIsWrong) {
+  const auto message = [](std::string_view body) {
+    return invalid_message([&] { parse_subscription("default", json(body)); });
+  };
+  EXPECT_NE(message(R"({"functionId":"f"})").find("event is required"), std::string::npos);
+  EXPECT_NE(message(R"({"event":"e"})").find("functionId is required"), std::string::npos);
+  EXPECT_NE(message(R"({"event":"bad event","functionId":"f"})").find("event"), std::string::npos);
+  EXPECT_NE(message(R"({"event":"http","functionId":"f","path":"/x"})").find("method is required"), std::string::npos);
+  EXPECT_NE(message(R"({"event":"http","functionId":"f","method":"BREW"})").find("not supported"), std::string::npos);
+  EXPECT_NE(message(R"({"event":"e","functionId":"f","method":"GET"})").find("only allowed for http"), std::string::npos);
+  EXPECT_NE(message(R"({"event":"e","functionId":"f","cors":{}})").find("cors is only allowed"), std::string::npos);
+  EXPECT_NE(message(R"({"event":"http","functionId":"f","method":"GET","cors":{"origins":"*"}})").find("cors.origins"), std::string::npos);
+  EXPECT_NE(message(R"({"event":"http","functionId":"f","method":"GET","cors":{"allowCredentials":"yes"}})").find("allowCredentials"), std::string::npos);
+  EXPECT_NE(message(R"({"event":"e","functionId":"f","path":"nope"})").find("path"), std::string::npos);
+  EXPECT_NE(message(R"({"event":"e","functionId":"f","path":7})").find("path must be a string"), std::string::npos);
+}
+
+TEST(SpaceValidation, RejectsInvalidNames) {
+  EXPECT_NO_THROW(validate_space("team-a.prod"));
+  EXPECT_NE(invalid_message([] { validate_space("bad space"); }).find("space"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace eg::config
