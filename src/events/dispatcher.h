@@ -1,0 +1,60 @@
+#pragma once
+// Calls functions for the Events API, on one event-loop thread: synchronously for http and invoke
+// events, through the bounded delivery queue for custom events, and reports every stage as a
+// system event (README "System Events"):
+//   gateway.event.received, gateway.function.invoking, gateway.function.invoked,
+//   gateway.function.invocationFailed
+// Deliveries of system events never produce system events themselves, so a subscriber of
+// gateway.function.invoked is not told about its own invocations, endlessly.
+
+#include <boost/asio/awaitable.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/json.hpp>
+#include <string_view>
+
+#include "delivery/delivery_queue.h"
+#include "events/event.h"
+#include "net/http_client.h"
+#include "providers/provider.h"
+#include "routing/snapshot.h"
+
+namespace eg::events {
+
+struct DispatcherOptions {
+  unsigned workers = 200;
+  std::size_t backlog = 10'000;
+  net::HttpClientOptions http;
+};
+
+class Dispatcher {
+ public:
+  Dispatcher(boost::asio::io_context& io, routing::SnapshotHolder& snapshots, const DispatcherOptions& options);
+
+  // The routing snapshot as of now; valid until the next call on this thread.
+  const routing::RoutingSnapshot& snapshot() { return reader_.current(); }
+
+  // Queues a delivery of `event` to every subscriber; false, queuing nothing, when the backlog
+  // cannot take them all.
+  bool publish(const Event& event, const std::vector<routing::Subscriber>& subscribers);
+  // Calls `function` with `event` and waits for its answer.
+  boost::asio::awaitable<providers::CallResult> call(const model::Function& function, const Event& event);
+  // Whether a system event has subscribers; data for it need not be built otherwise.
+  bool wants_system_event(std::string_view name);
+  // Emits a system event to its subscribers, if it has any.
+  void emit_system_event(std::string_view name, boost::json::object data);
+  // Completes once every accepted delivery has been made and no call is in flight.
+  boost::asio::awaitable<void> drain();
+
+ private:
+  boost::asio::awaitable<void> deliver(delivery::Delivery delivery);
+  boost::asio::awaitable<providers::CallResult> call_and_report(const model::Function& function,
+                                                                const boost::json::object& event,
+                                                                const std::string& payload, bool report);
+
+  routing::SnapshotHolder::Reader reader_;
+  net::HttpClient http_;
+  providers::CallContext call_context_;
+  delivery::DeliveryQueue queue_;
+};
+
+}  // namespace eg::events

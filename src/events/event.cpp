@@ -1,0 +1,70 @@
+#include "events/event.h"
+
+#include <openssl/evp.h>
+
+#include <boost/beast/core/string.hpp>
+#include <boost/uuid/random_generator.hpp>
+#include <boost/uuid/uuid_io.hpp>
+#include <chrono>
+
+namespace eg::events {
+
+boost::json::object Event::to_json() const {
+  return {{"event", name}, {"id", id}, {"receivedAt", received_at}, {"data", data}, {"dataType", data_type}};
+}
+
+Event make_event(std::string name, std::string_view content_type, std::string_view body) {
+  const auto data_type = content_type.empty() ? kDefaultDataType : content_type;
+  return Event{.name = std::move(name),
+               .id = new_event_id(),
+               .received_at = now_millis(),
+               .data_type = std::string(data_type),
+               .data = encode_data(data_type, body)};
+}
+
+Event make_json_event(std::string name, boost::json::value data) {
+  return Event{.name = std::move(name),
+               .id = new_event_id(),
+               .received_at = now_millis(),
+               .data_type = "application/json",
+               .data = std::move(data)};
+}
+
+bool is_json_media_type(std::string_view content_type) {
+  // "application/json; charset=utf-8" and "application/vnd.api+json" are JSON too.
+  auto media_type = content_type.substr(0, content_type.find(';'));
+  while (!media_type.empty() && media_type.back() == ' ') media_type.remove_suffix(1);
+  if (boost::beast::iequals(media_type, "application/json")) return true;
+  return media_type.size() > 5 && boost::beast::iequals(media_type.substr(media_type.size() - 5), "+json");
+}
+
+boost::json::value encode_data(std::string_view content_type, std::string_view body) {
+  if (!is_json_media_type(content_type)) return boost::json::string(base64_encode(body));
+  if (body.empty()) return nullptr;
+  boost::system::error_code error;
+  auto data = boost::json::parse(body, error);
+  if (error) throw MalformedJson("malformed JSON body: " + error.message());
+  return data;
+}
+
+std::string base64_encode(std::string_view bytes) {
+  std::string encoded(4 * ((bytes.size() + 2) / 3) + 1, '\0');
+  const int length = EVP_EncodeBlock(reinterpret_cast<unsigned char*>(encoded.data()),
+                                     reinterpret_cast<const unsigned char*>(bytes.data()),
+                                     static_cast<int>(bytes.size()));
+  encoded.resize(static_cast<std::size_t>(length));
+  return encoded;
+}
+
+std::string new_event_id() {
+  // One generator per thread: it is not thread-safe, and seeding it costs more than a UUID.
+  thread_local boost::uuids::random_generator generator;
+  return boost::uuids::to_string(generator());
+}
+
+std::int64_t now_millis() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+}  // namespace eg::events

@@ -1,0 +1,46 @@
+#pragma once
+// The event every function receives (README "Event Definition"):
+//   {"event": name, "id": UUID v4, "receivedAt": ms since epoch, "data": ..., "dataType": MIME type}
+// JSON payloads (application/json and any +json type) travel as JSON; every other payload as base64.
+
+#include <boost/json.hpp>
+#include <cstdint>
+#include <stdexcept>
+#include <string>
+#include <string_view>
+
+namespace eg::events {
+
+inline constexpr std::string_view kDefaultDataType = "application/octet-stream";
+
+struct Event {
+  std::string name;
+  std::string id;
+  std::int64_t received_at = 0;
+  std::string data_type;
+  boost::json::value data;
+
+  boost::json::object to_json() const;
+};
+
+// Thrown for a body that claims to be JSON and is not.
+class MalformedJson : public std::invalid_argument {
+ public:
+  using std::invalid_argument::invalid_argument;
+};
+
+// A new event named `name`, stamped with a fresh id and the current time, carrying `body`.
+// An empty `content_type` means application/octet-stream.
+Event make_event(std::string name, std::string_view content_type, std::string_view body);
+// Same, with data that is already JSON (http events, system events).
+Event make_json_event(std::string name, boost::json::value data);
+
+bool is_json_media_type(std::string_view content_type);
+// The payload as event data: parsed JSON for JSON types (null when empty), base64 text otherwise.
+boost::json::value encode_data(std::string_view content_type, std::string_view body);
+std::string base64_encode(std::string_view bytes);
+
+std::string new_event_id();
+std::int64_t now_millis();
+
+}  // namespace eg::events
