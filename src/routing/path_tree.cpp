@@ -56,6 +56,21 @@ std::optional<std::string> validate_segment(std::string_view segment, bool is_la
 
 }  // namespace
 
+namespace {
+
+// A function gets parameters as an object, so two with one name would lose a value.
+std::optional<std::string> check_unique_parameter(std::string_view segment, std::vector<std::string_view>& names) {
+  if (segment.empty() || (segment.front() != ':' && segment.front() != '*')) return std::nullopt;
+  const auto name = segment.substr(1);
+  if (std::find(names.begin(), names.end(), name) != names.end()) {
+    return "parameter name \"" + std::string(name) + "\" is used twice in the path";
+  }
+  names.push_back(name);
+  return std::nullopt;
+}
+
+}  // namespace
+
 std::optional<std::string> validate_subscription_path(std::string_view path) {
   if (path.empty() || path.front() != '/') return "path must start with \"/\"";
   if (path.size() > kMaxPathLength) {
@@ -66,10 +81,13 @@ std::optional<std::string> validate_subscription_path(std::string_view path) {
   // A single trailing slash is allowed; "//" then leaves "", which is one empty segment.
   if (segments.back() == '/') segments.remove_suffix(1);
   std::size_t start = 0;
+  std::vector<std::string_view> parameter_names;
   while (true) {
     const std::size_t end = segments.find('/', start);
     const bool is_last = end == std::string_view::npos;
-    if (auto error = validate_segment(segments.substr(start, end - start), is_last)) return error;
+    const auto segment = segments.substr(start, end - start);
+    if (auto error = validate_segment(segment, is_last)) return error;
+    if (auto error = check_unique_parameter(segment, parameter_names)) return error;
     if (is_last) return std::nullopt;
     start = end + 1;
   }

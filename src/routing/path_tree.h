@@ -27,9 +27,10 @@ struct PathRejection {
   std::string message;  // names the conflicting, existing path where there is one
 };
 
-// Checks the syntax of a subscription path: starts with '/', no empty segments except a trailing
-// slash on the root, parameter and wildcard names are non-empty, a wildcard is the last segment,
-// characters are URL path characters without '%'. Returns an error message, or nothing when valid.
+// Checks the syntax of a subscription path: starts with '/'; no empty segments, except that one
+// trailing slash is allowed (normalization drops it); parameter and wildcard names are non-empty
+// and unique; a wildcard is the last segment; characters are URL path characters without '%'.
+// Returns an error message, or nothing when valid.
 std::optional<std::string> validate_subscription_path(std::string_view path);
 
 // "/users/" -> "/users"; "/" stays "/". Assumes a valid path.

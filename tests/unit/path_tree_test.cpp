@@ -456,3 +456,17 @@ TEST(SubscriptionPathNormalization, StripsOneTrailingSlash) {
 
 }  // namespace
 }  // namespace eg::routing
+
+namespace eg::routing {
+namespace {
+
+TEST(PathValidationUniqueNames, RepeatedParameterNamesAreRefused) {
+  const auto error = validate_subscription_path("/users/:id/posts/:id");
+  ASSERT_TRUE(error);
+  EXPECT_NE(error->find("\"id\" is used twice"), std::string::npos);
+  EXPECT_TRUE(validate_subscription_path("/a/:id/*id"));
+  EXPECT_FALSE(validate_subscription_path("/users/:id/posts/:post"));
+}
+
+}  // namespace
+}  // namespace eg::routing
