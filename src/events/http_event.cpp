@@ -46,6 +46,12 @@ boost::json::object params_of(const routing::PathParams& params) {
   return object;
 }
 
+// No body is null whatever the type; otherwise as event data.
+boost::json::value body_data(std::string_view content_type, std::string_view body) {
+  if (body.empty()) return nullptr;
+  return encode_data(content_type, body);
+}
+
 }  // namespace
 
 std::string canonical_header_name(std::string_view name) {
@@ -68,7 +74,7 @@ boost::json::object http_event_data(const net::Request& request, std::string_vie
           {"host", std::string_view(request[net::http::field::host])},
           {"query", query_of(request.target())},
           {"params", params_of(params)},
-          {"body", encode_data(content_type.empty() ? kDefaultDataType : content_type, request.body())}};
+          {"body", body_data(content_type, request.body())}};
 }
 
 }  // namespace eg::events
