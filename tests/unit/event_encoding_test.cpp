@@ -1,0 +1,127 @@
+#include <gtest/gtest.h>
+
+#include <regex>
+
+#include "events/cors.h"
+#include "events/event.h"
+#include "events/http_event.h"
+
+namespace eg::events {
+namespace {
+
+TEST(EventEncoding, JsonPayloadTravelsAsJson) {
+  const auto event = make_event("user.created", "application/json", R"({"name":"Max"})");
+  const auto json = event.to_json();
+  EXPECT_EQ(json.at("event"), "user.created");
+  EXPECT_EQ(boost::json::serialize(json.at("data")), R"({"name":"Max"})");
+  EXPECT_EQ(json.at("dataType"), "application/json");
+  EXPECT_TRUE(std::regex_match(std::string(json.at("id").as_string()),
+                               std::regex("[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}")));
+  EXPECT_NEAR(static_cast<double>(json.at("receivedAt").as_int64()), static_cast<double>(now_millis()), 60'000.0);
+}
+
+TEST(EventEncoding, OtherPayloadsTravelAsBase64) {
+  EXPECT_EQ(make_event("e", "text/plain", "hello").data, "aGVsbG8=");
+  const auto untyped = make_event("e", "", std::string("\x00\xff", 2));
+  EXPECT_EQ(untyped.data_type, "application/octet-stream");
+  EXPECT_EQ(untyped.data, "AP8=");
+  EXPECT_EQ(base64_encode(""), "");
+  EXPECT_EQ(base64_encode("ab"), "YWI=");
+}
+
+TEST(EventEncoding, RecognizesJsonMediaTypes) {
+  EXPECT_TRUE(is_json_media_type("application/json"));
+  EXPECT_TRUE(is_json_media_type("Application/JSON; charset=utf-8"));
+  EXPECT_TRUE(is_json_media_type("application/vnd.api+json"));
+  EXPECT_FALSE(is_json_media_type("text/json-ish"));
+  EXPECT_FALSE(is_json_media_type("application/jsonx"));
+  EXPECT_FALSE(is_json_media_type(""));
+}
+
+TEST(EventEncoding, MalformedJsonIsRefusedAndEmptyJsonIsNull) {
+  EXPECT_THROW(make_event("e", "application/json", "{nope"), MalformedJson);
+  EXPECT_TRUE(make_event("e", "application/json", "").data.is_null());
+}
+
+TEST(EventEncoding, EventIdsAreUnique) {
+  EXPECT_NE(new_event_id(), new_event_id());
+}
+
+net::Request request_for(net::http::verb method, std::string target, std::string body = {}) {
+  net::Request request{method, target, 11};
+  request.set(net::http::field::host, "gw.test:4000");
+  request.body() = std::move(body);
+  return request;
+}
+
+TEST(HttpEventData, CarriesEverythingAFunctionNeeds) {
+  auto request = request_for(net::http::verb::post, "/users/42?x=1&x=2&y=a%20b&flag", R"({"k":true})");
+  request.insert("x-custom", "one");
+  request.insert("X-Custom", "two");
+  request.set(net::http::field::content_type, "application/json");
+  const auto data = http_event_data(request, "/users/42", {{"id", "42"}});
+  EXPECT_EQ(data.at("path"), "/users/42");
+  EXPECT_EQ(data.at("method"), "POST");
+  EXPECT_EQ(data.at("host"), "gw.test:4000");
+  EXPECT_EQ(data.at("headers").at("X-Custom"), "one, two");
+  EXPECT_EQ(data.at("headers").at("Content-Type"), "application/json");
+  EXPECT_EQ(boost::json::serialize(data.at("query")), R"({"x":["1","2"],"y":["a b"],"flag":[""]})");
+  EXPECT_EQ(boost::json::serialize(data.at("params")), R"({"id":"42"})");
+  EXPECT_EQ(boost::json::serialize(data.at("body")), R"({"k":true})");
+}
+
+TEST(HttpEventData, NonJsonBodyIsBase64AndNoBodyIsNull) {
+  auto text = request_for(net::http::verb::put, "/x", "hi");
+  text.set(net::http::field::content_type, "text/plain");
+  EXPECT_EQ(http_event_data(text, "/x", {}).at("body"), "aGk=");
+  EXPECT_TRUE(http_event_data(request_for(net::http::verb::get, "/x"), "/x", {}).at("body").is_null());
+}
+
+TEST(HttpEventData, HeaderNamesAreCanonical) {
+  EXPECT_EQ(canonical_header_name("content-type"), "Content-Type");
+  EXPECT_EQ(canonical_header_name("X-AMZ-DATE"), "X-Amz-Date");
+  EXPECT_EQ(canonical_header_name("event"), "Event");
+}
+
+TEST(Cors, OriginPatternsMatchWithWildcards) {
+  model::Cors cors;
+  cors.origins = {"http://*.example.com", "https://exact.test"};
+  EXPECT_TRUE(origin_allowed(cors, "http://app.example.com"));
+  EXPECT_TRUE(origin_allowed(cors, "http://a.b.example.com"));
+  EXPECT_TRUE(origin_allowed(cors, "HTTPS://EXACT.TEST"));
+  EXPECT_FALSE(origin_allowed(cors, "http://example.com.evil.test"));
+  EXPECT_FALSE(origin_allowed(cors, "https://exact.test.evil"));
+  EXPECT_TRUE(origin_allowed(model::Cors{}, "http://anything.test"));
+}
+
+TEST(Cors, CredentialedResponsesEchoTheOrigin) {
+  model::Cors cors;
+  cors.allow_credentials = true;
+  net::Response response{net::http::status::ok, 11};
+  add_cors_headers(response, cors, "http://app.test");
+  EXPECT_EQ(response[net::http::field::access_control_allow_origin], "http://app.test");
+  EXPECT_EQ(response[net::http::field::access_control_allow_credentials], "true");
+
+  net::Response open{net::http::status::ok, 11};
+  add_cors_headers(open, model::Cors{}, "http://app.test");
+  EXPECT_EQ(open[net::http::field::access_control_allow_origin], "*");
+}
+
+TEST(Cors, PreflightChecksMethodAndHeaders) {
+  auto preflight = request_for(net::http::verb::options, "/x");
+  preflight.set(net::http::field::origin, "http://app.test");
+  preflight.set(net::http::field::access_control_request_method, "GET");
+  preflight.set(net::http::field::access_control_request_headers, "content-type, accept");
+  const auto allowed = preflight_response(model::Cors{}, preflight);
+  EXPECT_EQ(allowed[net::http::field::access_control_allow_origin], "*");
+  EXPECT_EQ(allowed[net::http::field::access_control_allow_methods], "GET");
+
+  preflight.set(net::http::field::access_control_request_headers, "x-secret");
+  EXPECT_EQ(preflight_response(model::Cors{}, preflight).count(net::http::field::access_control_allow_origin), 0U);
+  preflight.set(net::http::field::access_control_request_method, "DELETE");
+  preflight.erase(net::http::field::access_control_request_headers);
+  EXPECT_EQ(preflight_response(model::Cors{}, preflight).count(net::http::field::access_control_allow_origin), 0U);
+}
+
+}  // namespace
+}  // namespace eg::events
