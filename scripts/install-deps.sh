@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs the Debian bookworm packages the gateway needs to build, run and be tested.
 # Skips apt entirely when everything is already there, so repeated runs are fast.
+# --with-node also installs Node.js and npm (for the Node SDK compatibility test).
 set -euo pipefail
 
 packages=(
@@ -10,6 +11,7 @@ packages=(
   libgtest-dev libgmock-dev libbenchmark-dev
   curl
 )
+[ "${1:-}" = "--with-node" ] && packages+=(nodejs npm)
 
 missing=()
 for package in "${packages[@]}"; do

@@ -16,6 +16,12 @@ run_suite() {
 
 echo "== Release build and tests =="
 run_suite build -DCMAKE_BUILD_TYPE=Release
+
+echo "== Node SDK compatibility (the original @serverless/event-gateway-sdk, unchanged) =="
+command -v node >/dev/null && command -v npm >/dev/null || scripts/install-deps.sh --with-node
+npm ci --prefix tests/sdk --no-audit --no-fund
+EG_BINARY="$PWD/build/event-gateway" node --test tests/sdk/sdk_compat.test.js
+
 echo "== ASan + UBSan build and tests =="
 ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
   run_suite build-sanitize -DCMAKE_BUILD_TYPE=RelWithDebInfo -DEG_SANITIZE=ON

@@ -1,0 +1,112 @@
+'use strict'
+// The Node SDK our users already have (@serverless/event-gateway-sdk 0.3.0, the version matching
+// the README's API) must work unchanged against this gateway. Starts the real binary in dev mode
+// and a real function server on 127.0.0.1.
+
+const { test, before, after } = require('node:test')
+const assert = require('node:assert/strict')
+const { spawn } = require('node:child_process')
+const fs = require('node:fs')
+const http = require('node:http')
+const net = require('node:net')
+const os = require('node:os')
+const path = require('node:path')
+const EventGateway = require('@serverless/event-gateway-sdk')
+
+const binary = process.env.EG_BINARY || path.join(__dirname, '..', '..', 'build', 'event-gateway')
+
+function freePort () {
+  return new Promise((resolve, reject) => {
+    const server = net.createServer()
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address()
+      server.close(() => resolve(port))
+    })
+    server.on('error', reject)
+  })
+}
+
+async function waitUntil (predicate, what) {
+  for (let attempt = 0; attempt < 500; attempt++) {
+    if (await predicate()) return
+    await new Promise(resolve => setTimeout(resolve, 10))
+  }
+  throw new Error(`timed out waiting for ${what}`)
+}
+
+// A function endpoint that records the events it receives and answers invokes with a fixed body.
+const received = []
+const functionServer = http.createServer((request, response) => {
+  let body = ''
+  request.on('data', chunk => { body += chunk })
+  request.on('end', () => {
+    received.push({ contentType: request.headers['content-type'], event: JSON.parse(body) })
+    response.setHeader('Content-Type', 'application/json')
+    response.end(JSON.stringify({ greeting: 'hello from the function' }))
+  })
+})
+
+let gateway
+let dataDir
+let sdk
+let functionUrl
+
+before(async () => {
+  await new Promise(resolve => functionServer.listen(0, '127.0.0.1', resolve))
+  functionUrl = `http://127.0.0.1:${functionServer.address().port}/fn`
+  const [configPort, eventsPort] = [await freePort(), await freePort()]
+  dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'eg-sdk-'))
+  gateway = spawn(binary, ['-dev', '-embed-data-dir', dataDir, '-config-port', configPort,
+    '-events-port', eventsPort, '-listen-address', '127.0.0.1'], { stdio: 'inherit' })
+  const configurationUrl = `http://127.0.0.1:${configPort}`
+  await waitUntil(async () => {
+    try { return (await fetch(`${configurationUrl}/v1/status`)).ok } catch { return false }
+  }, 'the gateway to start')
+  sdk = new EventGateway({ url: `http://127.0.0.1:${eventsPort}`, configurationUrl })
+})
+
+after(() => {
+  gateway.kill('SIGTERM')
+  functionServer.close()
+  fs.rmSync(dataDir, { recursive: true, force: true })
+})
+
+test('registers, lists, subscribes, emits, invokes, unsubscribes and deletes through the SDK', async () => {
+  const registered = await sdk.registerFunction({
+    functionId: 'sendEmail', type: 'http', provider: { url: functionUrl }
+  })
+  assert.deepEqual(registered, { space: 'default', functionId: 'sendEmail', type: 'http', provider: { url: functionUrl } })
+  assert.deepEqual((await sdk.listFunctions()).map(f => f.functionId), ['sendEmail'])
+
+  const subscription = await sdk.subscribe({ event: 'user.created', functionId: 'sendEmail', path: '/myteam' })
+  assert.equal(subscription.subscriptionId, 'user.created,sendEmail,%2Fmyteam')
+  await sdk.subscribe({ event: 'invoke', functionId: 'sendEmail' })
+  assert.equal((await sdk.listSubscriptions()).length, 2)
+
+  // emit() posts to the Events API root; subscribe to "/" too so the emitted event has a target.
+  await sdk.subscribe({ event: 'user.created', functionId: 'sendEmail' })
+  await sdk.emit({ event: 'user.created', data: { name: 'Max' } })
+  await waitUntil(() => received.some(r => r.event.event === 'user.created'), 'the emitted event')
+  const emitted = received.find(r => r.event.event === 'user.created')
+  assert.equal(emitted.contentType, 'application/json')
+  assert.deepEqual(emitted.event.data, { name: 'Max' })
+  assert.equal(emitted.event.dataType, 'application/json')
+  assert.match(emitted.event.id, /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/)
+
+  const answer = await sdk.invoke({ functionId: 'sendEmail', data: { name: 'Max' } })
+  assert.equal(answer.status, 200)
+  assert.deepEqual(await answer.json(), { greeting: 'hello from the function' })
+  const invoked = received.find(r => r.event.event === 'invoke')
+  assert.deepEqual(invoked.event.data, { name: 'Max' })
+
+  await assert.rejects(sdk.deleteFunction({ functionId: 'sendEmail' }), /uses it/)
+  for (const { subscriptionId } of await sdk.listSubscriptions()) await sdk.unsubscribe({ subscriptionId })
+  assert.deepEqual(await sdk.listSubscriptions(), [])
+  await sdk.deleteFunction({ functionId: 'sendEmail' })
+  assert.deepEqual(await sdk.listFunctions(), [])
+})
+
+test('SDK errors carry the gateway\'s error messages', async () => {
+  await assert.rejects(sdk.registerFunction({ functionId: 'bad', type: 'nope', provider: {} }), /not a known function type/)
+  await assert.rejects(sdk.unsubscribe({ subscriptionId: 'user.created,nobody,%2F' }), /not found/)
+})
