@@ -1,6 +1,7 @@
 // Black-box test harness: a synchronous HTTP client (libcurl easy) and a raw TCP helper.
 #pragma once
 
+#include <boost/json.hpp>
 #include <chrono>
 #include <map>
 #include <optional>
@@ -9,33 +10,31 @@
 #include <utility>
 #include <vector>
 
-#include <boost/json.hpp>
-
 namespace blackbox {
 
 using Headers = std::vector<std::pair<std::string, std::string>>;
 
 struct HttpResponse {
-    long status = 0;                              // 0 if the transfer failed (see `error`)
-    std::string error;                            // curl's error text when status == 0
-    std::map<std::string, std::string> headers;   // lower-case names; repeated headers joined by ", "
-    std::string body;
+  long status = 0;                             // 0 if the transfer failed (see `error`)
+  std::string error;                           // curl's error text when status == 0
+  std::map<std::string, std::string> headers;  // lower-case names; repeated headers joined by ", "
+  std::string body;
 
-    // The header's value, or "" if absent (name is case-insensitive).
-    std::string header(std::string_view name) const;
-    bool has_header(std::string_view name) const;
-    // Parses the body as JSON; on a parse error records a test failure and returns null.
-    boost::json::value json() const;
-    // Parses the body as JSON; nullopt if it is not JSON.
-    std::optional<boost::json::value> try_json() const;
-    // "<status> <body>" (body truncated), for assertion messages.
-    std::string describe() const;
+  // The header's value, or "" if absent (name is case-insensitive).
+  std::string header(std::string_view name) const;
+  bool has_header(std::string_view name) const;
+  // Parses the body as JSON; on a parse error records a test failure and returns null.
+  boost::json::value json() const;
+  // Parses the body as JSON; nullopt if it is not JSON.
+  std::optional<boost::json::value> try_json() const;
+  // "<status> <body>" (body truncated), for assertion messages.
+  std::string describe() const;
 };
 
 struct RequestOptions {
-    std::chrono::milliseconds timeout = std::chrono::seconds(20);
-    // If the body is non-empty and no Content-Type is given, send `application/json`.
-    bool default_json_content_type = true;
+  std::chrono::milliseconds timeout = std::chrono::seconds(20);
+  // If the body is non-empty and no Content-Type is given, send `application/json`.
+  bool default_json_content_type = true;
 };
 
 // Sends one request on a fresh connection. `method` is sent verbatim (GET, POST, PUT, PATCH, DELETE, ...).
@@ -47,10 +46,10 @@ HttpResponse request(std::string_view method, const std::string& url, std::strin
 std::string encode_uri_component(std::string_view s);
 
 struct RawResponse {
-    std::string data;         // everything read
-    bool closed = false;      // the peer closed (EOF or reset)
-    bool timed_out = false;   // neither closed nor finished within the timeout
-    std::string error;        // connect/send error text, if any
+  std::string data;        // everything read
+  bool closed = false;     // the peer closed (EOF or reset)
+  bool timed_out = false;  // neither closed nor finished within the timeout
+  std::string error;       // connect/send error text, if any
 };
 
 // Connects to 127.0.0.1:port, writes `bytes`, reads until the peer closes or `timeout` passes.
