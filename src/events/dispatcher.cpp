@@ -30,7 +30,7 @@ Dispatcher::Dispatcher(asio::io_context& io, routing::SnapshotHolder& snapshots,
 
 bool Dispatcher::publish(const Event& event, const std::vector<routing::Subscriber>& subscribers) {
   if (subscribers.empty()) return true;
-  const bool is_system_event = event.name.starts_with("gateway.");
+  const bool is_system_event = event.name.starts_with(kSystemEventPrefix);
   auto json = std::make_shared<const boost::json::object>(event.to_json());
   auto payload = std::make_shared<const std::string>(boost::json::serialize(*json));
   std::vector<delivery::Delivery> deliveries;

@@ -12,6 +12,9 @@
 namespace eg::events {
 
 inline constexpr std::string_view kDefaultDataType = "application/octet-stream";
+// System events (gateway.event.received, gateway.function.invoked, ...) are named under this prefix,
+// which custom events may not use.
+inline constexpr std::string_view kSystemEventPrefix = "gateway.";
 
 struct Event {
   std::string name;

@@ -111,6 +111,11 @@ asio::awaitable<Response> EventsApi::emit_custom_event(net::Request& request, st
                                       "\": use 1-128 characters of letters, digits, '.', '_' and '-' (and not "
                                       "\"http\": http events are sent without an Event header)");
   }
+  if (event_name.starts_with(kSystemEventPrefix)) {
+    // Only the gateway may say that a function was invoked: subscribers act on these events.
+    co_return net::error_response(http::status::bad_request,
+                                  "event names starting with \"gateway.\" are reserved for system events");
+  }
   const std::string_view content_type = request[http::field::content_type];
   Event event;
   try {

@@ -364,6 +364,28 @@ TEST_F(EventsApiTest, CustomEventMustBePost) {
   EXPECT_TRUE(events_named(upstream_.requests("/f"), "user.created").empty());
 }
 
+TEST_F(EventsApiTest, ClientsCannotFakeSystemEvents) {
+  const std::string path = prefix_ + "/myteam";
+  function("f", upstream_);
+  function("recorder", upstream_);
+  subscribe(custom_subscription("marker", "f", path));
+  subscribe(custom_subscription("gateway.function.invoked", "recorder", path));
+  ASSERT_TRUE(gw().sync());
+
+  const auto faked = gw().emit(path, "gateway.function.invoked", R"({"functionId":"f"})");
+  EXPECT_TRUE(IsJsonError(faked, 400));
+  EXPECT_NE(faked.body.find("reserved for system events"), std::string::npos) << faked.body;
+  // The genuine gateway.function.invoked for the marker's delivery reaches the recorder; a faked
+  // one would have been queued before it.
+  EXPECT_EQ(gw().emit(path, "marker", "{}").status, 202);
+  ASSERT_TRUE(upstream_.wait_for_requests("/recorder", 1));
+  for (const auto& event : events_named(upstream_.requests("/recorder"), "gateway.function.invoked")) {
+    const auto* invoked_event = field(*field(event, "data"), "event");
+    ASSERT_NE(invoked_event, nullptr) << "a system event without the invoked event: " << to_json(event);
+    EXPECT_EQ(string_field(*invoked_event, "event"), "marker");
+  }
+}
+
 TEST_F(EventsApiTest, TrailingSlashReachesTheSameSubscribers) {
   const std::string path = prefix_ + "/myteam";
   function("f", upstream_);
