@@ -24,4 +24,4 @@ EG_BINARY="$PWD/build/event-gateway" node --test tests/sdk/sdk_compat.test.js
 
 echo "== ASan + UBSan build and tests =="
 ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
-  run_suite build-sanitize -DCMAKE_BUILD_TYPE=RelWithDebInfo -DEG_SANITIZE=ON
+  run_suite build-sanitize -DCMAKE_BUILD_TYPE=Debug -DEG_SANITIZE=ON
