@@ -19,9 +19,10 @@
 #include <algorithm>
 #include <atomic>
 #include <boost/json.hpp>
+#include <boost/uuid/string_generator.hpp>
+#include <boost/uuid/uuid_io.hpp>
 #include <chrono>
 #include <memory>
-#include <regex>
 #include <set>
 #include <string>
 #include <thread>
@@ -66,9 +67,15 @@ bool starts_with_status(const std::string& raw, int status) {
          raw.starts_with("HTTP/1.0 " + std::to_string(status) + " ");
 }
 
+// Canonical lower-case text of a random (version 4, RFC 4122 variant) UUID.
 bool is_uuid_v4(std::string_view s) {
-  static const std::regex re("^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$");
-  return std::regex_match(std::string(s), re);
+  try {
+    const auto id = boost::uuids::string_generator()(std::string(s));
+    return id.version() == boost::uuids::uuid::version_random_number_based &&
+           id.variant() == boost::uuids::uuid::variant_rfc_4122 && boost::uuids::to_string(id) == s;
+  } catch (const std::runtime_error&) {
+    return false;
+  }
 }
 
 // The event envelope of the README: exactly {event, id (UUID v4), receivedAt (ms, within the window),

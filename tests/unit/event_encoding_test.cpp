@@ -1,6 +1,7 @@
 #include <gtest/gtest.h>
 
-#include <regex>
+#include <boost/uuid/string_generator.hpp>
+#include <boost/uuid/uuid_io.hpp>
 
 #include "events/cors.h"
 #include "events/event.h"
@@ -15,8 +16,11 @@ TEST(EventEncoding, JsonPayloadTravelsAsJson) {
   EXPECT_EQ(json.at("event"), "user.created");
   EXPECT_EQ(boost::json::serialize(json.at("data")), R"({"name":"Max"})");
   EXPECT_EQ(json.at("dataType"), "application/json");
-  EXPECT_TRUE(std::regex_match(std::string(json.at("id").as_string()),
-                               std::regex("[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}")));
+  const std::string id_text(json.at("id").as_string());
+  const auto id = boost::uuids::string_generator()(id_text);
+  EXPECT_EQ(id.version(), boost::uuids::uuid::version_random_number_based);
+  EXPECT_EQ(id.variant(), boost::uuids::uuid::variant_rfc_4122);
+  EXPECT_EQ(boost::uuids::to_string(id), id_text) << "canonical lower-case form";
   EXPECT_NEAR(static_cast<double>(json.at("receivedAt").as_int64()), static_cast<double>(now_millis()), 60'000.0);
 }
 
