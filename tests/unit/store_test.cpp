@@ -5,6 +5,8 @@
 
 #include "store/store.h"
 
+#include "etcd/etcd_test_backend.h"
+
 #include <gtest/gtest.h>
 #include <sqlite3.h>
 
@@ -230,6 +232,10 @@ class StoreTest : public ::testing::TestWithParam<BackendFactory> {
 };
 
 INSTANTIATE_TEST_SUITE_P(Sqlite, StoreTest, ::testing::Values(&make_sqlite_backend));
+
+// The same suite on a real etcd; skipped when EG_ETCD_ENDPOINTS is unset (tests/unit/etcd/with_etcd.sh).
+std::unique_ptr<Backend> make_etcd_backend() { return std::make_unique<etcd_test::EtcdTestBackend<Backend>>(); }
+INSTANTIATE_TEST_SUITE_P(Etcd, StoreTest, ::testing::Values(&make_etcd_backend));
 
 // --- revisions, reads and writes ---
 

@@ -1,0 +1,561 @@
+// What only the etcd store does: fail fast when etcd is down, resume watches after etcd restarts,
+// fail over between endpoints, authenticate. Each test that needs etcd starts its own on free
+// loopback ports (from EG_ETCD_BINARY, else /usr/bin/etcd), since these tests stop and restart it;
+// they are skipped when there is no etcd binary. The Store contract itself runs against etcd in
+// store_test.cpp, through etcd_test_backend.h.
+
+#include "store/etcd/etcd_store.h"
+
+#include <fcntl.h>
+#include <gtest/gtest.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <spawn.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <chrono>
+#include <condition_variable>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <system_error>
+#include <thread>
+#include <vector>
+
+extern char** environ;
+
+namespace eg::store {
+namespace {
+
+using namespace std::chrono_literals;
+using Clock = std::chrono::steady_clock;
+
+constexpr auto kWaitTimeout = 15s;  // etcd restarts, watch reconnects, sanitizer builds
+
+std::string etcd_binary() {
+  const char* binary = std::getenv("EG_ETCD_BINARY");
+  return binary != nullptr && *binary != '\0' ? binary : "/usr/bin/etcd";
+}
+
+std::string etcdctl_binary() {
+  const char* binary = std::getenv("EG_ETCDCTL_BINARY");
+  return binary != nullptr && *binary != '\0' ? binary : "/usr/bin/etcdctl";
+}
+
+// A loopback port nobody listens on (for a moment).
+int free_port() {
+  const int fd = socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in address{};
+  address.sin_family = AF_INET;
+  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  address.sin_port = 0;
+  socklen_t length = sizeof(address);
+  if (fd < 0 || bind(fd, reinterpret_cast<sockaddr*>(&address), sizeof(address)) != 0 ||
+      getsockname(fd, reinterpret_cast<sockaddr*>(&address), &length) != 0) {
+    throw std::system_error(errno, std::generic_category(), "free_port");
+  }
+  close(fd);
+  return ntohs(address.sin_port);
+}
+
+// Runs a program to completion with its output in `log`; returns its exit status.
+int run_program(const std::vector<std::string>& arguments, const std::filesystem::path& log) {
+  std::vector<char*> argv;
+  for (const auto& argument : arguments) argv.push_back(const_cast<char*>(argument.c_str()));
+  argv.push_back(nullptr);
+  posix_spawn_file_actions_t actions;
+  posix_spawn_file_actions_init(&actions);
+  posix_spawn_file_actions_addopen(&actions, 1, log.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
+  posix_spawn_file_actions_adddup2(&actions, 1, 2);
+  pid_t pid = 0;
+  const int error = posix_spawn(&pid, argv[0], &actions, nullptr, argv.data(), environ);
+  posix_spawn_file_actions_destroy(&actions);
+  if (error != 0) return -1;
+  int status = 0;
+  waitpid(pid, &status, 0);
+  return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+}
+
+// One etcd member on free loopback ports with a data directory of its own; stop() and start()
+// again keep the data, as a restart of the server would.
+class EtcdProcess {
+ public:
+  // With tls.tls_ca_file set, etcd serves clients over TLS; the probe that tells when etcd serves
+  // uses these options.
+  explicit EtcdProcess(std::vector<std::string> extra_arguments = {}, EtcdOptions tls = {})
+      : extra_arguments_(std::move(extra_arguments)),
+        client_options_(std::move(tls)),
+        client_port_(free_port()),
+        peer_port_(free_port()) {
+    auto pattern = (std::filesystem::temp_directory_path() / "eg-etcd-test-XXXXXX").string();
+    if (mkdtemp(pattern.data()) == nullptr)
+      throw std::system_error(errno, std::generic_category(), "mkdtemp");
+    directory_ = pattern;
+    start();
+  }
+  ~EtcdProcess() {
+    stop();
+    std::error_code ignored;
+    std::filesystem::remove_all(directory_, ignored);
+  }
+  EtcdProcess(const EtcdProcess&) = delete;
+  EtcdProcess& operator=(const EtcdProcess&) = delete;
+
+  std::string endpoint() const { return "127.0.0.1:" + std::to_string(client_port_); }
+  std::filesystem::path log() const { return directory_ / "etcd.log"; }
+  // What start() uses to tell that etcd serves: set the credentials once auth is enabled.
+  EtcdOptions& client_options() { return client_options_; }
+
+  void start() {
+    const auto client_url = (client_options_.tls_ca_file.empty() ? "http://" : "https://") + endpoint();
+    const auto peer_url = "http://127.0.0.1:" + std::to_string(peer_port_);
+    std::vector<std::string> arguments{etcd_binary(),
+                                       "--name=test",
+                                       "--data-dir=" + (directory_ / "data").string(),
+                                       "--listen-client-urls=" + client_url,
+                                       "--advertise-client-urls=" + client_url,
+                                       "--listen-peer-urls=" + peer_url,
+                                       "--initial-advertise-peer-urls=" + peer_url,
+                                       "--initial-cluster=test=" + peer_url};
+    arguments.insert(arguments.end(), extra_arguments_.begin(), extra_arguments_.end());
+    std::vector<char*> argv;
+    for (auto& argument : arguments) argv.push_back(argument.data());
+    argv.push_back(nullptr);
+    posix_spawn_file_actions_t actions;
+    posix_spawn_file_actions_init(&actions);
+    posix_spawn_file_actions_addopen(&actions, 1, log().c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
+    posix_spawn_file_actions_adddup2(&actions, 1, 2);
+    const int error = posix_spawn(&pid_, argv[0], &actions, nullptr, argv.data(), environ);
+    posix_spawn_file_actions_destroy(&actions);
+    if (error != 0) throw std::system_error(error, std::generic_category(), "posix_spawn " + etcd_binary());
+    if (!wait_until_serving()) {
+      stop();
+      throw std::runtime_error("etcd did not start; see " + log().string());
+    }
+  }
+
+  void stop() {
+    if (pid_ <= 0) return;
+    kill(pid_, SIGTERM);
+    int status = 0;
+    const auto deadline = Clock::now() + 10s;
+    while (waitpid(pid_, &status, WNOHANG) == 0) {
+      if (Clock::now() > deadline) {
+        kill(pid_, SIGKILL);
+        waitpid(pid_, &status, 0);
+        break;
+      }
+      std::this_thread::sleep_for(20ms);
+    }
+    pid_ = 0;
+  }
+
+  // Runs etcdctl against this member; true when it succeeds.
+  bool etcdctl(std::vector<std::string> arguments) {
+    arguments.insert(arguments.begin(), {etcdctl_binary(), "--endpoints=" + endpoint()});
+    return run_program(arguments, directory_ / "etcdctl.log") == 0;
+  }
+
+ private:
+  bool wait_until_serving() {
+    EtcdOptions options = client_options_;
+    options.endpoints = endpoint();
+    options.request_timeout = 500ms;
+    EtcdStore probe(options);
+    const auto deadline = Clock::now() + kWaitTimeout;
+    while (Clock::now() < deadline) {
+      try {
+        probe.get("/probe");
+        return true;
+      } catch (const StoreUnavailable&) {
+        std::this_thread::sleep_for(50ms);
+      }
+    }
+    return false;
+  }
+
+  std::vector<std::string> extra_arguments_;
+  EtcdOptions client_options_;
+  int client_port_;
+  int peer_port_;
+  std::filesystem::path directory_;
+  pid_t pid_ = 0;
+};
+
+// Records what one watch delivers and lets a test wait for it.
+class Recorder {
+ public:
+  WatchCallback on_events() {
+    return [this](const std::vector<WatchEvent>& events) {
+      std::lock_guard lock(mutex_);
+      events_.insert(events_.end(), events.begin(), events.end());
+      changed_.notify_all();
+    };
+  }
+  WatchErrorCallback on_error() {
+    return [this](std::exception_ptr error) {
+      std::lock_guard lock(mutex_);
+      error_ = std::move(error);
+      changed_.notify_all();
+    };
+  }
+  std::vector<WatchEvent> wait_for_key(const std::string& key) {
+    std::unique_lock lock(mutex_);
+    changed_.wait_for(lock, kWaitTimeout, [&] {
+      return std::any_of(events_.begin(), events_.end(),
+                         [&](const WatchEvent& event) { return event.kv.key == key; });
+    });
+    return events_;
+  }
+  std::exception_ptr wait_for_error() {
+    std::unique_lock lock(mutex_);
+    changed_.wait_for(lock, kWaitTimeout, [&] { return error_ != nullptr; });
+    return error_;
+  }
+  std::exception_ptr error() {
+    std::lock_guard lock(mutex_);
+    return error_;
+  }
+
+ private:
+  std::mutex mutex_;
+  std::condition_variable changed_;
+  std::vector<WatchEvent> events_;
+  std::exception_ptr error_;
+};
+
+std::vector<std::string> keys_of(const std::vector<WatchEvent>& events) {
+  std::vector<std::string> keys;
+  for (const auto& event : events) keys.push_back(event.kv.key);
+  return keys;
+}
+
+TxnResult put(Store& store, const std::string& key, const std::string& value) {
+  return store.txn(TxnRequest{{}, {Operation::put(key, value)}, {}});
+}
+
+std::optional<std::int64_t> compacted_revision_of(const std::exception_ptr& error) {
+  if (!error) return std::nullopt;
+  try {
+    std::rethrow_exception(error);
+  } catch (const RevisionCompacted& compacted) {
+    return compacted.compacted_revision();
+  } catch (...) {
+    return std::nullopt;
+  }
+}
+
+std::string message_of(const std::exception_ptr& error) {
+  if (!error) return "no error";
+  try {
+    std::rethrow_exception(error);
+  } catch (const std::exception& exception) {
+    return exception.what();
+  } catch (...) {
+    return "unknown exception";
+  }
+}
+
+// Runs `call`, which must throw StoreUnavailable; returns how long it took.
+template <typename Call>
+Clock::duration time_to_unavailable(const Call& call, std::string* message = nullptr) {
+  const auto start = Clock::now();
+  try {
+    call();
+    ADD_FAILURE() << "no StoreUnavailable";
+  } catch (const StoreUnavailable& unavailable) {
+    if (message != nullptr) *message = unavailable.what();
+  }
+  return Clock::now() - start;
+}
+
+class EtcdStoreTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    if (access(etcd_binary().c_str(), X_OK) != 0) {
+      GTEST_SKIP() << "no etcd binary at " << etcd_binary() << " (install etcd-server or set EG_ETCD_BINARY)";
+    }
+  }
+
+  static EtcdOptions options_for(const std::string& endpoints) {
+    EtcdOptions options;
+    options.endpoints = endpoints;
+    options.request_timeout = 1s;
+    return options;
+  }
+};
+
+TEST(EtcdStoreOptionsTest, DescribeNamesTheEndpointsWithoutSchemes) {
+  EtcdOptions options;
+  options.endpoints = " http://127.0.0.1:2379/, 10.0.0.2:2379 ";
+  EXPECT_EQ(EtcdStore(options).describe(), "etcd (127.0.0.1:2379,10.0.0.2:2379)");
+}
+
+TEST(EtcdStoreOptionsTest, NoEndpointIsRefused) {
+  EtcdOptions options;
+  options.endpoints = " , ";
+  EXPECT_THROW(EtcdStore{options}, std::invalid_argument);
+}
+
+TEST(EtcdStoreOptionsTest, UnreadableTlsFileIsUnavailable) {
+  EtcdOptions options;
+  options.tls_ca_file = "/nonexistent/ca.pem";
+  EXPECT_THROW(EtcdStore{options}, StoreUnavailable);
+}
+
+TEST(EtcdStoreOptionsTest, NoServerFailsFastWithStoreUnavailable) {
+  EtcdOptions options;
+  options.endpoints = "127.0.0.1:" + std::to_string(free_port());
+  options.request_timeout = 1s;
+  EtcdStore store(options);
+  std::string message;
+  EXPECT_LT(time_to_unavailable([&] { store.get("/k"); }, &message), 2s);
+  EXPECT_NE(message.find(options.endpoints), std::string::npos) << message;
+  EXPECT_LT(time_to_unavailable([&] { put(store, "/k", "v"); }), 2s);
+  EXPECT_LT(time_to_unavailable([&] { store.compact(1); }), 2s);
+  EXPECT_LT(time_to_unavailable([&] {
+              store.watch_prefix(
+                  "/", 0, [](const auto&) {}, [](auto) {});
+            }),
+            2s);
+}
+
+TEST_F(EtcdStoreTest, StoppedEtcdFailsFastAndALiveWatchResumesAfterItsRestart) {
+  EtcdProcess etcd;
+  EtcdStore store(options_for(etcd.endpoint()));
+  Recorder recorder;
+  const auto handle = store.watch_prefix("/live/", 0, recorder.on_events(), recorder.on_error());
+  const auto before = put(store, "/live/before", "v").revision;
+  ASSERT_EQ(keys_of(recorder.wait_for_key("/live/before")), std::vector<std::string>{"/live/before"});
+
+  etcd.stop();
+  std::string message;
+  EXPECT_LT(time_to_unavailable([&] { store.get("/live/before"); }, &message), 2500ms);
+  EXPECT_NE(message.find(etcd.endpoint()), std::string::npos) << message;
+  EXPECT_LT(time_to_unavailable([&] { put(store, "/live/during", "v"); }), 2500ms);
+  EXPECT_LT(time_to_unavailable([&] { store.get_prefix("/live/"); }), 2500ms);
+  std::this_thread::sleep_for(1s);  // the watch retries meanwhile
+  EXPECT_FALSE(recorder.error()) << message_of(recorder.error());
+
+  etcd.start();
+  // The same client, with no restart: reads and writes work again, the watch has resumed.
+  EXPECT_EQ(store.get("/live/before").kvs.at(0).mod_revision, before);
+  EtcdStore other(options_for(etcd.endpoint()));
+  put(other, "/live/after-1", "v");
+  const auto last = put(other, "/live/after-2", "v").revision;
+  const auto events = recorder.wait_for_key("/live/after-2");
+  EXPECT_EQ(keys_of(events), (std::vector<std::string>{"/live/before", "/live/after-1", "/live/after-2"}));
+  EXPECT_EQ(events.back().kv.mod_revision, last);
+  EXPECT_FALSE(recorder.error()) << message_of(recorder.error());
+}
+
+TEST_F(EtcdStoreTest, WatchStartedWhileEtcdIsDownConnectsWhenItComesBack) {
+  EtcdProcess etcd;
+  EtcdStore store(options_for(etcd.endpoint()));
+  const auto start = put(store, "/down/first", "v").revision;
+  etcd.stop();
+  Recorder recorder;
+  const auto handle = store.watch_prefix("/down/", start, recorder.on_events(), recorder.on_error());
+  std::this_thread::sleep_for(500ms);
+  etcd.start();
+  put(store, "/down/second", "v");
+  EXPECT_EQ(keys_of(recorder.wait_for_key("/down/second")),
+            (std::vector<std::string>{"/down/first", "/down/second"}));
+  EXPECT_FALSE(recorder.error()) << message_of(recorder.error());
+}
+
+TEST_F(EtcdStoreTest, WatchFromACompactedRevisionAfterARestartReportsRevisionCompacted) {
+  EtcdProcess etcd;
+  std::int64_t first = 0, last = 0;
+  {
+    EtcdStore store(options_for(etcd.endpoint()));
+    first = put(store, "/h/k", "1").revision;
+    put(store, "/h/k", "2");
+    last = put(store, "/h/k", "3").revision;
+    store.compact(last);
+    EXPECT_NO_THROW(store.compact(first));  // already compacted: nothing to do
+    EXPECT_THROW(store.compact(last + 10), std::invalid_argument);
+  }
+  etcd.stop();
+  etcd.start();
+  EtcdStore store(options_for(etcd.endpoint()));
+  Recorder too_old, kept;
+  const auto failed = store.watch_prefix("/h/", first, too_old.on_events(), too_old.on_error());
+  const auto live = store.watch_prefix("/h/", last, kept.on_events(), kept.on_error());
+  EXPECT_EQ(compacted_revision_of(too_old.wait_for_error()), last);
+  EXPECT_EQ(kept.wait_for_key("/h/k").size(), 1u);
+  EXPECT_FALSE(kept.error()) << message_of(kept.error());
+}
+
+TEST_F(EtcdStoreTest, FailsOverToTheNextEndpoint) {
+  EtcdProcess etcd;
+  const auto dead = "127.0.0.1:" + std::to_string(free_port());
+  EtcdStore store(options_for(dead + "," + etcd.endpoint()));
+  EXPECT_NO_THROW(store.get("/k"));  // reads retry on the next endpoint within their deadline
+  try {
+    put(store, "/f/a", "v");  // a write is never sent twice: it may fail once, then use the next
+  } catch (const StoreUnavailable&) {
+  }
+  const auto written = put(store, "/f/b", "v").revision;
+  Recorder recorder;
+  const auto handle = store.watch_prefix("/f/", written, recorder.on_events(), recorder.on_error());
+  EXPECT_EQ(keys_of(recorder.wait_for_key("/f/b")), std::vector<std::string>{"/f/b"});
+}
+
+TEST_F(EtcdStoreTest, KeyPrefixesSeparateKeyspaces) {
+  EtcdProcess etcd;
+  auto options = options_for(etcd.endpoint());
+  options.key_prefix = "/one";
+  EtcdStore one(options);
+  options.key_prefix = "/two";
+  EtcdStore two(options);
+  options.key_prefix = "";
+  EtcdStore whole(options);
+  put(one, "/k", "1");
+  put(two, "/k", "2");
+  EXPECT_EQ(one.get("/k").kvs.at(0).value, "1");
+  EXPECT_EQ(two.get("/k").kvs.at(0).value, "2");
+  EXPECT_EQ(one.get_prefix("/").kvs.size(), 1u);
+  EXPECT_EQ(whole.get("/one/k").kvs.at(0).value, "1");
+  EXPECT_EQ(whole.get_prefix("/").kvs.size(), 2u);
+}
+
+TEST_F(EtcdStoreTest, AuthenticatesAndRenewsAnExpiredToken) {
+  // Simple tokens expire after --auth-token-ttl seconds without use.
+  EtcdProcess etcd({"--auth-token-ttl=1"});
+  if (access(etcdctl_binary().c_str(), X_OK) != 0) GTEST_SKIP() << "no etcdctl at " << etcdctl_binary();
+  ASSERT_TRUE(etcd.etcdctl({"user", "add", "root:secret"}));
+  ASSERT_TRUE(etcd.etcdctl({"auth", "enable"}));
+
+  auto options = options_for(etcd.endpoint());
+  options.username = "root";
+  options.password = "secret";
+  EtcdStore store(options);
+  const auto written = put(store, "/a/k", "v").revision;
+  EXPECT_EQ(store.get("/a/k").kvs.at(0).value, "v");
+  Recorder recorder;
+  const auto handle = store.watch_prefix("/a/", written, recorder.on_events(), recorder.on_error());
+  EXPECT_EQ(recorder.wait_for_key("/a/k").size(), 1u);
+
+  std::this_thread::sleep_for(3s);  // the token expires
+  EXPECT_EQ(put(store, "/a/later", "v").revision, written + 1);
+  EXPECT_EQ(store.get("/a/later").kvs.size(), 1u);
+  EXPECT_EQ(recorder.wait_for_key("/a/later").size(), 2u);
+
+  // A restarted etcd has forgotten every token: calls and the watch authenticate again.
+  etcd.client_options().username = "root";
+  etcd.client_options().password = "secret";
+  etcd.stop();
+  etcd.start();
+  put(store, "/a/restarted", "v");
+  EXPECT_EQ(recorder.wait_for_key("/a/restarted").size(), 3u);
+  EXPECT_FALSE(recorder.error()) << message_of(recorder.error());
+
+  options.password = "wrong";
+  EtcdStore wrong(options);
+  std::string message;
+  time_to_unavailable([&] { wrong.get("/a/k"); }, &message);
+  EXPECT_NE(message.find("authenticate as 'root'"), std::string::npos) << message;
+
+  options.username.clear();
+  EtcdStore anonymous(options);
+  EXPECT_THROW(anonymous.get("/a/k"), StoreUnavailable);
+  EXPECT_THROW(put(anonymous, "/a/k", "x"), StoreUnavailable);
+}
+
+// A CA, a server certificate for 127.0.0.1 and a client certificate, made with the openssl tool.
+class Certificates {
+ public:
+  Certificates() {
+    auto pattern = (std::filesystem::temp_directory_path() / "eg-etcd-tls-XXXXXX").string();
+    if (mkdtemp(pattern.data()) == nullptr)
+      throw std::system_error(errno, std::generic_category(), "mkdtemp");
+    directory_ = pattern;
+    std::ofstream(file("server.ext")) << "subjectAltName=IP:127.0.0.1\nextendedKeyUsage=serverAuth\n";
+    std::ofstream(file("client.ext")) << "extendedKeyUsage=clientAuth\n";
+    ok_ = openssl({"req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes",
+                   "-keyout", file("ca.key"), "-out", file("ca.pem"), "-days", "1", "-subj",
+                   "/CN=eg-test-ca"}) &&
+          issue("server") && issue("client");
+  }
+  ~Certificates() {
+    std::error_code ignored;
+    std::filesystem::remove_all(directory_, ignored);
+  }
+
+  bool ok() const { return ok_; }
+  std::string file(const std::string& name) const { return (directory_ / name).string(); }
+
+ private:
+  bool openssl(std::vector<std::string> arguments) {
+    arguments.insert(arguments.begin(), "/usr/bin/openssl");
+    return run_program(arguments, directory_ / "openssl.log") == 0;
+  }
+  bool issue(const std::string& name) {
+    return openssl({"req", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes", "-keyout",
+                    file(name + ".key"), "-out", file(name + ".csr"), "-subj", "/CN=" + name}) &&
+           openssl({"x509", "-req", "-in", file(name + ".csr"), "-CA", file("ca.pem"), "-CAkey",
+                    file("ca.key"), "-CAcreateserial", "-out", file(name + ".pem"), "-days", "1", "-extfile",
+                    file(name + ".ext")});
+  }
+
+  std::filesystem::path directory_;
+  bool ok_ = false;
+};
+
+TEST_F(EtcdStoreTest, SpeaksTlsWithAClientCertificate) {
+  if (access("/usr/bin/openssl", X_OK) != 0) GTEST_SKIP() << "no /usr/bin/openssl to make certificates";
+  Certificates certificates;
+  ASSERT_TRUE(certificates.ok());
+  EtcdOptions tls;
+  tls.tls_ca_file = certificates.file("ca.pem");
+  tls.tls_cert_file = certificates.file("client.pem");
+  tls.tls_key_file = certificates.file("client.key");
+  EtcdProcess etcd(
+      {"--cert-file=" + certificates.file("server.pem"), "--key-file=" + certificates.file("server.key"),
+       "--trusted-ca-file=" + certificates.file("ca.pem"), "--client-cert-auth"},
+      tls);
+
+  auto options = tls;
+  options.endpoints = "https://" + etcd.endpoint();
+  options.request_timeout = 1s;
+  EtcdStore store(options);
+  const auto written = put(store, "/tls/k", "v").revision;
+  EXPECT_EQ(store.get("/tls/k").kvs.at(0).value, "v");
+  Recorder recorder;
+  const auto handle = store.watch_prefix("/tls/", written, recorder.on_events(), recorder.on_error());
+  EXPECT_EQ(recorder.wait_for_key("/tls/k").size(), 1u);
+
+  options.tls_cert_file.clear();  // etcd asks for a client certificate
+  options.tls_key_file.clear();
+  EtcdStore without_certificate(options);
+  EXPECT_THROW(without_certificate.get("/tls/k"), StoreUnavailable);
+  options = EtcdOptions{};  // plain text to a TLS port
+  options.endpoints = etcd.endpoint();
+  options.request_timeout = 1s;
+  EtcdStore plain(options);
+  EXPECT_THROW(plain.get("/tls/k"), StoreUnavailable);
+}
+
+TEST_F(EtcdStoreTest, DestroyingTheStoreEndsLiveWatches) {
+  EtcdProcess etcd;
+  Recorder recorder;
+  std::unique_ptr<WatchHandle> handle;
+  {
+    EtcdStore store(options_for(etcd.endpoint()));
+    handle = store.watch_prefix("/", 0, recorder.on_events(), recorder.on_error());
+  }
+  const auto error = recorder.error();
+  ASSERT_TRUE(error);
+  EXPECT_THROW(std::rethrow_exception(error), StoreUnavailable);
+  handle.reset();  // outliving the store is safe
+}
+
+}  // namespace
+}  // namespace eg::store
