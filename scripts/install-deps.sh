@@ -8,8 +8,9 @@ packages=(
   build-essential cmake ninja-build pkg-config
   libboost1.81-dev libboost-json1.81-dev libboost-url1.81-dev libboost-program-options1.81-dev
   libcurl4-openssl-dev libssl-dev libspdlog-dev libsqlite3-dev
+  libgrpc++-dev libprotobuf-dev protobuf-compiler-grpc
   libgtest-dev libgmock-dev libbenchmark-dev
-  curl
+  etcd-server curl python3
 )
 [ "${1:-}" = "--with-node" ] && packages+=(nodejs npm)
 
