@@ -8,7 +8,6 @@
 #include <exception>
 #include <mutex>
 #include <optional>
-#include <set>
 #include <string_view>
 #include <system_error>
 #include <thread>
@@ -303,19 +302,6 @@ bool satisfies(std::strong_ordering order, Compare::Result result) {
       return order > 0;
   }
   throw std::invalid_argument("unknown compare result");
-}
-
-// etcd refuses a branch that puts a key twice, or puts and deletes it: the outcome would depend on
-// the order of operations within one revision.
-void reject_conflicting_operations(const std::vector<Operation>& operations) {
-  std::set<std::string> put, deleted;
-  for (const auto& operation : operations) {
-    const bool is_put = operation.kind == Operation::Kind::Put;
-    if (put.contains(operation.key) || (is_put && deleted.contains(operation.key))) {
-      throw std::invalid_argument("transaction writes key '" + operation.key + "' more than once");
-    }
-    (is_put ? put : deleted).insert(operation.key);
-  }
 }
 
 KeyValue kv_from_row(const Query& query) {

@@ -1,5 +1,7 @@
 #include "store/store.h"
 
+#include <set>
+
 namespace eg::store {
 
 Compare Compare::key_absent(std::string key) {
@@ -40,6 +42,17 @@ RevisionCompacted::RevisionCompacted(std::int64_t requested, std::int64_t compac
     : std::runtime_error("revision " + std::to_string(requested) + " has been compacted (oldest kept: " +
                          std::to_string(compacted) + ")"),
       compacted_(compacted) {}
+
+void reject_conflicting_operations(const std::vector<Operation>& operations) {
+  std::set<std::string> put, deleted;
+  for (const auto& operation : operations) {
+    const bool is_put = operation.kind == Operation::Kind::Put;
+    if (put.contains(operation.key) || (is_put && deleted.contains(operation.key))) {
+      throw std::invalid_argument("transaction writes key '" + operation.key + "' more than once");
+    }
+    (is_put ? put : deleted).insert(operation.key);
+  }
+}
 
 std::string prefix_range_end(const std::string& prefix) {
   std::string end = prefix;

@@ -119,6 +119,11 @@ class Store {
   virtual std::string describe() const = 0;
 };
 
+// etcd refuses a transaction branch that puts a key twice, or puts and deletes it (the outcome would
+// depend on the order of operations within one revision). Every backend checks with this, so all
+// answer alike: std::invalid_argument naming the key.
+void reject_conflicting_operations(const std::vector<Operation>& operations);
+
 // The end of the key range holding every key that starts with `prefix` (etcd's prefix rule).
 std::string prefix_range_end(const std::string& prefix);
 

@@ -4,6 +4,7 @@
 // with absolute numbers, so that they also hold on a shared etcd server.
 
 #include "store/store.h"
+#include "store_test_support.h"
 
 #include "etcd/etcd_test_backend.h"
 
@@ -36,6 +37,7 @@ namespace {
 using namespace std::chrono_literals;
 using Target = Compare::Target;
 using Result = Compare::Result;
+using testing::compacted_revision_of;
 
 // How long a test waits for a watch callback before it fails; generous for sanitizer builds.
 constexpr auto kWaitTimeout = 5s;
@@ -121,17 +123,6 @@ std::vector<std::int64_t> revision_sequence(std::int64_t first, std::int64_t las
   return revisions;
 }
 
-// The compacted revision a watch error reports, or nothing when it is not RevisionCompacted.
-std::optional<std::int64_t> compacted_revision_of(const std::exception_ptr& error) {
-  if (!error) return std::nullopt;
-  try {
-    std::rethrow_exception(error);
-  } catch (const RevisionCompacted& compacted) {
-    return compacted.compacted_revision();
-  } catch (...) {
-    return std::nullopt;
-  }
-}
 
 template <typename Exception>
 bool is_error_of_type(const std::exception_ptr& error) {

@@ -9,7 +9,6 @@
 #include <fstream>
 #include <mutex>
 #include <optional>
-#include <set>
 #include <sstream>
 #include <stdexcept>
 #include <string_view>
@@ -126,19 +125,6 @@ void set_deadline(grpc::ClientContext& context, Clock::time_point deadline) {
 }
 
 bool contains(const std::string& text, std::string_view part) { return text.find(part) != std::string::npos; }
-
-// etcd refuses a branch that puts a key twice, or puts and deletes it. Checked here, with the same
-// message as the embedded store, so that both backends answer alike.
-void reject_conflicting_operations(const std::vector<Operation>& operations) {
-  std::set<std::string> put, deleted;
-  for (const auto& operation : operations) {
-    const bool is_put = operation.kind == Operation::Kind::Put;
-    if (put.contains(operation.key) || (is_put && deleted.contains(operation.key))) {
-      throw std::invalid_argument("transaction writes key '" + operation.key + "' more than once");
-    }
-    (is_put ? put : deleted).insert(operation.key);
-  }
-}
 
 std::string read_file(const std::string& path, std::string_view what) {
   std::ifstream file(path, std::ios::binary);

@@ -5,6 +5,7 @@
 // store_test.cpp, through etcd_test_backend.h.
 
 #include "store/etcd/etcd_store.h"
+#include "../store_test_support.h"
 
 #include <fcntl.h>
 #include <gtest/gtest.h>
@@ -35,6 +36,7 @@ namespace {
 
 using namespace std::chrono_literals;
 using Clock = std::chrono::steady_clock;
+using testing::compacted_revision_of;
 
 constexpr auto kWaitTimeout = 15s;  // etcd restarts, watch reconnects, sanitizer builds
 
@@ -240,16 +242,6 @@ TxnResult put(Store& store, const std::string& key, const std::string& value) {
   return store.txn(TxnRequest{{}, {Operation::put(key, value)}, {}});
 }
 
-std::optional<std::int64_t> compacted_revision_of(const std::exception_ptr& error) {
-  if (!error) return std::nullopt;
-  try {
-    std::rethrow_exception(error);
-  } catch (const RevisionCompacted& compacted) {
-    return compacted.compacted_revision();
-  } catch (...) {
-    return std::nullopt;
-  }
-}
 
 std::string message_of(const std::exception_ptr& error) {
   if (!error) return "no error";
