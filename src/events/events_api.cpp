@@ -129,7 +129,7 @@ asio::awaitable<Response> EventsApi::emit_custom_event(net::Request& request, st
     co_return net::error_response(http::status::too_many_requests,
                                   "the delivery backlog is full; the event was not accepted, retry later");
   }
-  report_received(event.to_json(), path, request);
+  report_received(event, path, request);
   auto response = net::empty_response(http::status::accepted);
   add_cors_headers(response, custom_event_cors(), request[http::field::origin]);
   co_return response;
@@ -158,7 +158,7 @@ asio::awaitable<Response> EventsApi::invoke(net::Request& request, std::string p
   } catch (const MalformedJson& error) {
     co_return net::error_response(http::status::bad_request, error.what());
   }
-  report_received(event.to_json(), path, request);
+  report_received(event, path, request);
   const auto target = *function;  // the snapshot may change while we wait
   const auto result = co_await dispatcher_.call(target, event);
   if (!result.ok()) co_return call_failure(result, function_id);
@@ -188,7 +188,7 @@ asio::awaitable<Response> EventsApi::http_event(net::Request& request, std::stri
   } catch (const MalformedJson& error) {
     co_return net::error_response(http::status::bad_request, error.what());
   }
-  report_received(event.to_json(), path, request);
+  report_received(event, path, request);
   const auto result = co_await dispatcher_.call(function, event);
   auto response = result.ok() ? http_response_from(result, route.function_id) : call_failure(result, route.function_id);
   if (route.cors) add_cors_headers(response, *route.cors, request[http::field::origin]);
@@ -204,11 +204,11 @@ Response EventsApi::preflight(const net::Request& request, std::string_view path
   return preflight_response(custom_event_cors(), request);
 }
 
-void EventsApi::report_received(const boost::json::object& event, std::string_view path,
+void EventsApi::report_received(const Event& event, std::string_view path,
                                 const net::Request& request) {
   if (!dispatcher_.wants_system_event("gateway.event.received")) return;
   dispatcher_.emit_system_event("gateway.event.received",
-                                {{"event", event}, {"path", path}, {"headers", request_headers(request)}});
+                                {{"event", event.to_json()}, {"path", path}, {"headers", request_headers(request)}});
 }
 
 }  // namespace eg::events

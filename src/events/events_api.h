@@ -30,7 +30,8 @@ class EventsApi {
   boost::asio::awaitable<net::Response> invoke(net::Request& request, std::string path);
   boost::asio::awaitable<net::Response> http_event(net::Request& request, std::string path);
   net::Response preflight(const net::Request& request, std::string_view path);
-  void report_received(const boost::json::object& event, std::string_view path, const net::Request& request);
+  // Emits gateway.event.received; builds nothing unless someone subscribed to it.
+  void report_received(const Event& event, std::string_view path, const net::Request& request);
 
   Dispatcher& dispatcher_;
   bool draining_ = false;
