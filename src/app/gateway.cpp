@@ -16,6 +16,8 @@
 #include "net/http_server.h"
 #include "routing/config_watcher.h"
 #include "routing/snapshot.h"
+#include "store/etcd/etcd_store.h"
+#include "store/keys.h"
 #include "store/sqlite_store.h"
 
 namespace eg::app {
@@ -36,17 +38,46 @@ events::DispatcherOptions dispatcher_options(const Options& options) {
                                      .total_timeout = std::chrono::milliseconds(options.function_timeout_ms)}};
 }
 
+// Dev mode keeps the configuration in an embedded store; cluster mode shares it through etcd.
+std::unique_ptr<store::Store> open_store(const Options& options) {
+  if (options.dev) return std::make_unique<store::SqliteStore>(options.embed_data_dir);
+  return std::make_unique<store::EtcdStore>(store::EtcdOptions{
+      .endpoints = options.db_hosts,
+      .request_timeout = std::chrono::milliseconds(options.db_timeout_ms),
+      .tls_ca_file = options.db_tls_ca,
+      .tls_cert_file = options.db_tls_cert,
+      .tls_key_file = options.db_tls_key,
+      .username = options.db_user,
+      .password = options.db_password});
+}
+
+// The store's side of /v1/status: whether a read succeeds now (within the store's request
+// timeout), and which configuration revision this instance routes with.
+boost::json::object store_status(store::Store& store, routing::SnapshotHolder::Reader& routing) {
+  boost::json::object status{{"backend", store.describe()}, {"routingRevision", routing.current().revision()}};
+  try {
+    store.get(std::string(store::keys::kRoot));
+    status["available"] = true;
+  } catch (const store::StoreUnavailable& error) {
+    status["available"] = false;
+    status["error"] = error.what();
+  }
+  return status;
+}
+
 // The Configuration API on its own thread: its handlers call the store synchronously, which suits
 // human-paced configuration and never delays events.
 struct ConfigEndpoint {
   asio::io_context io{1};
+  routing::SnapshotHolder::Reader routing;
   config::ConfigService service;
   config::ConfigApi api;
   net::HttpServer server;
 
-  ConfigEndpoint(const Options& options, store::Store& store)
-      : service(store),
-        api(service, [&store] { return boost::json::object{{"available", true}, {"backend", store.describe()}}; }),
+  ConfigEndpoint(const Options& options, store::Store& store, routing::SnapshotHolder& snapshots)
+      : routing(snapshots),
+        service(store),
+        api(service, [this, &store] { return store_status(store, routing); }),
         server(io, server_options(options, options.config_port),
                [this](net::Request& request) -> asio::awaitable<net::Response> { co_return api.handle(request); }) {}
 };
@@ -92,9 +123,9 @@ struct Gateway::Parts {
   EventsEndpoint events;
 
   explicit Parts(const Options& options)
-      : store(std::make_unique<store::SqliteStore>(options.embed_data_dir)),
+      : store(open_store(options)),
         watcher(*store, snapshots),
-        config(options, *store),
+        config(options, *store, snapshots),
         events(options, snapshots) {
     watcher.start();
   }

@@ -1,6 +1,7 @@
 #include "app/options.h"
 
 #include <boost/program_options.hpp>
+#include <cstdlib>
 #include <sstream>
 
 namespace eg::app {
@@ -23,6 +24,14 @@ po::options_description describe_options(Options& options) {
        "address both APIs listen on")
       ("db-hosts", po::value(&options.db_hosts)->default_value(options.db_hosts),
        "comma-separated etcd endpoints (cluster mode)")
+      ("db-tls-ca", po::value(&options.db_tls_ca), "CA file (PEM) that signs etcd's certificate; enables TLS")
+      ("db-tls-cert", po::value(&options.db_tls_cert), "client certificate file (PEM) presented to etcd")
+      ("db-tls-key", po::value(&options.db_tls_key), "key file (PEM) of -db-tls-cert")
+      ("db-user", po::value(&options.db_user), "etcd user (etcd authentication)")
+      ("db-password", po::value(&options.db_password),
+       "password of -db-user (prefer the EVENT_GATEWAY_DB_PASSWORD environment variable)")
+      ("db-timeout", po::value(&options.db_timeout_ms)->default_value(options.db_timeout_ms),
+       "milliseconds an etcd request may take; Configuration API calls fail with 503 after it")
       ("log-level", po::value(&options.log_level)->default_value(options.log_level),
        "debug, info, warn or error")
       ("log-format", po::value(&options.log_format),
@@ -45,6 +54,14 @@ po::options_description describe_options(Options& options) {
   return description;
 }
 
+// A password on the command line shows in `ps`; the environment does not.
+void read_password_from_environment(Options& options) {
+  const char* password = std::getenv("EVENT_GATEWAY_DB_PASSWORD");
+  if (options.db_password.empty() && !options.db_user.empty() && password != nullptr) {
+    options.db_password = password;
+  }
+}
+
 std::optional<std::string> check_values(const Options& options) {
   if (options.log_level != "debug" && options.log_level != "info" && options.log_level != "warn" &&
       options.log_level != "error") {
@@ -64,6 +81,11 @@ std::optional<std::string> check_values(const Options& options) {
   if (options.events_tls_cert.empty() != options.events_tls_key.empty()) {
     return "-events-tls-cert and -events-tls-key must be given together";
   }
+  if (options.db_tls_cert.empty() != options.db_tls_key.empty()) {
+    return "-db-tls-cert and -db-tls-key must be given together";
+  }
+  if (!options.db_password.empty() && options.db_user.empty()) return "-db-password needs -db-user";
+  if (options.db_timeout_ms == 0) return "-db-timeout must be at least 1 ms";
   return std::nullopt;
 }
 
@@ -77,6 +99,7 @@ ParsedCommandLine parse_command_line(int argc, const char* const argv[]) {
     const auto style = po::command_line_style::unix_style | po::command_line_style::allow_long_disguise;
     po::store(po::command_line_parser(argc, argv).options(description).style(style).run(), values);
     po::notify(values);
+    read_password_from_environment(parsed.options);
   } catch (const po::error& error) {
     parsed.action = ParsedCommandLine::Action::Fail;
     parsed.message = std::string(error.what()) + " (see -help)";
@@ -98,9 +121,6 @@ ParsedCommandLine parse_command_line(int argc, const char* const argv[]) {
 }
 
 std::optional<std::string> unsupported_option(const Options& options) {
-  if (!options.dev) {
-    return "cluster mode on etcd (-db-hosts) is not available in this build yet; start with -dev";
-  }
   if (!options.config_tls_cert.empty() || !options.events_tls_cert.empty()) {
     return "TLS (-config-tls-cert, -events-tls-cert) is not available in this build yet";
   }

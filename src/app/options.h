@@ -16,6 +16,12 @@ struct Options {
   std::uint16_t events_port = 4000;
   std::string listen_address = "0.0.0.0";
   std::string db_hosts = "127.0.0.1:2379";
+  std::string db_tls_ca;    // PEM roots that sign etcd's certificate; any -db-tls-* turns TLS on
+  std::string db_tls_cert;  // client certificate presented to etcd
+  std::string db_tls_key;
+  std::string db_user;      // etcd authentication; the password comes from -db-password or
+  std::string db_password;  // the EVENT_GATEWAY_DB_PASSWORD environment variable
+  unsigned db_timeout_ms = 2'000;
   std::string log_level = "info";   // debug | info | warn | error
   std::string log_format;           // text | json; empty: text in dev mode, json otherwise
   std::string config_tls_cert;

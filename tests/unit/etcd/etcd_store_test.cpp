@@ -1,19 +1,14 @@
 // What only the etcd store does: fail fast when etcd is down, resume watches after etcd restarts,
 // fail over between endpoints, authenticate. Each test that needs etcd starts its own on free
-// loopback ports (from EG_ETCD_BINARY, else /usr/bin/etcd), since these tests stop and restart it;
+// loopback ports (tests/common/etcd_process.h), since these tests stop and restart it;
 // they are skipped when there is no etcd binary. The Store contract itself runs against etcd in
 // store_test.cpp, through etcd_test_backend.h.
 
 #include "store/etcd/etcd_store.h"
 #include "../store_test_support.h"
+#include "common/etcd_process.h"
 
-#include <fcntl.h>
 #include <gtest/gtest.h>
-#include <netinet/in.h>
-#include <signal.h>
-#include <spawn.h>
-#include <sys/socket.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -29,8 +24,6 @@
 #include <thread>
 #include <vector>
 
-extern char** environ;
-
 namespace eg::store {
 namespace {
 
@@ -40,154 +33,40 @@ using testing::compacted_revision_of;
 
 constexpr auto kWaitTimeout = 15s;  // etcd restarts, watch reconnects, sanitizer builds
 
-std::string etcd_binary() {
-  const char* binary = std::getenv("EG_ETCD_BINARY");
-  return binary != nullptr && *binary != '\0' ? binary : "/usr/bin/etcd";
-}
+using testsupport::etcd_binary;
+using testsupport::etcdctl_binary;
+using testsupport::free_port;
+using testsupport::run_program;
 
-std::string etcdctl_binary() {
-  const char* binary = std::getenv("EG_ETCDCTL_BINARY");
-  return binary != nullptr && *binary != '\0' ? binary : "/usr/bin/etcdctl";
-}
-
-// A loopback port nobody listens on (for a moment).
-int free_port() {
-  const int fd = socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in address{};
-  address.sin_family = AF_INET;
-  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  address.sin_port = 0;
-  socklen_t length = sizeof(address);
-  if (fd < 0 || bind(fd, reinterpret_cast<sockaddr*>(&address), sizeof(address)) != 0 ||
-      getsockname(fd, reinterpret_cast<sockaddr*>(&address), &length) != 0) {
-    throw std::system_error(errno, std::generic_category(), "free_port");
-  }
-  close(fd);
-  return ntohs(address.sin_port);
-}
-
-// Runs a program to completion with its output in `log`; returns its exit status.
-int run_program(const std::vector<std::string>& arguments, const std::filesystem::path& log) {
-  std::vector<char*> argv;
-  for (const auto& argument : arguments) argv.push_back(const_cast<char*>(argument.c_str()));
-  argv.push_back(nullptr);
-  posix_spawn_file_actions_t actions;
-  posix_spawn_file_actions_init(&actions);
-  posix_spawn_file_actions_addopen(&actions, 1, log.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
-  posix_spawn_file_actions_adddup2(&actions, 1, 2);
-  pid_t pid = 0;
-  const int error = posix_spawn(&pid, argv[0], &actions, nullptr, argv.data(), environ);
-  posix_spawn_file_actions_destroy(&actions);
-  if (error != 0) return -1;
-  int status = 0;
-  waitpid(pid, &status, 0);
-  return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-}
-
-// One etcd member on free loopback ports with a data directory of its own; stop() and start()
-// again keep the data, as a restart of the server would.
+// An etcd of the test's own (tests/common/etcd_process.h). It serves once an EtcdStore built from
+// client_options() can read; a test updates those options when it turns on TLS or authentication.
 class EtcdProcess {
  public:
-  // With tls.tls_ca_file set, etcd serves clients over TLS; the probe that tells when etcd serves
-  // uses these options.
   explicit EtcdProcess(std::vector<std::string> extra_arguments = {}, EtcdOptions tls = {})
-      : extra_arguments_(std::move(extra_arguments)),
-        client_options_(std::move(tls)),
-        client_port_(free_port()),
-        peer_port_(free_port()) {
-    auto pattern = (std::filesystem::temp_directory_path() / "eg-etcd-test-XXXXXX").string();
-    if (mkdtemp(pattern.data()) == nullptr)
-      throw std::system_error(errno, std::generic_category(), "mkdtemp");
-    directory_ = pattern;
-    start();
-  }
-  ~EtcdProcess() {
-    stop();
-    std::error_code ignored;
-    std::filesystem::remove_all(directory_, ignored);
-  }
-  EtcdProcess(const EtcdProcess&) = delete;
-  EtcdProcess& operator=(const EtcdProcess&) = delete;
+      : client_options_(std::make_shared<EtcdOptions>(std::move(tls))),
+        process_([options = client_options_](const std::string& endpoint) { return serves(*options, endpoint); },
+                 std::move(extra_arguments), !client_options_->tls_ca_file.empty()) {}
 
-  std::string endpoint() const { return "127.0.0.1:" + std::to_string(client_port_); }
-  std::filesystem::path log() const { return directory_ / "etcd.log"; }
-  // What start() uses to tell that etcd serves: set the credentials once auth is enabled.
-  EtcdOptions& client_options() { return client_options_; }
-
-  void start() {
-    const auto client_url = (client_options_.tls_ca_file.empty() ? "http://" : "https://") + endpoint();
-    const auto peer_url = "http://127.0.0.1:" + std::to_string(peer_port_);
-    std::vector<std::string> arguments{etcd_binary(),
-                                       "--name=test",
-                                       "--data-dir=" + (directory_ / "data").string(),
-                                       "--listen-client-urls=" + client_url,
-                                       "--advertise-client-urls=" + client_url,
-                                       "--listen-peer-urls=" + peer_url,
-                                       "--initial-advertise-peer-urls=" + peer_url,
-                                       "--initial-cluster=test=" + peer_url};
-    arguments.insert(arguments.end(), extra_arguments_.begin(), extra_arguments_.end());
-    std::vector<char*> argv;
-    for (auto& argument : arguments) argv.push_back(argument.data());
-    argv.push_back(nullptr);
-    posix_spawn_file_actions_t actions;
-    posix_spawn_file_actions_init(&actions);
-    posix_spawn_file_actions_addopen(&actions, 1, log().c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
-    posix_spawn_file_actions_adddup2(&actions, 1, 2);
-    const int error = posix_spawn(&pid_, argv[0], &actions, nullptr, argv.data(), environ);
-    posix_spawn_file_actions_destroy(&actions);
-    if (error != 0) throw std::system_error(error, std::generic_category(), "posix_spawn " + etcd_binary());
-    if (!wait_until_serving()) {
-      stop();
-      throw std::runtime_error("etcd did not start; see " + log().string());
-    }
-  }
-
-  void stop() {
-    if (pid_ <= 0) return;
-    kill(pid_, SIGTERM);
-    int status = 0;
-    const auto deadline = Clock::now() + 10s;
-    while (waitpid(pid_, &status, WNOHANG) == 0) {
-      if (Clock::now() > deadline) {
-        kill(pid_, SIGKILL);
-        waitpid(pid_, &status, 0);
-        break;
-      }
-      std::this_thread::sleep_for(20ms);
-    }
-    pid_ = 0;
-  }
-
-  // Runs etcdctl against this member; true when it succeeds.
-  bool etcdctl(std::vector<std::string> arguments) {
-    arguments.insert(arguments.begin(), {etcdctl_binary(), "--endpoints=" + endpoint()});
-    return run_program(arguments, directory_ / "etcdctl.log") == 0;
-  }
+  std::string endpoint() const { return process_.endpoint(); }
+  EtcdOptions& client_options() { return *client_options_; }
+  void start() { process_.start(); }
+  void stop() { process_.stop(); }
+  bool etcdctl(std::vector<std::string> arguments) { return process_.etcdctl(std::move(arguments)); }
 
  private:
-  bool wait_until_serving() {
-    EtcdOptions options = client_options_;
-    options.endpoints = endpoint();
+  static bool serves(EtcdOptions options, const std::string& endpoint) {
+    options.endpoints = endpoint;
     options.request_timeout = 500ms;
-    EtcdStore probe(options);
-    const auto deadline = Clock::now() + kWaitTimeout;
-    while (Clock::now() < deadline) {
-      try {
-        probe.get("/probe");
-        return true;
-      } catch (const StoreUnavailable&) {
-        std::this_thread::sleep_for(50ms);
-      }
+    try {
+      EtcdStore(options).get("/probe");
+      return true;
+    } catch (const StoreUnavailable&) {
+      return false;
     }
-    return false;
   }
 
-  std::vector<std::string> extra_arguments_;
-  EtcdOptions client_options_;
-  int client_port_;
-  int peer_port_;
-  std::filesystem::path directory_;
-  pid_t pid_ = 0;
+  std::shared_ptr<EtcdOptions> client_options_;  // shared with the probe
+  testsupport::EtcdProcess process_;
 };
 
 // Records what one watch delivers and lets a test wait for it.
@@ -487,7 +366,7 @@ class Certificates {
  private:
   bool openssl(std::vector<std::string> arguments) {
     arguments.insert(arguments.begin(), "/usr/bin/openssl");
-    return run_program(arguments, directory_ / "openssl.log") == 0;
+    return run_program(arguments, directory_ / "openssl.log");
   }
   bool issue(const std::string& name) {
     return openssl({"req", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes", "-keyout",

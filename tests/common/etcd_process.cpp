@@ -1,0 +1,137 @@
+#include "etcd_process.h"
+
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <spawn.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <cstdlib>
+#include <stdexcept>
+#include <system_error>
+#include <thread>
+
+extern char** environ;
+
+namespace testsupport {
+namespace {
+
+using namespace std::chrono_literals;
+using Clock = std::chrono::steady_clock;
+
+constexpr auto kStartTimeout = 15s;  // a loaded machine, sanitizer builds
+constexpr auto kStopTimeout = 10s;
+
+std::string binary(const char* variable, const char* fallback) {
+  const char* value = std::getenv(variable);
+  return value != nullptr && *value != '\0' ? value : fallback;
+}
+
+// Starts `arguments` with stdout and stderr appended to `log`.
+pid_t spawn(std::vector<std::string> arguments, const std::filesystem::path& log) {
+  std::vector<char*> argv;
+  for (auto& argument : arguments) argv.push_back(argument.data());
+  argv.push_back(nullptr);
+  posix_spawn_file_actions_t actions;
+  posix_spawn_file_actions_init(&actions);
+  posix_spawn_file_actions_addopen(&actions, 1, log.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
+  posix_spawn_file_actions_adddup2(&actions, 1, 2);
+  pid_t pid = 0;
+  const int error = posix_spawn(&pid, argv[0], &actions, nullptr, argv.data(), environ);
+  posix_spawn_file_actions_destroy(&actions);
+  if (error != 0) throw std::system_error(error, std::generic_category(), "posix_spawn " + arguments[0]);
+  return pid;
+}
+
+}  // namespace
+
+std::string etcd_binary() { return binary("EG_ETCD_BINARY", "/usr/bin/etcd"); }
+std::string etcdctl_binary() { return binary("EG_ETCDCTL_BINARY", "/usr/bin/etcdctl"); }
+
+int free_port() {
+  const int fd = socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in address{};
+  address.sin_family = AF_INET;
+  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  socklen_t length = sizeof(address);
+  if (fd < 0 || bind(fd, reinterpret_cast<sockaddr*>(&address), sizeof(address)) != 0 ||
+      getsockname(fd, reinterpret_cast<sockaddr*>(&address), &length) != 0) {
+    throw std::system_error(errno, std::generic_category(), "free_port");
+  }
+  close(fd);
+  return ntohs(address.sin_port);
+}
+
+bool run_program(std::vector<std::string> arguments, const std::filesystem::path& log) {
+  const pid_t pid = spawn(std::move(arguments), log);
+  int status = 0;
+  waitpid(pid, &status, 0);
+  return WIFEXITED(status) && WEXITSTATUS(status) == 0;
+}
+
+EtcdProcess::EtcdProcess(ServingProbe serving, std::vector<std::string> extra_arguments, bool tls)
+    : serving_(std::move(serving)),
+      extra_arguments_(std::move(extra_arguments)),
+      tls_(tls),
+      client_port_(free_port()),
+      peer_port_(free_port()) {
+  auto pattern = (std::filesystem::temp_directory_path() / "eg-etcd-test-XXXXXX").string();
+  if (mkdtemp(pattern.data()) == nullptr) throw std::system_error(errno, std::generic_category(), "mkdtemp");
+  directory_ = pattern;
+  start();
+}
+
+EtcdProcess::~EtcdProcess() {
+  stop();
+  std::error_code ignored;
+  std::filesystem::remove_all(directory_, ignored);
+}
+
+void EtcdProcess::start() {
+  const auto client_url = (tls_ ? "https://" : "http://") + endpoint();
+  const auto peer_url = "http://127.0.0.1:" + std::to_string(peer_port_);
+  std::vector<std::string> arguments{etcd_binary(),
+                                     "--name=test",
+                                     "--data-dir=" + (directory_ / "data").string(),
+                                     "--listen-client-urls=" + client_url,
+                                     "--advertise-client-urls=" + client_url,
+                                     "--listen-peer-urls=" + peer_url,
+                                     "--initial-advertise-peer-urls=" + peer_url,
+                                     "--initial-cluster=test=" + peer_url};
+  arguments.insert(arguments.end(), extra_arguments_.begin(), extra_arguments_.end());
+  pid_ = spawn(std::move(arguments), log());
+  const auto deadline = Clock::now() + kStartTimeout;
+  while (!serving_(endpoint())) {
+    if (Clock::now() > deadline) {
+      stop();
+      throw std::runtime_error("etcd did not start; see " + log().string());
+    }
+    std::this_thread::sleep_for(50ms);
+  }
+}
+
+void EtcdProcess::stop() {
+  if (pid_ <= 0) return;
+  kill(pid_, SIGTERM);
+  int status = 0;
+  const auto deadline = Clock::now() + kStopTimeout;
+  while (waitpid(pid_, &status, WNOHANG) == 0) {
+    if (Clock::now() > deadline) {
+      kill(pid_, SIGKILL);
+      waitpid(pid_, &status, 0);
+      break;
+    }
+    std::this_thread::sleep_for(20ms);
+  }
+  pid_ = 0;
+}
+
+bool EtcdProcess::etcdctl(std::vector<std::string> arguments) {
+  arguments.insert(arguments.begin(), {etcdctl_binary(), "--endpoints=" + endpoint()});
+  return run_program(std::move(arguments), directory_ / "etcdctl.log");
+}
+
+}  // namespace testsupport

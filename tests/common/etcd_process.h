@@ -1,0 +1,59 @@
+#pragma once
+// One etcd member for tests, on free loopback ports with a data directory of its own, so a test can
+// stop it and start it again (keeping the data, as a restart of the server would) without touching
+// any other test's etcd. The binary comes from EG_ETCD_BINARY, else /usr/bin/etcd (Debian's
+// etcd-server); etcdctl from EG_ETCDCTL_BINARY, else /usr/bin/etcdctl.
+//
+//   testsupport::EtcdProcess etcd(probe);   // started; probe(endpoint) says when it serves
+//   etcd.stop(); ...; etcd.start();
+
+#include <sys/types.h>
+
+#include <filesystem>
+#include <functional>
+#include <string>
+#include <vector>
+
+namespace testsupport {
+
+// The binaries EtcdProcess runs.
+std::string etcd_binary();
+std::string etcdctl_binary();
+// A loopback port nobody listens on (for a moment).
+int free_port();
+// Runs a program to completion with its output appended to `log`; true when it exits with 0.
+bool run_program(std::vector<std::string> arguments, const std::filesystem::path& log);
+
+class EtcdProcess {
+ public:
+  // Whether etcd at `endpoint` ("127.0.0.1:<port>") serves clients yet.
+  using ServingProbe = std::function<bool(const std::string& endpoint)>;
+
+  // Starts etcd, adding `extra_arguments` to its command line; with `tls`, clients connect with
+  // https (the TLS flags themselves go in `extra_arguments`). Throws when etcd does not serve
+  // within 15 s.
+  explicit EtcdProcess(ServingProbe serving, std::vector<std::string> extra_arguments = {}, bool tls = false);
+  ~EtcdProcess();
+  EtcdProcess(const EtcdProcess&) = delete;
+  EtcdProcess& operator=(const EtcdProcess&) = delete;
+
+  std::string endpoint() const { return "127.0.0.1:" + std::to_string(client_port_); }
+  std::filesystem::path log() const { return directory_ / "etcd.log"; }
+
+  void start();
+  // SIGTERM, and SIGKILL after 10 s.
+  void stop();
+  // Runs etcdctl against this member; true when it succeeds.
+  bool etcdctl(std::vector<std::string> arguments);
+
+ private:
+  ServingProbe serving_;
+  std::vector<std::string> extra_arguments_;
+  bool tls_;
+  int client_port_;
+  int peer_port_;
+  std::filesystem::path directory_;
+  pid_t pid_ = 0;
+};
+
+}  // namespace testsupport
