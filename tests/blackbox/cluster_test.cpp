@@ -1,0 +1,249 @@
+// Black-box tests of cluster mode: two event-gateway binaries without -dev share one real etcd
+// (Debian's etcd-server, started by each test on free loopback ports so it can stop and restart
+// it). Instances never talk to each other: what one is told through its Configuration API reaches
+// the other only through etcd's watch.
+
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <boost/json.hpp>
+#include <chrono>
+#include <cstdio>
+#include <filesystem>
+#include <latch>
+#include <memory>
+#include <optional>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "common/etcd_process.h"
+#include "support/config_client.h"
+#include "support/gateway_process.h"
+#include "support/http_client.h"
+#include "support/json_checks.h"
+#include "support/upstream_server.h"
+
+namespace {
+
+namespace bj = boost::json;
+using namespace std::chrono_literals;
+using blackbox::ConfigClient;
+using blackbox::GatewayOptions;
+using blackbox::GatewayProcess;
+using blackbox::HttpResponse;
+using blackbox::IsJson;
+using blackbox::IsJsonError;
+using blackbox::UpstreamServer;
+using Clock = std::chrono::steady_clock;
+
+constexpr auto kConvergeTimeout = 10s;  // generous: CI machines are shared, sanitizer builds are slow
+constexpr const char* kSpace = "cluster";
+constexpr const char* kDbTimeoutMs = "1000";
+
+bool etcd_serves(const std::string& endpoint) {
+  return blackbox::request("GET", "http://" + endpoint + "/health", {}, {}, {.timeout = 1s}).status == 200;
+}
+
+// etcd's own JSON gateway (served on the client port): the store's current revision.
+std::int64_t etcd_revision(const testsupport::EtcdProcess& etcd) {
+  const auto r = blackbox::request("POST", "http://" + etcd.endpoint() + "/v3/kv/range", R"({"key":"AA=="})");
+  const auto& revision = r.json().at("header").at("revision");
+  return std::stoll(std::string(revision.as_string()));
+}
+
+// Waits until GET `path` on `gateway`'s Events API answers `status`; how long it took, or nothing.
+std::optional<Clock::duration> wait_for_route(const GatewayProcess& gateway, const std::string& path, long status,
+                                              std::chrono::milliseconds timeout = kConvergeTimeout) {
+  const auto start = Clock::now();
+  while (Clock::now() - start < timeout) {
+    if (blackbox::request("GET", gateway.events_url() + path).status == status) return Clock::now() - start;
+    std::this_thread::sleep_for(1ms);
+  }
+  return std::nullopt;
+}
+
+class ClusterTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    if (!std::filesystem::exists(testsupport::etcd_binary())) {
+      GTEST_SKIP() << "no etcd at " << testsupport::etcd_binary() << " (apt-get install etcd-server)";
+    }
+    etcd_ = std::make_unique<testsupport::EtcdProcess>(etcd_serves);
+    for (auto* gateway : {&a_, &b_}) {
+      *gateway = std::make_unique<GatewayProcess>(cluster_options());
+      ASSERT_TRUE((*gateway)->start());
+    }
+    function_.respond("/f", {.body = R"({"statusCode":200,"body":"routed"})"});
+    ASSERT_TRUE(IsJson(a().create_function(kSpace, blackbox::http_function("f", function_.url("/f"))), 201));
+  }
+
+  void TearDown() override {
+    for (auto* gateway : {&a_, &b_}) {
+      if (*gateway == nullptr) continue;
+      EXPECT_TRUE((*gateway)->running()) << "an instance died during the test";
+      EXPECT_TRUE((*gateway)->stop());
+      EXPECT_EQ((*gateway)->exit_code(), 0);
+    }
+  }
+
+  GatewayOptions cluster_options() const {
+    return GatewayOptions{.extra_args = {"-db-hosts", etcd_->endpoint(), "-db-timeout", kDbTimeoutMs},
+                          .dev_flag = "",
+                          .pass_data_dir = false};
+  }
+
+  ConfigClient a() const { return ConfigClient(a_->config_url()); }
+  ConfigClient b() const { return ConfigClient(b_->config_url()); }
+
+  HttpResponse subscribe_get(const ConfigClient& api, const std::string& path) const {
+    return api.create_subscription(kSpace, blackbox::http_subscription("f", "GET", path));
+  }
+
+  std::unique_ptr<testsupport::EtcdProcess> etcd_;
+  std::unique_ptr<GatewayProcess> a_;
+  std::unique_ptr<GatewayProcess> b_;
+  UpstreamServer function_;
+};
+
+TEST_F(ClusterTest, ConfigurationWrittenThroughOneInstanceIsRoutedByTheOther) {
+  EXPECT_EQ(b().get_function(kSpace, "f").json(), a().get_function(kSpace, "f").json());
+
+  const auto created = subscribe_get(a(), "/hello");
+  ASSERT_TRUE(IsJson(created, 201));
+  ASSERT_TRUE(wait_for_route(*b_, "/hello", 200)) << "B never routed A's subscription";
+  const auto answer = blackbox::request("GET", b_->events_url() + "/hello");
+  EXPECT_EQ(answer.body, "routed");
+
+  // A custom event subscribed through B, emitted through A. Instances apply changes in store order,
+  // so once A routes a later http subscription it has the custom one too.
+  ASSERT_TRUE(IsJson(b().create_subscription(kSpace, blackbox::custom_subscription("user.created", "f", "/app")),
+                     201));
+  ASSERT_TRUE(IsJson(subscribe_get(b(), "/later"), 201));
+  ASSERT_TRUE(wait_for_route(*a_, "/later", 200));
+  const auto accepted =
+      blackbox::request("POST", a_->events_url() + "/app", R"({"n":1})", {{"Event", "user.created"}});
+  EXPECT_EQ(accepted.status, 202) << accepted.describe();
+  ASSERT_TRUE(function_.wait_until(
+      [](const auto& requests) {
+        return std::any_of(requests.begin(), requests.end(),
+                           [](const auto& r) { return r.body.find("user.created") != std::string::npos; });
+      },
+      "the custom event emitted through A, subscribed through B"));
+
+  // A delete through B is gone from A too.
+  const auto id = std::string(created.json().at("subscriptionId").as_string());
+  ASSERT_EQ(b().del(ConfigClient::subscriptions(kSpace) + "/" + blackbox::encode_uri_component(id)).status, 204);
+  EXPECT_TRUE(wait_for_route(*a_, "/hello", 404)) << "A still routes a subscription deleted through B";
+}
+
+TEST_F(ClusterTest, ConcurrentConflictingWritesThroughTwoInstancesEndWithOneSuccess) {
+  constexpr int kRounds = 20;
+  for (int round = 0; round < kRounds; ++round) {
+    const auto id = "race-" + std::to_string(round);
+    const auto path = "/race/" + std::to_string(round);
+    HttpResponse through_a;
+    HttpResponse through_b;
+    auto race = [&](auto write_a, auto write_b) {
+      std::latch go(2);
+      std::thread other([&] {
+        go.arrive_and_wait();
+        through_b = write_b();
+      });
+      go.arrive_and_wait();
+      through_a = write_a();
+      other.join();
+    };
+
+    // The same function registered through both.
+    race([&] { return a().create_function(kSpace, blackbox::http_function(id, function_.url("/a"))); },
+         [&] { return b().create_function(kSpace, blackbox::http_function(id, function_.url("/b"))); });
+    EXPECT_EQ(std::minmax({through_a.status, through_b.status}), std::make_pair(201L, 409L))
+        << "round " << round << ": A " << through_a.describe() << ", B " << through_b.describe();
+
+    // Two endpoints the README's rules say conflict: parameters named differently at one position.
+    race([&] { return subscribe_get(a(), path + "/:id"); }, [&] { return subscribe_get(b(), path + "/:name"); });
+    EXPECT_EQ(std::minmax({through_a.status, through_b.status}), std::make_pair(201L, 400L))
+        << "round " << round << ": A " << through_a.describe() << ", B " << through_b.describe();
+  }
+  EXPECT_EQ(a().list_subscriptions(kSpace).size(), static_cast<std::size_t>(kRounds));
+  EXPECT_EQ(b().list_functions(kSpace).size(), static_cast<std::size_t>(kRounds + 1));
+}
+
+TEST_F(ClusterTest, EtcdOutageKeepsRoutingFailsWritesCleanlyAndRecovers) {
+  ASSERT_TRUE(IsJson(subscribe_get(a(), "/before"), 201));
+  ASSERT_TRUE(wait_for_route(*b_, "/before", 200));
+
+  etcd_->stop();
+  // Routing continues from each instance's last snapshot.
+  for (const auto* gateway : {a_.get(), b_.get()}) {
+    const auto routed = blackbox::request("GET", gateway->events_url() + "/before");
+    EXPECT_EQ(routed.status, 200) << routed.describe();
+    EXPECT_EQ(routed.body, "routed");
+  }
+  // Writes and reads fail within the store timeout (1 s here), with a clear error.
+  const auto write_start = Clock::now();
+  const auto write = subscribe_get(b(), "/during");
+  EXPECT_LT(Clock::now() - write_start, 3s);
+  EXPECT_TRUE(IsJsonError(write, 503));
+  EXPECT_NE(write.body.find("configuration store unavailable"), std::string::npos) << write.describe();
+  EXPECT_TRUE(IsJsonError(a().get_function(kSpace, "f"), 503));
+  const auto status = blackbox::request("GET", a_->config_url() + "/v1/status");
+  ASSERT_TRUE(IsJson(status, 200));
+  EXPECT_EQ(status.json().at("store").at("available"), false) << status.describe();
+
+  // etcd returns: no restart of the instances, they reconnect and follow new writes.
+  etcd_->start();
+  // A client retries a 503; the first tries may meet A's connection still backing off.
+  HttpResponse recovered;
+  for (const auto deadline = Clock::now() + kConvergeTimeout; Clock::now() < deadline;) {
+    recovered = subscribe_get(a(), "/after");
+    if (recovered.status != 503) break;
+  }
+  EXPECT_TRUE(IsJson(recovered, 201)) << recovered.describe();
+  EXPECT_TRUE(wait_for_route(*b_, "/after", 200)) << "B did not catch up after etcd came back";
+  EXPECT_EQ(blackbox::request("GET", b_->events_url() + "/during").status, 404);
+  EXPECT_EQ(blackbox::request("GET", b_->config_url() + "/v1/status").json().at("store").at("available"), true);
+}
+
+TEST_F(ClusterTest, InstancesConvergeAfterEtcdCompactsItsHistory) {
+  for (const auto* path : {"/old/1", "/old/2", "/old/3"}) ASSERT_TRUE(IsJson(subscribe_get(a(), path), 201));
+  ASSERT_TRUE(wait_for_route(*b_, "/old/3", 200));
+  const auto compact = blackbox::request("POST", "http://" + etcd_->endpoint() + "/v3/kv/compaction",
+                                         R"({"revision":")" + std::to_string(etcd_revision(*etcd_)) +
+                                             R"(","physical":true})");
+  ASSERT_EQ(compact.status, 200) << compact.describe();
+
+  ASSERT_TRUE(IsJson(subscribe_get(b(), "/new"), 201));
+  EXPECT_TRUE(wait_for_route(*a_, "/new", 200));
+  // An instance started after the compaction loads everything.
+  GatewayProcess late(cluster_options());
+  ASSERT_TRUE(late.start());
+  for (const auto* path : {"/old/1", "/old/2", "/old/3", "/new"}) {
+    EXPECT_TRUE(wait_for_route(late, path, 200)) << path;
+  }
+  EXPECT_TRUE(late.stop());
+}
+
+// Every change made through A becomes routable through B, in order. Prints the propagation
+// latency (write answered by A → routable on B) for bench/propagation.sh; no timing is asserted.
+TEST_F(ClusterTest, HundredsOfChangesPropagateInOrder) {
+  constexpr int kChanges = 200;
+  std::vector<double> latencies_ms;
+  for (int i = 0; i < kChanges; ++i) {
+    const auto path = "/propagation/" + std::to_string(i);
+    ASSERT_TRUE(IsJson(subscribe_get(a(), path), 201));
+    const auto latency = wait_for_route(*b_, path, 200);
+    ASSERT_TRUE(latency) << "change " << i << " never reached B";
+    latencies_ms.push_back(std::chrono::duration<double, std::milli>(*latency).count());
+  }
+  std::sort(latencies_ms.begin(), latencies_ms.end());
+  const auto percentile = [&](double p) {
+    return latencies_ms[static_cast<std::size_t>(p * (latencies_ms.size() - 1))];
+  };
+  std::printf("propagation over %d changes: p50 %.2f ms, p99 %.2f ms, max %.2f ms\n", kChanges, percentile(0.5),
+              percentile(0.99), latencies_ms.back());
+  EXPECT_EQ(b().list_subscriptions(kSpace).size(), static_cast<std::size_t>(kChanges));
+}
+
+}  // namespace
