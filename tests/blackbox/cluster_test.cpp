@@ -17,6 +17,7 @@
 #include <thread>
 #include <vector>
 
+#include "common/certificates.h"
 #include "common/etcd_process.h"
 #include "support/config_client.h"
 #include "support/gateway_process.h"
@@ -108,6 +109,10 @@ class ClusterTest : public ::testing::Test {
 
 TEST_F(ClusterTest, ConfigurationWrittenThroughOneInstanceIsRoutedByTheOther) {
   EXPECT_EQ(b().get_function(kSpace, "f").json(), a().get_function(kSpace, "f").json());
+  // Operators find the configuration under one documented prefix (docs/store.md).
+  const auto keys = etcd_->etcdctl({"get", "--prefix", "/serverless-event-gateway/", "--keys-only"});
+  ASSERT_TRUE(keys);
+  EXPECT_NE(keys->find("/serverless-event-gateway/spaces/cluster/functions/f"), std::string::npos) << *keys;
 
   const auto created = subscribe_get(a(), "/hello");
   ASSERT_TRUE(IsJson(created, 201));
@@ -244,6 +249,73 @@ TEST_F(ClusterTest, HundredsOfChangesPropagateInOrder) {
   std::printf("propagation over %d changes: p50 %.2f ms, p99 %.2f ms, max %.2f ms\n", kChanges, percentile(0.5),
               percentile(0.99), latencies_ms.back());
   EXPECT_EQ(b().list_subscriptions(kSpace).size(), static_cast<std::size_t>(kChanges));
+}
+
+TEST(ClusterStartup, WithoutEtcdTheGatewaySaysWhyAndExits) {
+  const auto ports = blackbox::pick_free_ports(2);
+  const auto r = blackbox::run_binary({"-db-hosts", "127.0.0.1:" + std::to_string(blackbox::closed_port()),
+                                       "-db-timeout", "300", "-config-port", std::to_string(ports[0]),
+                                       "-events-port", std::to_string(ports[1])});
+  EXPECT_FALSE(r.timed_out);
+  EXPECT_EQ(r.exit_code, 1) << r.output();
+  EXPECT_NE(r.output().find("cannot connect"), std::string::npos) << r.output();
+}
+
+TEST(ClusterStartup, InconsistentEtcdFlagsAreRefused) {
+  for (const auto& flags : std::vector<std::vector<std::string>>{{"-db-tls-cert", "client.pem"},
+                                                                 {"-db-password", "secret"},
+                                                                 {"-db-timeout", "0"}}) {
+    const auto r = blackbox::run_binary(flags);
+    EXPECT_EQ(r.exit_code, 2) << flags[0] << ": " << r.output();
+    EXPECT_NE(r.err.find(flags[0]), std::string::npos) << r.err;
+  }
+}
+
+// An etcd that takes TLS clients with a certificate only, and has authentication on.
+TEST(ClusterSecurity, ConnectsWithTlsAClientCertificateAndAPassword) {
+  if (!std::filesystem::exists(testsupport::etcd_binary())) GTEST_SKIP() << "no etcd";
+  testsupport::Certificates certificates;
+  ASSERT_TRUE(certificates.ok());
+  const std::vector<std::string> client_tls{"--cacert=" + certificates.file("ca.pem"),
+                                            "--cert=" + certificates.file("client.pem"),
+                                            "--key=" + certificates.file("client.key")};
+  auto with_tls = [&](std::vector<std::string> arguments) {
+    arguments.insert(arguments.end(), client_tls.begin(), client_tls.end());
+    return arguments;
+  };
+  testsupport::EtcdProcess etcd(
+      [&](const std::string& endpoint) {
+        return testsupport::run_program(
+            with_tls({testsupport::etcdctl_binary(), "--endpoints=" + endpoint, "endpoint", "health"}),
+            certificates.file("probe.log"));
+      },
+      {"--cert-file=" + certificates.file("server.pem"), "--key-file=" + certificates.file("server.key"),
+       "--trusted-ca-file=" + certificates.file("ca.pem"), "--client-cert-auth"},
+      /*tls=*/true);
+  ASSERT_TRUE(etcd.etcdctl(with_tls({"user", "add", "root:secret"})));
+  ASSERT_TRUE(etcd.etcdctl(with_tls({"auth", "enable"})));
+
+  GatewayOptions options{.extra_args = {"-db-hosts", "https://" + etcd.endpoint(), "-db-tls-ca",
+                                        certificates.file("ca.pem"), "-db-tls-cert", certificates.file("client.pem"),
+                                        "-db-tls-key", certificates.file("client.key"), "-db-user", "root"},
+                         .dev_flag = "",
+                         .pass_data_dir = false,
+                         .environment = {"EVENT_GATEWAY_DB_PASSWORD=secret"}};
+  GatewayProcess gateway(options);
+  ASSERT_TRUE(gateway.start());
+  ConfigClient api(gateway.config_url());
+  EXPECT_TRUE(IsJson(api.create_function("secure", blackbox::http_function("f")), 201));
+  const auto stored = etcd.etcdctl(with_tls({"--user=root:secret", "get", "--print-value-only",
+                                             "/serverless-event-gateway/spaces/secure/functions/f"}));
+  ASSERT_TRUE(stored);
+  EXPECT_NE(stored->find(R"("functionId":"f")"), std::string::npos) << *stored;
+  EXPECT_TRUE(gateway.stop());
+
+  options.environment = {"EVENT_GATEWAY_DB_PASSWORD=wrong"};
+  options.ready_timeout = 3s;
+  GatewayProcess refused(options);
+  EXPECT_FALSE(refused.start());
+  EXPECT_NE(refused.log().find("authenticate as 'root'"), std::string::npos) << refused.log();
 }
 
 }  // namespace

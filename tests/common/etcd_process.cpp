@@ -10,6 +10,8 @@
 
 #include <chrono>
 #include <cstdlib>
+#include <fstream>
+#include <iterator>
 #include <stdexcept>
 #include <system_error>
 #include <thread>
@@ -129,9 +131,13 @@ void EtcdProcess::stop() {
   pid_ = 0;
 }
 
-bool EtcdProcess::etcdctl(std::vector<std::string> arguments) {
+std::optional<std::string> EtcdProcess::etcdctl(std::vector<std::string> arguments) {
   arguments.insert(arguments.begin(), {etcdctl_binary(), "--endpoints=" + endpoint()});
-  return run_program(std::move(arguments), directory_ / "etcdctl.log");
+  const auto output = directory_ / "etcdctl.out";
+  std::filesystem::remove(output);
+  if (!run_program(std::move(arguments), output)) return std::nullopt;
+  std::ifstream file(output);
+  return std::string(std::istreambuf_iterator<char>(file), {});
 }
 
 }  // namespace testsupport

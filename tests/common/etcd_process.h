@@ -11,6 +11,7 @@
 
 #include <filesystem>
 #include <functional>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -43,8 +44,8 @@ class EtcdProcess {
   void start();
   // SIGTERM, and SIGKILL after 10 s.
   void stop();
-  // Runs etcdctl against this member; true when it succeeds.
-  bool etcdctl(std::vector<std::string> arguments);
+  // Runs etcdctl against this member: its output when it succeeds, nothing otherwise.
+  std::optional<std::string> etcdctl(std::vector<std::string> arguments);
 
  private:
   ServingProbe serving_;

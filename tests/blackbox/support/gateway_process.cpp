@@ -130,7 +130,8 @@ struct SpawnResult {
 
 // posix_spawn `binary args...` with stdin=/dev/null, stdout -> out_path, stderr -> err_path (same file if
 // equal).
-SpawnResult spawn(const std::vector<std::string>& args, const fs::path& out_path, const fs::path& err_path) {
+SpawnResult spawn(const std::vector<std::string>& args, const fs::path& out_path, const fs::path& err_path,
+                  const std::vector<std::string>& extra_environment = {}) {
   install_crash_handlers();
   std::string binary = binary_path();
   std::vector<std::string> argv_storage;
@@ -139,6 +140,11 @@ SpawnResult spawn(const std::vector<std::string>& args, const fs::path& out_path
   std::vector<char*> argv;
   for (auto& a : argv_storage) argv.push_back(a.data());
   argv.push_back(nullptr);
+  std::vector<std::string> environment_storage(extra_environment);
+  std::vector<char*> envp;
+  for (char** variable = environ; *variable != nullptr; ++variable) envp.push_back(*variable);
+  for (auto& variable : environment_storage) envp.push_back(variable.data());
+  envp.push_back(nullptr);
 
   posix_spawn_file_actions_t actions;
   posix_spawn_file_actions_init(&actions);
@@ -166,7 +172,7 @@ SpawnResult spawn(const std::vector<std::string>& args, const fs::path& out_path
   posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETPGROUP);
 
   SpawnResult result;
-  int rc = posix_spawn(&result.pid, binary.c_str(), &actions, &attr, argv.data(), environ);
+  int rc = posix_spawn(&result.pid, binary.c_str(), &actions, &attr, argv.data(), envp.data());
   posix_spawnattr_destroy(&attr);
   posix_spawn_file_actions_destroy(&actions);
   if (rc != 0) {
@@ -342,7 +348,7 @@ std::optional<int> GatewayProcess::exit_code() {
   if (running()) return ::testing::AssertionFailure() << "gateway already running (pid " << pid_ << ")";
   auto log_start = log_size();
   auto args = arguments();
-  SpawnResult sp = spawn(args, log_path(), log_path());
+  SpawnResult sp = spawn(args, log_path(), log_path(), options_.environment);
   if (sp.pid < 0) return ::testing::AssertionFailure() << sp.error;
   pid_ = sp.pid;
   exit_code_.reset();

@@ -71,6 +71,8 @@ struct GatewayOptions {
   bool pass_data_dir = true;
   // Keep the temp dir (data + log) after destruction.
   bool keep_data_dir = false;
+  // "NAME=value" entries added to the test's own environment.
+  std::vector<std::string> environment;
   // How long start() waits for `GET /v1/status` to answer 200.
   std::chrono::milliseconds ready_timeout = std::chrono::seconds(10);
   // How long stop() waits after SIGTERM before it SIGKILLs (and reports a failure).

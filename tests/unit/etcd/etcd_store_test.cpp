@@ -6,6 +6,7 @@
 
 #include "store/etcd/etcd_store.h"
 #include "../store_test_support.h"
+#include "common/certificates.h"
 #include "common/etcd_process.h"
 
 #include <gtest/gtest.h>
@@ -16,7 +17,6 @@
 #include <condition_variable>
 #include <cstdlib>
 #include <filesystem>
-#include <fstream>
 #include <mutex>
 #include <optional>
 #include <string>
@@ -36,7 +36,6 @@ constexpr auto kWaitTimeout = 15s;  // etcd restarts, watch reconnects, sanitize
 using testsupport::etcd_binary;
 using testsupport::etcdctl_binary;
 using testsupport::free_port;
-using testsupport::run_program;
 
 // An etcd of the test's own (tests/common/etcd_process.h). It serves once an EtcdStore built from
 // client_options() can read; a test updates those options when it turns on TLS or authentication.
@@ -51,7 +50,9 @@ class EtcdProcess {
   EtcdOptions& client_options() { return *client_options_; }
   void start() { process_.start(); }
   void stop() { process_.stop(); }
-  bool etcdctl(std::vector<std::string> arguments) { return process_.etcdctl(std::move(arguments)); }
+  std::optional<std::string> etcdctl(std::vector<std::string> arguments) {
+    return process_.etcdctl(std::move(arguments));
+  }
 
  private:
   static bool serves(EtcdOptions options, const std::string& endpoint) {
@@ -340,49 +341,9 @@ TEST_F(EtcdStoreTest, AuthenticatesAndRenewsAnExpiredToken) {
   EXPECT_THROW(put(anonymous, "/a/k", "x"), StoreUnavailable);
 }
 
-// A CA, a server certificate for 127.0.0.1 and a client certificate, made with the openssl tool.
-class Certificates {
- public:
-  Certificates() {
-    auto pattern = (std::filesystem::temp_directory_path() / "eg-etcd-tls-XXXXXX").string();
-    if (mkdtemp(pattern.data()) == nullptr)
-      throw std::system_error(errno, std::generic_category(), "mkdtemp");
-    directory_ = pattern;
-    std::ofstream(file("server.ext")) << "subjectAltName=IP:127.0.0.1\nextendedKeyUsage=serverAuth\n";
-    std::ofstream(file("client.ext")) << "extendedKeyUsage=clientAuth\n";
-    ok_ = openssl({"req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes",
-                   "-keyout", file("ca.key"), "-out", file("ca.pem"), "-days", "1", "-subj",
-                   "/CN=eg-test-ca"}) &&
-          issue("server") && issue("client");
-  }
-  ~Certificates() {
-    std::error_code ignored;
-    std::filesystem::remove_all(directory_, ignored);
-  }
-
-  bool ok() const { return ok_; }
-  std::string file(const std::string& name) const { return (directory_ / name).string(); }
-
- private:
-  bool openssl(std::vector<std::string> arguments) {
-    arguments.insert(arguments.begin(), "/usr/bin/openssl");
-    return run_program(arguments, directory_ / "openssl.log");
-  }
-  bool issue(const std::string& name) {
-    return openssl({"req", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes", "-keyout",
-                    file(name + ".key"), "-out", file(name + ".csr"), "-subj", "/CN=" + name}) &&
-           openssl({"x509", "-req", "-in", file(name + ".csr"), "-CA", file("ca.pem"), "-CAkey",
-                    file("ca.key"), "-CAcreateserial", "-out", file(name + ".pem"), "-days", "1", "-extfile",
-                    file(name + ".ext")});
-  }
-
-  std::filesystem::path directory_;
-  bool ok_ = false;
-};
-
 TEST_F(EtcdStoreTest, SpeaksTlsWithAClientCertificate) {
   if (access("/usr/bin/openssl", X_OK) != 0) GTEST_SKIP() << "no /usr/bin/openssl to make certificates";
-  Certificates certificates;
+  testsupport::Certificates certificates;
   ASSERT_TRUE(certificates.ok());
   EtcdOptions tls;
   tls.tls_ca_file = certificates.file("ca.pem");
