@@ -186,12 +186,15 @@ TEST_F(ClusterTest, EtcdOutageKeepsRoutingFailsWritesCleanlyAndRecovers) {
     EXPECT_EQ(routed.status, 200) << routed.describe();
     EXPECT_EQ(routed.body, "routed");
   }
-  // Writes and reads fail within the store timeout (1 s here), with a clear error.
-  const auto write_start = Clock::now();
-  const auto write = subscribe_get(b(), "/during");
-  EXPECT_LT(Clock::now() - write_start, 3s);
-  EXPECT_TRUE(IsJsonError(write, 503));
-  EXPECT_NE(write.body.find("configuration store unavailable"), std::string::npos) << write.describe();
+  // Writes and reads fail within the store timeout (1 s here), with a clear error; once an instance
+  // knows etcd is down, at once, so a queue of calls does not wait one timeout each.
+  const auto writes_start = Clock::now();
+  for (int i = 0; i < 5; ++i) {
+    const auto write = subscribe_get(b(), "/during");
+    EXPECT_TRUE(IsJsonError(write, 503));
+    EXPECT_NE(write.body.find("configuration store unavailable"), std::string::npos) << write.describe();
+  }
+  EXPECT_LT(Clock::now() - writes_start, 3s);
   EXPECT_TRUE(IsJsonError(a().get_function(kSpace, "f"), 503));
   const auto status = blackbox::request("GET", a_->config_url() + "/v1/status");
   ASSERT_TRUE(IsJson(status, 200));

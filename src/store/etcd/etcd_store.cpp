@@ -296,6 +296,9 @@ class Connection {
     if (status.error_code() == grpc::StatusCode::DEADLINE_EXCEEDED &&
         endpoints_[index].channel->GetState(false) != GRPC_CHANNEL_READY) {
       message += " failed: cannot connect (no connection within " + timeout + ")";
+    } else if (status.error_code() == grpc::StatusCode::UNAVAILABLE &&
+               endpoints_[index].channel->GetState(false) == GRPC_CHANNEL_TRANSIENT_FAILURE) {
+      message += " failed: cannot connect (" + status.error_message() + ")";
     } else if (status.error_code() == grpc::StatusCode::DEADLINE_EXCEEDED) {
       message += " failed: no answer within " + timeout;
     } else {
@@ -304,9 +307,16 @@ class Connection {
     return EtcdError(message, status.error_code(), status.error_message());
   }
 
+  // Whether a call on `index` should wait for a connection. Calls wait (gRPC's wait_for_ready) until
+  // their deadline, unless the last connection attempt failed and gRPC is backing off: then they fail
+  // at once, so that while etcd is down a queue of Configuration API calls does not wait one
+  // deadline each. Asking for the state also starts a connection attempt when the channel is idle.
+  bool should_wait_for_connection(std::size_t index) {
+    return endpoints_[index].channel->GetState(/*try_to_connect=*/true) != GRPC_CHANNEL_TRANSIENT_FAILURE;
+  }
+
   // One unary call with the request deadline, the token, and endpoint failover. `call` is
-  // grpc::Status(Endpoint&, grpc::ClientContext&, Response&). Calls wait for a connection (gRPC's
-  // wait_for_ready; a fail-fast call would not drive the reconnection) until their deadline. An
+  // grpc::Status(Endpoint&, grpc::ClientContext&, Response&). An
   // idempotent call with other endpoints left gives each endpoint its share of the deadline and moves
   // on; a transaction has one attempt. Every call is retried once after a rejected token (etcd
   // checks the token before doing anything).
@@ -335,7 +345,7 @@ class Connection {
         throw;
       }
       grpc::ClientContext context;
-      context.set_wait_for_ready(true);
+      context.set_wait_for_ready(should_wait_for_connection(index));
       set_deadline(context, attempt_deadline);
       if (!token.empty()) context.AddMetadata("token", token);
       Response response;

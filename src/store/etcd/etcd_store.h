@@ -3,7 +3,8 @@
 // Watch, Auth Authenticate), so that many gateway instances share one configuration.
 //
 // - Every unary call has a deadline (request_timeout): when etcd is down or unreachable, reads,
-//   writes and compactions throw StoreUnavailable within that time instead of hanging.
+//   writes and compactions throw StoreUnavailable within that time instead of hanging, and at once
+//   while gRPC backs off after a failed connection attempt.
 // - Endpoints are tried in order: calls go to the first whose connection is not failing, and move
 //   on to the next one when it fails. Reads are retried on the next endpoint within the same
 //   deadline; a transaction is never sent twice (it might have been applied), it fails instead.
