@@ -49,8 +49,8 @@ bool etcd_serves(const std::string& endpoint) {
 // etcd's own JSON gateway (served on the client port): the store's current revision.
 std::int64_t etcd_revision(const testsupport::EtcdProcess& etcd) {
   const auto r = blackbox::request("POST", "http://" + etcd.endpoint() + "/v3/kv/range", R"({"key":"AA=="})");
-  const auto& revision = r.json().at("header").at("revision");
-  return std::stoll(std::string(revision.as_string()));
+  const auto body = r.json();
+  return std::stoll(std::string(body.at("header").at("revision").as_string()));
 }
 
 // Waits until GET `path` on `gateway`'s Events API answers `status`; how long it took, or nothing.
