@@ -26,6 +26,7 @@ after(async () => {
 test('puts each event on the delivery stream and answers sync callers with the record id', async () => {
   assert.equal((await gateway.registerInvocable('archive', 'awsfirehose', { deliveryStreamName: 'events-archive' })).status, 201)
   assert.equal((await gateway.config('POST', '/subscriptions', { event: 'order.placed', functionId: 'archive', path: '/shop' })).status, 201)
+  await gateway.sync()
 
   assert.equal(await gateway.emit('order.placed', { order: 1 }, '/shop'), 202)
   assert.equal(await gateway.emit('order.placed', { order: 2 }, '/shop'), 202)

@@ -54,6 +54,7 @@ function stream (streamName) {
 test('puts emitted events on the stream, keyed by event id, readable with GetRecords', async () => {
   assert.equal((await gateway.registerInvocable('toStream', 'awskinesis', stream('user-events'))).status, 201)
   assert.equal((await gateway.config('POST', '/subscriptions', { event: 'user.created', functionId: 'toStream', path: '/' })).status, 201)
+  await gateway.sync()
 
   for (const name of ['Ann', 'Bob', 'Cy']) assert.equal(await gateway.emit('user.created', { name }), 202)
   let records = []

@@ -52,6 +52,7 @@ class Gateway {
     gateway.configUrl = `http://127.0.0.1:${configPort}`
     gateway.eventsUrl = `http://127.0.0.1:${eventsPort}`
     gateway.log = ''
+    gateway.probes = 0
     gateway.process = spawn(binary, ['-dev', '-embed-data-dir', gateway.dataDir, '-config-port', configPort,
       '-events-port', eventsPort, '-listen-address', '127.0.0.1'],
     { env: { ...cleanEnvironment(gateway.home), ...env }, stdio: ['ignore', 'pipe', 'pipe'] })
@@ -64,12 +65,17 @@ class Gateway {
     return gateway
   }
 
+  // Stops the gateway; throws unless it shut down cleanly (a sanitizer build reports leaks and
+  // undefined behaviour on its way out).
   async stop () {
-    const exited = new Promise(resolve => this.process.once('exit', resolve))
+    const exited = new Promise(resolve => this.process.once('exit', (code, signal) => resolve({ code, signal })))
     this.process.kill('SIGTERM')
-    await exited
+    const { code, signal } = await exited
     fs.rmSync(this.home, { recursive: true, force: true })
     fs.rmSync(this.dataDir, { recursive: true, force: true })
+    if (code !== 0 || /Sanitizer|runtime error/.test(this.log)) {
+      throw new Error(`the gateway exited with code ${code}, signal ${signal}:\n${this.log}`)
+    }
   }
 
   async config (method, route, body) {
@@ -80,11 +86,24 @@ class Gateway {
     return { status: response.status, body: text ? JSON.parse(text) : null }
   }
 
-  // Registers a function and an invoke subscription for it; returns the registration's answer.
+  // Configuration reaches the Events API asynchronously (the routing snapshot follows the store).
+  // Waits until a fresh probe endpoint is routable: snapshots apply changes in order, so everything
+  // configured before it is routable too. The probe's function is never reachable, so a routed
+  // request is a 502 and calls nothing.
+  async sync () {
+    const probe = `probe${++this.probes}`
+    await this.config('POST', '/functions', { functionId: probe, type: 'http', provider: { url: 'http://127.0.0.1:1/' } })
+    await this.config('POST', '/subscriptions', { event: 'http', method: 'GET', path: `/${probe}`, functionId: probe })
+    await waitUntil(async () => (await fetch(`${this.eventsUrl}/${probe}`)).status !== 404, 'the configuration to apply')
+  }
+
+  // Registers a function and an invoke subscription for it, and waits until it can be invoked;
+  // returns the registration's answer.
   async registerInvocable (functionId, type, provider) {
     const registered = await this.config('POST', '/functions', { functionId, type, provider })
     if (registered.status === 201) {
       await this.config('POST', '/subscriptions', { event: 'invoke', functionId, path: '/' })
+      await this.sync()
     }
     return registered
   }
