@@ -22,6 +22,10 @@ command -v node >/dev/null && command -v npm >/dev/null || scripts/install-deps.
 npm ci --prefix tests/sdk --no-audit --no-fund
 EG_BINARY="$PWD/build/event-gateway" node --test tests/sdk/sdk_compat.test.js
 
+echo "== AWS providers against local stand-ins (kinesalite; Lambda and Firehose verifying SigV4) =="
+npm ci --prefix tests/aws --no-audit --no-fund --omit=optional  # kinesalite keeps its streams in memory: no leveldown
+EG_BINARY="$PWD/build/event-gateway" node --test tests/aws/
+
 echo "== ASan + UBSan build and tests =="
 ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
   run_suite build-sanitize -DCMAKE_BUILD_TYPE=Debug -DEG_SANITIZE=ON

@@ -1,8 +1,44 @@
 #include "providers/aws_common.h"
 
-#include "providers/provider.h"
+#include "providers/aws/endpoint.h"
 
 namespace eg::providers {
+namespace {
+
+bool has_non_empty(const boost::json::object& settings, std::string_view field) {
+  const auto* value = settings.if_contains(field);
+  return value != nullptr && value->is_string() && !value->get_string().empty();
+}
+
+std::optional<std::string> validate_credentials(const boost::json::object& settings) {
+  for (std::string_view field : {"awsAccessKeyId", "awsSecretAccessKey", "awsSessionToken"}) {
+    const auto* value = settings.if_contains(field);
+    if (value != nullptr && !value->is_string())
+      return "provider." + std::string(field) + " must be a string";
+  }
+  if (has_non_empty(settings, "awsAccessKeyId") != has_non_empty(settings, "awsSecretAccessKey")) {
+    return "provider.awsAccessKeyId and provider.awsSecretAccessKey must be given together";
+  }
+  if (has_non_empty(settings, "awsSessionToken") && !has_non_empty(settings, "awsAccessKeyId")) {
+    return "provider.awsSessionToken needs provider.awsAccessKeyId and provider.awsSecretAccessKey";
+  }
+  return std::nullopt;
+}
+
+std::optional<std::string> validate_region_and_endpoint(const boost::json::object& settings) {
+  if (const auto* region = settings.if_contains("region")) {
+    if (!region->is_string() || !aws::is_valid_region(region->get_string())) {
+      return "provider.region must be an AWS region name such as us-east-1";
+    }
+  }
+  if (const auto* endpoint = settings.if_contains("endpoint")) {
+    if (!endpoint->is_string()) return "provider.endpoint must be a string";
+    return aws::check_endpoint_url(endpoint->get_string(), "provider.endpoint");
+  }
+  return std::nullopt;
+}
+
+}  // namespace
 
 std::optional<std::string> require_string(const boost::json::object& settings, std::string_view field) {
   const auto* value = settings.if_contains(field);
@@ -15,26 +51,14 @@ std::optional<std::string> require_string(const boost::json::object& settings, s
 
 std::optional<std::string> validate_aws_settings(const boost::json::object& settings,
                                                  std::string_view resource_field) {
-  for (auto field : {resource_field, std::string_view("region")}) {
-    if (auto error = require_string(settings, field)) return error;
-  }
-  for (std::string_view optional_field : {"awsAccessKeyId", "awsSecretAccessKey", "awsSessionToken"}) {
-    const auto* value = settings.if_contains(optional_field);
-    if (value != nullptr && !value->is_string()) {
-      return "provider." + std::string(optional_field) + " must be a string";
-    }
-  }
-  return std::nullopt;
+  if (auto error = require_string(settings, resource_field)) return error;
+  if (auto error = validate_region_and_endpoint(settings)) return error;
+  return validate_credentials(settings);
 }
 
 const std::vector<std::string_view>& aws_secret_fields() {
   static const std::vector<std::string_view> fields{"awsSecretAccessKey", "awsSessionToken"};
   return fields;
-}
-
-CallResult aws_call_not_available(std::string_view type) {
-  return CallResult{.outcome = CallResult::Outcome::Unreachable,
-                    .error = "calling " + std::string(type) + " functions is not available in this build yet"};
 }
 
 }  // namespace eg::providers

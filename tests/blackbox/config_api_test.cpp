@@ -173,7 +173,8 @@ TEST_F(ConfigApiTest, RegistersEveryProviderType) {
                  {"type", "awslambda"},
                  {"provider", bj::object{{"arn", "arn:aws:lambda:us-east-1:377024778620:function:hello"},
                                          {"region", "us-east-1"},
-                                         {"awsAccessKeyId", "AKIDLAMBDA"}}}},
+                                         {"awsAccessKeyId", "AKIDLAMBDA"},
+                                         {"awsSecretAccessKey", "SECRET"}}}},
       bj::object{{"functionId", "kinesis"},
                  {"type", "awskinesis"},
                  {"provider", bj::object{{"streamName", "events"}, {"region", "eu-west-1"}}}},
@@ -181,7 +182,8 @@ TEST_F(ConfigApiTest, RegistersEveryProviderType) {
                  {"type", "awsfirehose"},
                  {"provider", bj::object{{"deliveryStreamName", "archive"},
                                          {"region", "us-west-2"},
-                                         {"awsAccessKeyId", "AKIDFIREHOSE"}}}},
+                                         {"awsAccessKeyId", "AKIDFIREHOSE"},
+                                         {"awsSecretAccessKey", "SECRET"}}}},
       http_function("web", "https://example.com:8443/fn?x=1"),
   };
   for (const auto& fn : fns) {
@@ -190,6 +192,7 @@ TEST_F(ConfigApiTest, RegistersEveryProviderType) {
     ASSERT_TRUE(IsJson(r, 201));
     bj::object expected = fn;
     expected["space"] = space_;
+    expected["provider"].as_object().erase("awsSecretAccessKey");  // never returned
     EXPECT_EQ(r.json(), bj::value(expected));
     auto g = api().get_function(space_, std::string(fn.at("functionId").as_string()));
     ASSERT_TRUE(IsJson(g, 200));
@@ -345,15 +348,15 @@ TEST_F(ConfigApiTest, InvalidFunctionsAre400AndNothingIsStored) {
       {"http ftp url", to_json(provider_with(http, "url", "ftp://example.com/hello"))},
       {"http url without host", to_json(provider_with(http, "url", "http://"))},
       {"awslambda without arn", to_json(provider_without(lambda, "arn"))},
-      {"awslambda without region", to_json(provider_without(lambda, "region"))},
+      {"awslambda region not a region name", to_json(provider_with(lambda, "region", "US East"))},
+      {"awslambda key id without secret", to_json(provider_with(lambda, "awsAccessKeyId", "AKID"))},
+      {"awslambda relative endpoint", to_json(provider_with(lambda, "endpoint", "localhost:4566"))},
       {"awslambda numeric arn", to_json(provider_with(lambda, "arn", 1))},
       {"awslambda numeric region", to_json(provider_with(lambda, "region", 1))},
       {"awslambda with http provider",
        to_json(with(lambda, "provider", bj::object{{"url", "http://e.com"}}))},
       {"awskinesis without streamName", to_json(provider_without(kinesis, "streamName"))},
-      {"awskinesis without region", to_json(provider_without(kinesis, "region"))},
       {"awsfirehose without deliveryStreamName", to_json(provider_without(firehose, "deliveryStreamName"))},
-      {"awsfirehose without region", to_json(provider_without(firehose, "region"))},
       {"numeric awsAccessKeyId", to_json(provider_with(lambda, "awsAccessKeyId", 1))},
       {"numeric awsSecretAccessKey", to_json(provider_with(kinesis, "awsSecretAccessKey", 1))},
       {"boolean awsSessionToken", to_json(provider_with(firehose, "awsSessionToken", true))},
@@ -440,7 +443,7 @@ TEST_F(ConfigApiTest, InvalidUpdateIs400AndChangesNothing) {
       {"provider not an object", R"({"type":"http","provider":"http://example.com/x"})"},
       {"missing url", R"({"type":"http","provider":{}})"},
       {"relative url", R"({"type":"http","provider":{"url":"x"}})"},
-      {"awslambda without region", R"({"type":"awslambda","provider":{"arn":"arn:x"}})"},
+      {"awslambda with a malformed region", R"({"type":"awslambda","provider":{"arn":"arn:x","region":"a/b"}})"},
       {"numeric secret",
        R"({"type":"awslambda","provider":{"arn":"a","region":"r","awsSecretAccessKey":5}})"},
       {"functionId differs from URL",

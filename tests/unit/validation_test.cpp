@@ -30,6 +30,8 @@ TEST(FunctionValidation, AcceptsEachProviderType) {
   EXPECT_NO_THROW(parse_function("s", json(R"({"functionId":"l","type":"awslambda","provider":{"arn":"arn:aws:lambda:us-east-1:1:function:f","region":"us-east-1","awsAccessKeyId":"A","awsSecretAccessKey":"S","awsSessionToken":"T"}})")));
   EXPECT_NO_THROW(parse_function("s", json(R"({"functionId":"k","type":"awskinesis","provider":{"streamName":"s","region":"eu-west-1"}})")));
   EXPECT_NO_THROW(parse_function("s", json(R"({"functionId":"h","type":"awsfirehose","provider":{"deliveryStreamName":"d","region":"eu-west-1"}})")));
+  // The region may come from AWS_REGION when the call is made; the endpoint may point at an emulator.
+  EXPECT_NO_THROW(parse_function("s", json(R"({"functionId":"e","type":"awskinesis","provider":{"streamName":"s","endpoint":"http://127.0.0.1:4566"}})")));
 }
 
 TEST(FunctionValidation, ExplainsWhatIsWrong) {
@@ -46,7 +48,11 @@ TEST(FunctionValidation, ExplainsWhatIsWrong) {
   EXPECT_NE(message(R"({"functionId":"f","type":"http","provider":"x"})").find("provider must be an object"), std::string::npos);
   EXPECT_NE(message(R"({"functionId":"f","type":"http","provider":{}})").find("provider.url is required"), std::string::npos);
   EXPECT_NE(message(R"({"functionId":"f","type":"http","provider":{"url":"ftp://a/b"}})").find("http:// or https://"), std::string::npos);
-  EXPECT_NE(message(R"({"functionId":"f","type":"awslambda","provider":{"arn":"a"}})").find("provider.region is required"), std::string::npos);
+  EXPECT_NE(message(R"({"functionId":"f","type":"awslambda","provider":{"arn":"a","region":"US East"}})").find("provider.region must be an AWS region name"), std::string::npos);
+  EXPECT_NE(message(R"({"functionId":"f","type":"awslambda","provider":{"arn":"a","endpoint":"localhost:4566"}})").find("provider.endpoint must be an absolute http:// or https:// URL"), std::string::npos);
+  EXPECT_NE(message(R"({"functionId":"f","type":"awslambda","provider":{"arn":"a","endpoint":7}})").find("provider.endpoint must be a string"), std::string::npos);
+  EXPECT_NE(message(R"({"functionId":"f","type":"awslambda","provider":{"arn":"a","awsAccessKeyId":"A"}})").find("must be given together"), std::string::npos);
+  EXPECT_NE(message(R"({"functionId":"f","type":"awslambda","provider":{"arn":"a","awsSessionToken":"T"}})").find("awsSessionToken needs"), std::string::npos);
   EXPECT_NE(message(R"({"functionId":"f","type":"awslambda","provider":{"arn":"a","region":"r","awsSecretAccessKey":1}})").find("awsSecretAccessKey must be a string"), std::string::npos);
   EXPECT_NE(message(R"({"functionId":"f","type":"awskinesis","provider":{"region":"r"}})").find("provider.streamName is required"), std::string::npos);
   EXPECT_NE(message(R"({"functionId":"f","type":"awsfirehose","provider":{"region":"r"}})").find("provider.deliveryStreamName is required"), std::string::npos);

@@ -3,7 +3,8 @@
 
 namespace eg::providers {
 
-// Function type "awsfirehose": provider settings `deliveryStreamName`, `region` and optional static credentials.
+// Function type "awsfirehose": Firehose PutRecord of each event on `deliveryStreamName`. Other settings:
+// see aws_common.h.
 class AwsFirehoseProvider : public Provider {
  public:
   std::string_view type() const override { return "awsfirehose"; }

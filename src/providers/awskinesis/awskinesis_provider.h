@@ -3,7 +3,8 @@
 
 namespace eg::providers {
 
-// Function type "awskinesis": provider settings `streamName`, `region` and optional static credentials.
+// Function type "awskinesis": Kinesis PutRecord of each event on `streamName`, partition key the event
+// id. Other settings: see aws_common.h.
 class AwsKinesisProvider : public Provider {
  public:
   std::string_view type() const override { return "awskinesis"; }

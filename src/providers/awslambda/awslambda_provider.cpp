@@ -1,8 +1,64 @@
 #include "providers/awslambda/awslambda_provider.h"
 
+#include <boost/beast/core/string.hpp>
+
+#include "providers/aws/api_call.h"
+#include "providers/aws/sigv4.h"
 #include "providers/aws_common.h"
 
 namespace eg::providers {
+namespace {
+
+const aws::Service kLambda{.name = "lambda", .env_suffix = "LAMBDA", .permission = "lambda:InvokeFunction"};
+
+std::string header_value(const net::OutboundResponse& response, std::string_view name) {
+  for (const auto& [field, value] : response.headers) {
+    if (boost::beast::iequals(field, name)) return value;
+  }
+  return {};
+}
+
+// Lambda Invoke, RequestResponse: the function's name, partial ARN or full ARN goes into the path,
+// percent-encoded (an ARN's `:` is sent as `%3A`).
+aws::ApiCall invoke_call(const std::string& function_name, const std::string& payload) {
+  aws::ApiCall call{.service = &kLambda,
+                    .resource = "AWS Lambda function " + function_name,
+                    .path = "/2015-03-31/functions/" + aws::uri_encode(function_name) + "/invocations",
+                    .body = payload};
+  call.headers.emplace_back("Content-Type", "application/json");
+  call.headers.emplace_back("X-Amz-Invocation-Type", "RequestResponse");
+  return call;
+}
+
+// "Error: boom" from Lambda's error payload {"errorType": "Error", "errorMessage": "boom", …}.
+std::string function_error_summary(std::string_view body) {
+  boost::system::error_code error;
+  const auto json = boost::json::parse(body, error);
+  if (error || !json.is_object()) return std::string(body.substr(0, 200));
+  const auto& object = json.get_object();
+  std::string summary;
+  for (std::string_view field : {"errorType", "errorMessage"}) {
+    if (const auto* value = object.if_contains(field); value != nullptr && value->is_string()) {
+      if (!summary.empty()) summary += ": ";
+      summary += value->get_string();
+    }
+  }
+  return summary;
+}
+
+CallResult from_invoke_response(net::OutboundResponse& response, const std::string& resource) {
+  CallResult result{.body = std::move(response.body), .content_type = header_value(response, "Content-Type")};
+  // The function ran and failed: Lambda answers 200 and names the failure in this header.
+  if (const auto kind = header_value(response, "X-Amz-Function-Error"); !kind.empty()) {
+    result.outcome = CallResult::Outcome::FunctionError;
+    result.error = resource + " failed (" + kind + ")";
+    if (const auto summary = function_error_summary(result.body); !summary.empty())
+      result.error += ": " + summary;
+  }
+  return result;
+}
+
+}  // namespace
 
 std::optional<std::string> AwsLambdaProvider::validate(const boost::json::object& settings) const {
   return validate_aws_settings(settings, "arn");
@@ -10,8 +66,14 @@ std::optional<std::string> AwsLambdaProvider::validate(const boost::json::object
 
 const std::vector<std::string_view>& AwsLambdaProvider::secret_fields() const { return aws_secret_fields(); }
 
-boost::asio::awaitable<CallResult> AwsLambdaProvider::call(const model::Function&, const std::string&, CallContext&) const {
-  co_return aws_call_not_available(type());
+boost::asio::awaitable<CallResult> AwsLambdaProvider::call(const model::Function& function,
+                                                           const std::string& payload,
+                                                           CallContext& context) const {
+  auto call = invoke_call(std::string(function.provider.at("arn").as_string()), payload);
+  const auto resource = call.resource;
+  auto result = co_await aws::call_api(function, std::move(call), context);
+  if (auto* failed = std::get_if<CallResult>(&result)) co_return std::move(*failed);
+  co_return from_invoke_response(std::get<net::OutboundResponse>(result), resource);
 }
 
 }  // namespace eg::providers

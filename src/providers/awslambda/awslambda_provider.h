@@ -3,7 +3,9 @@
 
 namespace eg::providers {
 
-// Function type "awslambda": provider settings `arn`, `region` and optional static credentials.
+// Function type "awslambda": Lambda Invoke (RequestResponse) of `arn`, a function name or a partial or
+// full ARN, with the event as payload. A function error (X-Amz-Function-Error) is a FunctionError
+// carrying Lambda's error payload. Other settings: see aws_common.h.
 class AwsLambdaProvider : public Provider {
  public:
   std::string_view type() const override { return "awslambda"; }
