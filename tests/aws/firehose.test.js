@@ -4,7 +4,7 @@
 
 const { test, before, after } = require('node:test')
 const assert = require('node:assert/strict')
-const { Gateway, waitUntil } = require('./support/gateway')
+const { Gateway, waitUntil } = require('../common/gateway')
 const { FakeAws } = require('./support/fake_aws')
 
 const KEY = { accessKeyId: 'AKIAFIREHOSEEXAMPLE', secretAccessKey: 'firehose/secret' }

@@ -5,7 +5,7 @@
 const { test, before, after } = require('node:test')
 const assert = require('node:assert/strict')
 const kinesalite = require('kinesalite')
-const { Gateway, freePort, waitUntil } = require('./support/gateway')
+const { Gateway, freePort, waitUntil } = require('../common/gateway')
 const { callJsonApi } = require('./support/signer')
 
 const REGION = 'us-west-2'

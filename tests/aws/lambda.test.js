@@ -6,7 +6,7 @@
 
 const { test, before, after } = require('node:test')
 const assert = require('node:assert/strict')
-const { Gateway, waitUntil } = require('./support/gateway')
+const { Gateway, waitUntil } = require('../common/gateway')
 const { FakeAws, ACCOUNT } = require('./support/fake_aws')
 
 const STATIC = { accessKeyId: 'AKIASTATICEXAMPLE', secretAccessKey: 'static/secret+KEY=example' }

@@ -5,34 +5,9 @@
 
 const { test, before, after } = require('node:test')
 const assert = require('node:assert/strict')
-const { spawn } = require('node:child_process')
-const fs = require('node:fs')
 const http = require('node:http')
-const net = require('node:net')
-const os = require('node:os')
-const path = require('node:path')
 const EventGateway = require('@serverless/event-gateway-sdk')
-
-const binary = process.env.EG_BINARY || path.join(__dirname, '..', '..', 'build', 'event-gateway')
-
-function freePort () {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer()
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address()
-      server.close(() => resolve(port))
-    })
-    server.on('error', reject)
-  })
-}
-
-async function waitUntil (predicate, what) {
-  for (let attempt = 0; attempt < 500; attempt++) {
-    if (await predicate()) return
-    await new Promise(resolve => setTimeout(resolve, 10))
-  }
-  throw new Error(`timed out waiting for ${what}`)
-}
+const { Gateway, waitUntil } = require('../common/gateway')
 
 // A function endpoint that records the events it receives and answers invokes with a fixed body.
 const received = []
@@ -47,28 +22,19 @@ const functionServer = http.createServer((request, response) => {
 })
 
 let gateway
-let dataDir
 let sdk
 let functionUrl
 
 before(async () => {
   await new Promise(resolve => functionServer.listen(0, '127.0.0.1', resolve))
   functionUrl = `http://127.0.0.1:${functionServer.address().port}/fn`
-  const [configPort, eventsPort] = [await freePort(), await freePort()]
-  dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'eg-sdk-'))
-  gateway = spawn(binary, ['-dev', '-embed-data-dir', dataDir, '-config-port', configPort,
-    '-events-port', eventsPort, '-listen-address', '127.0.0.1'], { stdio: 'inherit' })
-  const configurationUrl = `http://127.0.0.1:${configPort}`
-  await waitUntil(async () => {
-    try { return (await fetch(`${configurationUrl}/v1/status`)).ok } catch { return false }
-  }, 'the gateway to start')
-  sdk = new EventGateway({ url: `http://127.0.0.1:${eventsPort}`, configurationUrl })
+  gateway = await Gateway.start()
+  sdk = new EventGateway({ url: gateway.eventsUrl, configurationUrl: gateway.configUrl })
 })
 
-after(() => {
-  gateway.kill('SIGTERM')
+after(async () => {
   functionServer.close()
-  fs.rmSync(dataDir, { recursive: true, force: true })
+  await gateway.stop()
 })
 
 test('registers, lists, subscribes, emits, invokes, unsubscribes and deletes through the SDK', async () => {
@@ -85,6 +51,7 @@ test('registers, lists, subscribes, emits, invokes, unsubscribes and deletes thr
 
   // emit() posts to the Events API root; subscribe to "/" too so the emitted event has a target.
   await sdk.subscribe({ event: 'user.created', functionId: 'sendEmail' })
+  await gateway.sync()
   await sdk.emit({ event: 'user.created', data: { name: 'Max' } })
   await waitUntil(() => received.some(r => r.event.event === 'user.created'), 'the emitted event')
   const emitted = received.find(r => r.event.event === 'user.created')

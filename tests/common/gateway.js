@@ -1,7 +1,8 @@
 'use strict'
-// Starts the real event-gateway binary in dev mode on free loopback ports, with an environment of the
-// test's choosing: every AWS_* variable of the caller removed and HOME pointed at an empty
-// directory, so that neither the developer's nor the CI's AWS setup can leak into a test.
+// For the Node test suites (tests/sdk, tests/aws): starts the real event-gateway binary in dev mode
+// on free loopback ports, with an environment of the test's choosing: every AWS_* variable of the
+// caller removed and HOME pointed at an empty directory, so that neither the developer's nor the
+// CI's AWS setup can leak into a test.
 
 const { spawn } = require('node:child_process')
 const fs = require('node:fs')
@@ -9,7 +10,7 @@ const net = require('node:net')
 const os = require('node:os')
 const path = require('node:path')
 
-const binary = process.env.EG_BINARY || path.join(__dirname, '..', '..', '..', 'build', 'event-gateway')
+const binary = process.env.EG_BINARY || path.join(__dirname, '..', '..', 'build', 'event-gateway')
 
 function freePort () {
   return new Promise((resolve, reject) => {
@@ -78,8 +79,8 @@ class Gateway {
     }
   }
 
-  async config (method, route, body) {
-    const response = await fetch(`${this.configUrl}/v1/spaces/default${route}`, {
+  async config (method, route, body, space = 'default') {
+    const response = await fetch(`${this.configUrl}/v1/spaces/${space}${route}`, {
       method, headers: { 'Content-Type': 'application/json' }, body: body && JSON.stringify(body)
     })
     const text = await response.text()
@@ -89,11 +90,12 @@ class Gateway {
   // Configuration reaches the Events API asynchronously (the routing snapshot follows the store).
   // Waits until a fresh probe endpoint is routable: snapshots apply changes in order, so everything
   // configured before it is routable too. The probe's function is never reachable, so a routed
-  // request is a 502 and calls nothing.
+  // request is a 502 and calls nothing. The probes live in a space of their own, out of the tests' way.
   async sync () {
     const probe = `probe${++this.probes}`
-    await this.config('POST', '/functions', { functionId: probe, type: 'http', provider: { url: 'http://127.0.0.1:1/' } })
-    await this.config('POST', '/subscriptions', { event: 'http', method: 'GET', path: `/${probe}`, functionId: probe })
+    const space = 'syncprobe'
+    await this.config('POST', '/functions', { functionId: probe, type: 'http', provider: { url: 'http://127.0.0.1:1/' } }, space)
+    await this.config('POST', '/subscriptions', { event: 'http', method: 'GET', path: `/${probe}`, functionId: probe }, space)
     await waitUntil(async () => (await fetch(`${this.eventsUrl}/${probe}`)).status !== 404, 'the configuration to apply')
   }
 
