@@ -156,7 +156,9 @@ emit_round() {
   local path=$1 subscribers=$2 before start result accepted expected delivered elapsed
   before=$(deliveries)
   start=$(date +%s.%N)
-  result=$(measure "http://127.0.0.1:$events_port$path" -s "$work/emit.lua")
+  # A long timeout: a request wrk gave up on could still be accepted, and would then count as delivered
+  # but not accepted.
+  result=$(measure "http://127.0.0.1:$events_port$path" -s "$work/emit.lua" --timeout 30s)
   accepted=$(($(echo "$result" | cut -d' ' -f3) - $(echo "$result" | cut -d' ' -f4)))
   expected=$((accepted * subscribers))
   for _ in $(seq 600); do  # up to 60 s for the backlog to drain
@@ -213,11 +215,14 @@ mkdir -p bench/results
   echo
   echo "## emit (POST 1 KiB JSON custom events)"
   echo
-  echo "| subscribers | accepted events/s | delivered calls/s | delivered = accepted × subscribers (every round) |"
+  echo "| subscribers | accepted events/s | delivered calls/s | every accepted event delivered to every subscriber, each round (delivered of accepted × subscribers) |"
   echo "|---|---|---|---|"
   for n in 1 10; do
-    complete=$(awk '{ if ($3 != $4) bad++ } END { print bad ? "**no**" : "yes" }' "$work/emit-$n")
-    echo "| $n | $(column_median "emit-$n" 1) | $(column_median "emit-$n" 2) | $complete ($(awk '{ printf "%s%d/%d", NR > 1 ? ", " : "", $4, $3 }' "$work/emit-$n")) |"
+    # wrk stops with up to one request per connection in flight, which the gateway may still accept:
+    # every accepted event must arrive, and at most those in flight on top.
+    complete=$(awk -v c="$connections" -v n="$n" '{ if ($4 < $3 || $4 > $3 + c * n) bad++ } END { print bad ? "**no**" : "yes" }' "$work/emit-$n")
+    rounds_detail=$(awk '{ printf "%s%d of %d", (NR == 1 ? "" : ", "), $4, $3 }' "$work/emit-$n")
+    echo "| $n | $(column_median "emit-$n" 1) | $(column_median "emit-$n" 2) | $complete: $rounds_detail |"
   done
   echo
   echo "## routing scale (Google Benchmark, path tree lookup)"
