@@ -67,7 +67,9 @@ bool Dispatcher::wants_system_event(std::string_view name) {
 }
 
 void Dispatcher::emit_system_event(std::string_view name, boost::json::object data) {
-  const auto& subscribers = snapshot().system_event_subscribers(name);
+  // Pinned: publish() reads the snapshot again, which may move on to a newer one meanwhile.
+  const auto routes = pinned_snapshot();
+  const auto& subscribers = routes->system_event_subscribers(name);
   if (subscribers.empty()) return;
   if (!publish(std::make_shared<const Event>(make_json_event(std::string(name), std::move(data))), subscribers)) {
     spdlog::warn("delivery backlog full: system event {} not delivered to its {} subscribers", name,

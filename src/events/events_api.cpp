@@ -123,7 +123,9 @@ asio::awaitable<Response> EventsApi::emit_custom_event(net::Request& request, st
   } catch (const MalformedJson& error) {
     co_return net::error_response(http::status::bad_request, error.what());
   }
-  const auto& subscribers = dispatcher_.snapshot().subscribers(path, event->name);
+  // Pinned: publish() reads the snapshot again, which may move on to a newer one meanwhile.
+  const auto routes = dispatcher_.pinned_snapshot();
+  const auto& subscribers = routes->subscribers(path, event->name);
   if (!dispatcher_.publish(event, subscribers)) {
     spdlog::warn("delivery backlog full: refused event {} on {}", event->name, path);
     co_return net::error_response(http::status::too_many_requests,
