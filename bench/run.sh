@@ -188,6 +188,34 @@ echo "resources" >&2
 kill "$gateway_pid"; wait "$gateway_pid" 2>/dev/null || true; gateway_pid=""
 python3 bench/resources.py "$gateway" "$build_dir/preload_store" "$work/resources" "http://127.0.0.1:$function_port/" >"$work/resources.md"
 
+# ---- the targets of bench/README.md, judged from this run's figures -------------------------------
+verdict() { awk -v v="$1" -v op="$2" -v limit="$3" 'BEGIN { ok = op == ">=" ? v >= limit : v <= limit; print ok ? "met" : "**missed**" }'; }
+targets() {
+  local ratio p99_ratio scenario kind ns
+  echo "## targets"
+  echo
+  echo "| target | this run | verdict |"
+  echo "|---|---|---|"
+  for scenario in sync invoke; do
+    ratio=$(awk -v g="$(column_median "$scenario-gateway" 1)" -v n="$(column_median "$scenario-nginx" 1)" 'BEGIN { printf "%.2f", g / n }')
+    p99_ratio=$(awk -v g="$(column_median "$scenario-gateway" 2)" -v n="$(column_median "$scenario-nginx" 2)" 'BEGIN { printf "%.2f", g / n }')
+    echo "| $scenario throughput ≥ 0.8× nginx | ${ratio}× | $(verdict "$ratio" ">=" 0.8) |"
+    echo "| $scenario p99 ≤ 1.5× nginx | ${p99_ratio}× | $(verdict "$p99_ratio" "<=" 1.5) |"
+  done
+  local accepted complete
+  accepted=$(column_median emit-1 1)
+  complete=$(awk -v c="$connections" '{ if ($4 < $3 || $4 > $3 + c) bad++ } END { print bad ? 0 : 1 }' "$work/emit-1")
+  echo "| emit, 1 subscriber: ≥ 50,000 accepted events/s | $accepted/s | $(verdict "$accepted" ">=" 50000) |"
+  echo "| emit: every accepted event delivered | $([ "$complete" = 1 ] && echo yes || echo no) | $(verdict "$complete" ">=" 1) |"
+  for kind in static param wildcard; do
+    ns=$(tr -d '"' <"$work/routing.csv" | awk -F, -v name="${kind}_lookup/100000" '$1 == name { printf "%.0f", $4 }')
+    echo "| $kind route lookup at 100k ≤ 200 ns | $ns ns | $(verdict "$ns" "<=" 200) |"
+  done
+  read -r ready_ms idle_rss <"$work/resources/targets"
+  echo "| idle RSS ≤ 15 MiB | $idle_rss MiB | $(verdict "$idle_rss" "<=" 15) |"
+  echo "| ready ≤ 100 ms | $ready_ms ms | $(verdict "$ready_ms" "<=" 100) |"
+}
+
 # ---- the report ---------------------------------------------------------------------------------
 report=bench/results/latest.md
 mkdir -p bench/results
@@ -234,5 +262,7 @@ mkdir -p bench/results
   echo "## resources"
   echo
   cat "$work/resources.md"
+  echo
+  targets
 } >"$report"
 cat "$report"
