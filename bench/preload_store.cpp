@@ -44,7 +44,8 @@ int main(int argc, char* argv[]) {
   eg::store::SqliteStore store(argv[1]);
   const eg::model::Function function{
       .space = "default", .function_id = "f", .type = "http", .provider = {{"url", argv[2]}}};
-  store.txn(TxnRequest{.success = {put(eg::store::keys::function("default", "f"), function.to_stored_json())}});
+  store.txn(
+      TxnRequest{.success = {put(eg::store::keys::function("default", "f"), function.to_stored_json())}});
   const std::size_t count = std::stoul(argv[3]);
   constexpr std::size_t kPerTransaction = 5000;
   for (std::size_t first = 0; first < count; first += kPerTransaction) {
@@ -52,7 +53,8 @@ int main(int argc, char* argv[]) {
     for (std::size_t i = first; i < std::min(count, first + kPerTransaction); ++i) {
       const auto subscription = route(i);
       batch.success.push_back(
-          put(eg::store::keys::subscription(subscription.space, subscription.subscription_id), subscription.to_json()));
+          put(eg::store::keys::subscription(subscription.space, subscription.subscription_id),
+              subscription.to_json()));
       const boost::json::object owner{{"space", subscription.space},
                                       {"subscriptionId", subscription.subscription_id},
                                       {"path", subscription.path}};

@@ -22,7 +22,9 @@ PathTree<HttpRoute> tree_with(std::size_t routes) {
   PathTree<HttpRoute> tree;
   for (std::size_t i = 0; i < routes; ++i) {
     const auto n = std::to_string(i / 3);
-    const std::string path = i % 3 == 0 ? "/static/" + n + "/items" : i % 3 == 1 ? "/param/" + n + "/:id" : "/wild/" + n + "/*rest";
+    const std::string path = i % 3 == 0   ? "/static/" + n + "/items"
+                             : i % 3 == 1 ? "/param/" + n + "/:id"
+                                          : "/wild/" + n + "/*rest";
     tree.add(path, HttpRoute{.space = "default", .subscription_id = path, .function_id = "f" + n});
   }
   return tree;

@@ -28,8 +28,9 @@ net::HttpServerOptions server_options(const Options& options, std::uint16_t port
 events::DispatcherOptions dispatcher_options(const Options& options, unsigned threads) {
   return events::DispatcherOptions{
       .workers = std::max(1u, options.workers / threads),
-      .http = net::HttpClientOptions{.connect_timeout = std::chrono::milliseconds(options.function_connect_timeout_ms),
-                                     .total_timeout = std::chrono::milliseconds(options.function_timeout_ms)}};
+      .http = net::HttpClientOptions{
+          .connect_timeout = std::chrono::milliseconds(options.function_connect_timeout_ms),
+          .total_timeout = std::chrono::milliseconds(options.function_timeout_ms)}};
 }
 
 // SO_REUSEPORT would let this gateway share a port another process of the same user already listens
@@ -64,7 +65,8 @@ struct EventsEndpoints::Loop {
        delivery::Capacity& capacity)
       : dispatcher(io, snapshots, capacity, dispatcher_options(options, threads)),
         api(dispatcher),
-        server(io, server_options(options, port), [this](net::Request& request) { return api.handle(request); }) {}
+        server(io, server_options(options, port),
+               [this](net::Request& request) { return api.handle(request); }) {}
 
   void drain_and_stop() {
     asio::post(io, [this] {
@@ -101,7 +103,8 @@ void EventsEndpoints::start() {
 
 void EventsEndpoints::run() {
   std::vector<std::jthread> others;
-  for (std::size_t i = 1; i < loops_.size(); ++i) others.emplace_back([loop = loops_[i].get()] { loop->io.run(); });
+  for (std::size_t i = 1; i < loops_.size(); ++i)
+    others.emplace_back([loop = loops_[i].get()] { loop->io.run(); });
   loops_.front()->io.run();
 }
 

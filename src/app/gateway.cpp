@@ -72,8 +72,9 @@ int Gateway::run() {
   });
   parts.config.server.start();
   parts.events.start();
-  spdlog::info("event gateway ready: Configuration API on port {}, Events API on port {} ({} threads), store {}",
-               parts.config.server.port(), parts.events.port(), parts.events.threads(), parts.store->describe());
+  spdlog::info(
+      "event gateway ready: Configuration API on port {}, Events API on port {} ({} threads), store {}",
+      parts.config.server.port(), parts.events.port(), parts.events.threads(), parts.store->describe());
 
   std::thread events_thread([&parts] { parts.events.run(); });
   parts.config.io.run();

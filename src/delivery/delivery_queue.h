@@ -25,8 +25,8 @@ namespace eg::delivery {
 
 struct Delivery {
   model::Function function;
-  std::shared_ptr<const events::Event> event;   // shared by every subscriber of one event
-  std::shared_ptr<const std::string> payload;   // the event serialized once
+  std::shared_ptr<const events::Event> event;  // shared by every subscriber of one event
+  std::shared_ptr<const std::string> payload;  // the event serialized once
   bool is_system_event = false;
 };
 

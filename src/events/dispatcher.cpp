@@ -29,7 +29,8 @@ Dispatcher::Dispatcher(asio::io_context& io, routing::SnapshotHolder& snapshots,
       queue_(io, options.workers, capacity,
              [this](delivery::Delivery delivery) { return deliver(std::move(delivery)); }) {}
 
-bool Dispatcher::publish(std::shared_ptr<const Event> event, const std::vector<routing::Subscriber>& subscribers) {
+bool Dispatcher::publish(std::shared_ptr<const Event> event,
+                         const std::vector<routing::Subscriber>& subscribers) {
   if (subscribers.empty()) return true;
   const bool is_system_event = event->name.starts_with(kSystemEventPrefix);
   auto payload = std::make_shared<const std::string>(event->serialize());
@@ -39,8 +40,8 @@ bool Dispatcher::publish(std::shared_ptr<const Event> event, const std::vector<r
   for (const auto& subscriber : subscribers) {
     const auto* function = routes.find_function(subscriber.space, subscriber.function_id);
     if (function == nullptr) {
-      spdlog::error("subscriber {}/{} of {} has no function; skipped", subscriber.space, subscriber.function_id,
-                    event->name);
+      spdlog::error("subscriber {}/{} of {} has no function; skipped", subscriber.space,
+                    subscriber.function_id, event->name);
       continue;
     }
     deliveries.push_back({*function, event, payload, is_system_event});
@@ -71,7 +72,8 @@ void Dispatcher::emit_system_event(std::string_view name, boost::json::object da
   const auto routes = pinned_snapshot();
   const auto& subscribers = routes->system_event_subscribers(name);
   if (subscribers.empty()) return;
-  if (!publish(std::make_shared<const Event>(make_json_event(std::string(name), std::move(data))), subscribers)) {
+  if (!publish(std::make_shared<const Event>(make_json_event(std::string(name), std::move(data))),
+               subscribers)) {
     spdlog::warn("delivery backlog full: system event {} not delivered to its {} subscribers", name,
                  subscribers.size());
   }
@@ -87,8 +89,8 @@ asio::awaitable<void> Dispatcher::deliver(delivery::Delivery delivery) {
 }
 
 asio::awaitable<providers::CallResult> Dispatcher::call_and_report(const model::Function& function,
-                                                                   const Event& event, const std::string& payload,
-                                                                   bool report) {
+                                                                   const Event& event,
+                                                                   const std::string& payload, bool report) {
   const auto* provider = providers::find_provider(function.type);
   if (provider == nullptr) {
     co_return providers::CallResult{.outcome = providers::CallResult::Outcome::Unreachable,
@@ -96,16 +98,19 @@ asio::awaitable<providers::CallResult> Dispatcher::call_and_report(const model::
   }
   // System event data copies the event: build it only for events someone subscribed to.
   if (report && wants_system_event("gateway.function.invoking")) {
-    emit_system_event("gateway.function.invoking", {{"event", event.to_json()}, {"functionId", function.function_id}});
+    emit_system_event("gateway.function.invoking",
+                      {{"event", event.to_json()}, {"functionId", function.function_id}});
   }
   auto result = co_await provider->call(function, payload, call_context_);
   if (!report) co_return result;
   if (result.ok() && wants_system_event("gateway.function.invoked")) {
-    emit_system_event("gateway.function.invoked",
-                      {{"event", event.to_json()}, {"functionId", function.function_id}, {"result", result_value(result)}});
+    emit_system_event(
+        "gateway.function.invoked",
+        {{"event", event.to_json()}, {"functionId", function.function_id}, {"result", result_value(result)}});
   } else if (!result.ok() && wants_system_event("gateway.function.invocationFailed")) {
-    emit_system_event("gateway.function.invocationFailed",
-                      {{"event", event.to_json()}, {"functionId", function.function_id}, {"error", result.error}});
+    emit_system_event(
+        "gateway.function.invocationFailed",
+        {{"event", event.to_json()}, {"functionId", function.function_id}, {"error", result.error}});
   }
   co_return result;
 }

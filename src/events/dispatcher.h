@@ -50,7 +50,8 @@ class Dispatcher {
 
  private:
   boost::asio::awaitable<void> deliver(delivery::Delivery delivery);
-  boost::asio::awaitable<providers::CallResult> call_and_report(const model::Function& function, const Event& event,
+  boost::asio::awaitable<providers::CallResult> call_and_report(const model::Function& function,
+                                                                const Event& event,
                                                                 const std::string& payload, bool report);
 
   routing::SnapshotHolder::Reader reader_;

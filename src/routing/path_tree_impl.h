@@ -78,7 +78,8 @@ struct PathTree<Value>::Node {
   // vector makes every insertion linear, and lookups stay O(1) here. An open-addressing (flat) map
   // keeps the keys in its own array: with 100k routes a lookup costs half the cache misses of
   // std::unordered_map's node chains (bench/route_lookup_bench.cpp).
-  boost::unordered_flat_map<std::string, std::unique_ptr<Node>, path_tree_detail::SegmentHash, std::equal_to<>>
+  boost::unordered_flat_map<std::string, std::unique_ptr<Node>, path_tree_detail::SegmentHash,
+                            std::equal_to<>>
       static_children;
   std::string param_name;
   std::unique_ptr<Node> param_child;

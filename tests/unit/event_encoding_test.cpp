@@ -25,7 +25,8 @@ TEST(EventEncoding, JsonPayloadTravelsAsJson) {
 }
 
 TEST(EventEncoding, SerializedEventIsTheSameJsonAsTheEventObject) {
-  auto event = make_event("user.\"quoted\"\n", "application/vnd.api+json", R"({"name":"Max \u00e9","n":[1,2.5,null]})");
+  auto event = make_event("user.\"quoted\"\n", "application/vnd.api+json",
+                          R"({"name":"Max \u00e9","n":[1,2.5,null]})");
   const auto text = event.serialize();
   EXPECT_EQ(boost::json::parse(text), boost::json::value(event.to_json())) << text;
   EXPECT_EQ(text, boost::json::serialize(event.to_json())) << "same member order";
