@@ -2,17 +2,13 @@
 
 #include <spdlog/spdlog.h>
 
-#include <boost/asio/co_spawn.hpp>
-#include <boost/asio/detached.hpp>
 #include <boost/asio/io_context.hpp>
-#include <boost/asio/post.hpp>
 #include <boost/asio/signal_set.hpp>
 #include <thread>
 
+#include "app/events_endpoints.h"
 #include "config/config_api.h"
 #include "config/config_service.h"
-#include "events/dispatcher.h"
-#include "events/events_api.h"
 #include "net/http_server.h"
 #include "routing/config_watcher.h"
 #include "routing/snapshot.h"
@@ -28,14 +24,6 @@ namespace {
 net::HttpServerOptions server_options(const Options& options, std::uint16_t port) {
   return net::HttpServerOptions{
       .address = options.listen_address, .port = port, .max_body_bytes = options.max_body_bytes};
-}
-
-events::DispatcherOptions dispatcher_options(const Options& options) {
-  return events::DispatcherOptions{
-      .workers = options.workers,
-      .backlog = options.workers_backlog,
-      .http = net::HttpClientOptions{.connect_timeout = std::chrono::milliseconds(options.function_connect_timeout_ms),
-                                     .total_timeout = std::chrono::milliseconds(options.function_timeout_ms)}};
 }
 
 // Dev mode keeps the configuration in an embedded store; cluster mode shares it through etcd.
@@ -82,37 +70,6 @@ struct ConfigEndpoint {
                [this](net::Request& request) -> asio::awaitable<net::Response> { co_return api.handle(request); }) {}
 };
 
-// The Events API on one event-loop thread. Members are destroyed in reverse order: the server (whose
-// handler uses the API) first, the io_context last.
-struct EventsEndpoint {
-  asio::io_context io{1};
-  events::Dispatcher dispatcher;
-  events::EventsApi api;
-  net::HttpServer server;
-
-  EventsEndpoint(const Options& options, routing::SnapshotHolder& snapshots)
-      : dispatcher(io, snapshots, dispatcher_options(options)),
-        api(dispatcher),
-        server(io, server_options(options, options.events_port),
-               [this](net::Request& request) { return api.handle(request); }) {}
-
-  // Refuses new requests (503) and connections, lets accepted events reach their functions, then
-  // stops the event loop.
-  void drain_and_stop() {
-    asio::post(io, [this] {
-      api.start_draining();
-      server.stop();
-      asio::co_spawn(
-          io,
-          [this]() -> asio::awaitable<void> {
-            co_await dispatcher.drain();
-            io.stop();
-          },
-          asio::detached);
-    });
-  }
-};
-
 }  // namespace
 
 struct Gateway::Parts {
@@ -120,7 +77,7 @@ struct Gateway::Parts {
   routing::SnapshotHolder snapshots;
   routing::ConfigWatcher watcher;
   ConfigEndpoint config;
-  EventsEndpoint events;
+  EventsEndpoints events;
 
   explicit Parts(const Options& options)
       : store(open_store(options)),
@@ -145,11 +102,12 @@ int Gateway::run() {
     parts.events.drain_and_stop();
   });
   parts.config.server.start();
-  parts.events.server.start();
-  spdlog::info("event gateway ready: Configuration API on port {}, Events API on port {}, store {}",
-               parts.config.server.port(), parts.events.server.port(), parts.store->describe());
+  parts.events.start();
+  spdlog::info(
+      "event gateway ready: Configuration API on port {}, Events API on port {} ({} threads), store {}",
+      parts.config.server.port(), parts.events.port(), parts.events.threads(), parts.store->describe());
 
-  std::thread events_thread([&parts] { parts.events.io.run(); });
+  std::thread events_thread([&parts] { parts.events.run(); });
   parts.config.io.run();
   events_thread.join();
   spdlog::info("event gateway stopped");

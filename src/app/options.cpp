@@ -40,8 +40,10 @@ po::options_description describe_options(Options& options) {
       ("config-tls-key", po::value(&options.config_tls_key), "TLS key file of the Configuration API")
       ("events-tls-cert", po::value(&options.events_tls_cert), "TLS certificate file of the Events API")
       ("events-tls-key", po::value(&options.events_tls_key), "TLS key file of the Events API")
+      ("events-threads", po::value(&options.events_threads)->default_value(options.events_threads),
+       "event-loop threads serving the Events API; 0 means one per CPU core")
       ("workers", po::value(&options.workers)->default_value(options.workers),
-       "maximum concurrent asynchronous deliveries")
+       "maximum concurrent asynchronous deliveries, shared among the Events API threads")
       ("workers-backlog", po::value(&options.workers_backlog)->default_value(options.workers_backlog),
        "maximum queued asynchronous deliveries; a full queue refuses new events")
       ("plugin", po::value(&options.plugins)->composing(), "plugin to load (repeatable)")

@@ -28,6 +28,7 @@ struct Options {
   std::string config_tls_key;
   std::string events_tls_cert;
   std::string events_tls_key;
+  unsigned events_threads = 0;  // 0: one per CPU core
   unsigned workers = 200;
   std::size_t workers_backlog = 10'000;
   std::vector<std::string> plugins;

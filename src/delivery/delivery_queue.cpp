@@ -10,13 +10,19 @@
 namespace eg::delivery {
 namespace asio = boost::asio;
 
-DeliveryQueue::DeliveryQueue(asio::io_context& io, unsigned workers, std::size_t backlog, Deliver deliver)
-    : io_(io), workers_(workers), backlog_(backlog), deliver_(std::move(deliver)), idle_signal_(io) {}
+bool Capacity::try_take(std::size_t count) {
+  std::size_t taken = taken_.load(std::memory_order_relaxed);
+  do {
+    if (count > limit_ - taken) return false;
+  } while (!taken_.compare_exchange_weak(taken, taken + count, std::memory_order_relaxed));
+  return true;
+}
+
+DeliveryQueue::DeliveryQueue(asio::io_context& io, unsigned workers, Capacity& capacity, Deliver deliver)
+    : io_(io), workers_(workers), capacity_(capacity), deliver_(std::move(deliver)), idle_signal_(io) {}
 
 bool DeliveryQueue::try_enqueue(std::vector<Delivery>&& deliveries) {
-  const std::size_t free_workers = workers_ - running_;
-  const std::size_t must_wait = deliveries.size() > free_workers ? deliveries.size() - free_workers : 0;
-  if (waiting_.size() + must_wait > backlog_) return false;
+  if (!capacity_.try_take(deliveries.size())) return false;
   for (auto& delivery : deliveries) waiting_.push_back(std::move(delivery));
   while (running_ < workers_ && !waiting_.empty()) start_next();
   return true;
@@ -36,6 +42,7 @@ asio::awaitable<void> DeliveryQueue::run(Delivery delivery) {
     spdlog::error("delivery failed unexpectedly: {}", error.what());
   }
   --running_;
+  capacity_.give_back(1);
   if (!waiting_.empty()) {
     start_next();
   } else if (running_ == 0) {

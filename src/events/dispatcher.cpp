@@ -21,36 +21,37 @@ boost::json::value result_value(const providers::CallResult& result) {
 
 }  // namespace
 
-Dispatcher::Dispatcher(asio::io_context& io, routing::SnapshotHolder& snapshots, const DispatcherOptions& options)
+Dispatcher::Dispatcher(asio::io_context& io, routing::SnapshotHolder& snapshots, delivery::Capacity& capacity,
+                       const DispatcherOptions& options)
     : reader_(snapshots),
       http_(io, options.http),
       call_context_{http_},
-      queue_(io, options.workers, options.backlog,
+      queue_(io, options.workers, capacity,
              [this](delivery::Delivery delivery) { return deliver(std::move(delivery)); }) {}
 
-bool Dispatcher::publish(const Event& event, const std::vector<routing::Subscriber>& subscribers) {
+bool Dispatcher::publish(std::shared_ptr<const Event> event,
+                         const std::vector<routing::Subscriber>& subscribers) {
   if (subscribers.empty()) return true;
-  const bool is_system_event = event.name.starts_with(kSystemEventPrefix);
-  auto json = std::make_shared<const boost::json::object>(event.to_json());
-  auto payload = std::make_shared<const std::string>(boost::json::serialize(*json));
+  const bool is_system_event = event->name.starts_with(kSystemEventPrefix);
+  auto payload = std::make_shared<const std::string>(event->serialize());
   std::vector<delivery::Delivery> deliveries;
   deliveries.reserve(subscribers.size());
   const auto& routes = snapshot();
   for (const auto& subscriber : subscribers) {
     const auto* function = routes.find_function(subscriber.space, subscriber.function_id);
     if (function == nullptr) {
-      spdlog::error("subscriber {}/{} of {} has no function; skipped", subscriber.space, subscriber.function_id,
-                    event.name);
+      spdlog::error("subscriber {}/{} of {} has no function; skipped", subscriber.space,
+                    subscriber.function_id, event->name);
       continue;
     }
-    deliveries.push_back({*function, json, payload, is_system_event});
+    deliveries.push_back({*function, event, payload, is_system_event});
   }
   return queue_.try_enqueue(std::move(deliveries));
 }
 
 asio::awaitable<providers::CallResult> Dispatcher::call(const model::Function& function, const Event& event) {
-  const auto json = event.to_json();
-  co_return co_await call_and_report(function, json, boost::json::serialize(json), true);
+  const auto payload = event.serialize();
+  co_return co_await call_and_report(function, event, payload, true);
 }
 
 asio::awaitable<void> Dispatcher::drain() {
@@ -67,9 +68,12 @@ bool Dispatcher::wants_system_event(std::string_view name) {
 }
 
 void Dispatcher::emit_system_event(std::string_view name, boost::json::object data) {
-  const auto& subscribers = snapshot().system_event_subscribers(name);
+  // Pinned: publish() reads the snapshot again, which may move on to a newer one meanwhile.
+  const auto routes = pinned_snapshot();
+  const auto& subscribers = routes->system_event_subscribers(name);
   if (subscribers.empty()) return;
-  if (!publish(make_json_event(std::string(name), std::move(data)), subscribers)) {
+  if (!publish(std::make_shared<const Event>(make_json_event(std::string(name), std::move(data))),
+               subscribers)) {
     spdlog::warn("delivery backlog full: system event {} not delivered to its {} subscribers", name,
                  subscribers.size());
   }
@@ -79,14 +83,13 @@ asio::awaitable<void> Dispatcher::deliver(delivery::Delivery delivery) {
   const auto result =
       co_await call_and_report(delivery.function, *delivery.event, *delivery.payload, !delivery.is_system_event);
   if (!result.ok()) {
-    spdlog::warn("delivery of {} {} to {}/{} failed: {}", std::string(delivery.event->at("event").as_string()),
-                 std::string(delivery.event->at("id").as_string()), delivery.function.space,
-                 delivery.function.function_id, result.error);
+    spdlog::warn("delivery of {} {} to {}/{} failed: {}", delivery.event->name, delivery.event->id,
+                 delivery.function.space, delivery.function.function_id, result.error);
   }
 }
 
 asio::awaitable<providers::CallResult> Dispatcher::call_and_report(const model::Function& function,
-                                                                   const boost::json::object& event,
+                                                                   const Event& event,
                                                                    const std::string& payload, bool report) {
   const auto* provider = providers::find_provider(function.type);
   if (provider == nullptr) {
@@ -95,16 +98,19 @@ asio::awaitable<providers::CallResult> Dispatcher::call_and_report(const model::
   }
   // System event data copies the event: build it only for events someone subscribed to.
   if (report && wants_system_event("gateway.function.invoking")) {
-    emit_system_event("gateway.function.invoking", {{"event", event}, {"functionId", function.function_id}});
+    emit_system_event("gateway.function.invoking",
+                      {{"event", event.to_json()}, {"functionId", function.function_id}});
   }
   auto result = co_await provider->call(function, payload, call_context_);
   if (!report) co_return result;
   if (result.ok() && wants_system_event("gateway.function.invoked")) {
-    emit_system_event("gateway.function.invoked",
-                      {{"event", event}, {"functionId", function.function_id}, {"result", result_value(result)}});
+    emit_system_event(
+        "gateway.function.invoked",
+        {{"event", event.to_json()}, {"functionId", function.function_id}, {"result", result_value(result)}});
   } else if (!result.ok() && wants_system_event("gateway.function.invocationFailed")) {
-    emit_system_event("gateway.function.invocationFailed",
-                      {{"event", event}, {"functionId", function.function_id}, {"error", result.error}});
+    emit_system_event(
+        "gateway.function.invocationFailed",
+        {{"event", event.to_json()}, {"functionId", function.function_id}, {"error", result.error}});
   }
   co_return result;
 }

@@ -1,5 +1,5 @@
 #pragma once
-// Calls functions for the Events API, on one event-loop thread: synchronously for http and invoke
+// Calls functions for the Events API, one per event-loop thread: synchronously for http and invoke
 // events, through the bounded delivery queue for custom events, and reports every stage as a
 // system event (README "System Events"):
 //   gateway.event.received, gateway.function.invoking, gateway.function.invoked,
@@ -21,21 +21,24 @@
 namespace eg::events {
 
 struct DispatcherOptions {
-  unsigned workers = 200;
-  std::size_t backlog = 10'000;
+  unsigned workers = 200;  // concurrent asynchronous deliveries on this thread
   net::HttpClientOptions http;
 };
 
 class Dispatcher {
  public:
-  Dispatcher(boost::asio::io_context& io, routing::SnapshotHolder& snapshots, const DispatcherOptions& options);
+  // `capacity` is shared with the dispatchers of the other threads.
+  Dispatcher(boost::asio::io_context& io, routing::SnapshotHolder& snapshots, delivery::Capacity& capacity,
+             const DispatcherOptions& options);
 
   // The routing snapshot as of now; valid until the next call on this thread.
   const routing::RoutingSnapshot& snapshot() { return reader_.current(); }
+  // The same, kept alive by the caller, for use across a co_await.
+  std::shared_ptr<const routing::RoutingSnapshot> pinned_snapshot() { return reader_.pin(); }
 
   // Queues a delivery of `event` to every subscriber; false, queuing nothing, when the backlog
   // cannot take them all.
-  bool publish(const Event& event, const std::vector<routing::Subscriber>& subscribers);
+  bool publish(std::shared_ptr<const Event> event, const std::vector<routing::Subscriber>& subscribers);
   // Calls `function` with `event` and waits for its answer.
   boost::asio::awaitable<providers::CallResult> call(const model::Function& function, const Event& event);
   // Whether a system event has subscribers; data for it need not be built otherwise.
@@ -48,7 +51,7 @@ class Dispatcher {
  private:
   boost::asio::awaitable<void> deliver(delivery::Delivery delivery);
   boost::asio::awaitable<providers::CallResult> call_and_report(const model::Function& function,
-                                                                const boost::json::object& event,
+                                                                const Event& event,
                                                                 const std::string& payload, bool report);
 
   routing::SnapshotHolder::Reader reader_;

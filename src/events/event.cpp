@@ -14,6 +14,22 @@ boost::json::object Event::to_json() const {
   return {{"event", name}, {"id", id}, {"receivedAt", received_at}, {"data", data}, {"dataType", data_type}};
 }
 
+std::string Event::serialize() const {
+  // Same member order as to_json().
+  std::string text = R"({"event":)";
+  text += boost::json::serialize(boost::json::string_view(name));
+  text += R"(,"id":)";
+  text += boost::json::serialize(boost::json::string_view(id));
+  text += R"(,"receivedAt":)";
+  text += std::to_string(received_at);
+  text += R"(,"data":)";
+  text += boost::json::serialize(data);
+  text += R"(,"dataType":)";
+  text += boost::json::serialize(boost::json::string_view(data_type));
+  text += '}';
+  return text;
+}
+
 Event make_event(std::string name, std::string_view content_type, std::string_view body) {
   const auto data_type = content_type.empty() ? kDefaultDataType : content_type;
   return Event{.name = std::move(name),

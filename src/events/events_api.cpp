@@ -117,19 +117,21 @@ asio::awaitable<Response> EventsApi::emit_custom_event(net::Request& request, st
                                   "event names starting with \"gateway.\" are reserved for system events");
   }
   const std::string_view content_type = request[http::field::content_type];
-  Event event;
+  std::shared_ptr<const Event> event;
   try {
-    event = make_event(std::move(event_name), content_type, request.body());
+    event = std::make_shared<const Event>(make_event(std::move(event_name), content_type, request.body()));
   } catch (const MalformedJson& error) {
     co_return net::error_response(http::status::bad_request, error.what());
   }
-  const auto& subscribers = dispatcher_.snapshot().subscribers(path, event.name);
+  // Pinned: publish() reads the snapshot again, which may move on to a newer one meanwhile.
+  const auto routes = dispatcher_.pinned_snapshot();
+  const auto& subscribers = routes->subscribers(path, event->name);
   if (!dispatcher_.publish(event, subscribers)) {
-    spdlog::warn("delivery backlog full: refused event {} on {}", event.name, path);
+    spdlog::warn("delivery backlog full: refused event {} on {}", event->name, path);
     co_return net::error_response(http::status::too_many_requests,
                                   "the delivery backlog is full; the event was not accepted, retry later");
   }
-  report_received(event, path, request);
+  report_received(*event, path, request);
   auto response = net::empty_response(http::status::accepted);
   add_cors_headers(response, custom_event_cors(), request[http::field::origin]);
   co_return response;
@@ -146,9 +148,9 @@ asio::awaitable<Response> EventsApi::invoke(net::Request& request, std::string p
     co_return net::error_response(http::status::bad_request, "invoke needs a valid Function-ID header");
   }
   if (!model::is_valid_name(space)) co_return net::error_response(http::status::bad_request, "invalid Space header");
-  const auto& routes = dispatcher_.snapshot();
-  const auto* function = routes.find_function(space, function_id);
-  if (function == nullptr || !routes.has_invoke_subscription(space, function_id)) {
+  const auto routes = dispatcher_.pinned_snapshot();  // alive until the function has answered
+  const auto* function = routes->find_function(space, function_id);
+  if (function == nullptr || !routes->has_invoke_subscription(space, function_id)) {
     co_return net::error_response(http::status::not_found, "function \"" + function_id + "\" in space \"" + space +
                                                                "\" has no invoke subscription");
   }
@@ -159,8 +161,7 @@ asio::awaitable<Response> EventsApi::invoke(net::Request& request, std::string p
     co_return net::error_response(http::status::bad_request, error.what());
   }
   report_received(event, path, request);
-  const auto target = *function;  // the snapshot may change while we wait
-  const auto result = co_await dispatcher_.call(target, event);
+  const auto result = co_await dispatcher_.call(*function, event);
   if (!result.ok()) co_return call_failure(result, function_id);
   Response response{http::status::ok, 11};
   if (!result.content_type.empty()) response.set(http::field::content_type, result.content_type);
@@ -170,18 +171,17 @@ asio::awaitable<Response> EventsApi::invoke(net::Request& request, std::string p
 }
 
 asio::awaitable<Response> EventsApi::http_event(net::Request& request, std::string path) {
-  const auto& routes = dispatcher_.snapshot();
-  auto match = routes.match_http(request.method_string(), path);
+  const auto routes = dispatcher_.pinned_snapshot();  // alive until the function has answered
+  auto match = routes->match_http(request.method_string(), path);
   if (!match) {
     co_return net::error_response(http::status::not_found, "no http subscription for " +
                                                                std::string(request.method_string()) + " " + path);
   }
-  const auto route = *match->value;  // copies: the snapshot may change while we wait
-  const auto* found = routes.find_function(route.space, route.function_id);
-  if (found == nullptr) {
+  const auto& route = *match->value;
+  const auto* function = routes->find_function(route.space, route.function_id);
+  if (function == nullptr) {
     co_return net::error_response(http::status::not_found, "function \"" + route.function_id + "\" not found");
   }
-  const auto function = *found;
   Event event;
   try {
     event = make_json_event(std::string(model::kHttpEvent), http_event_data(request, path, match->params));
@@ -189,7 +189,7 @@ asio::awaitable<Response> EventsApi::http_event(net::Request& request, std::stri
     co_return net::error_response(http::status::bad_request, error.what());
   }
   report_received(event, path, request);
-  const auto result = co_await dispatcher_.call(function, event);
+  const auto result = co_await dispatcher_.call(*function, event);
   auto response = result.ok() ? http_response_from(result, route.function_id) : call_failure(result, route.function_id);
   if (route.cors) add_cors_headers(response, *route.cors, request[http::field::origin]);
   co_return response;

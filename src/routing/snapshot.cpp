@@ -138,4 +138,9 @@ const RoutingSnapshot& SnapshotHolder::Reader::current() {
   return *cached_;
 }
 
+std::shared_ptr<const RoutingSnapshot> SnapshotHolder::Reader::pin() {
+  current();
+  return cached_;
+}
+
 }  // namespace eg::routing

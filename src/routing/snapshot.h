@@ -87,6 +87,9 @@ class SnapshotHolder {
    public:
     explicit Reader(SnapshotHolder& holder) : holder_(holder) {}
     const RoutingSnapshot& current();
+    // The current snapshot, kept alive by the caller: for a request that uses it across a wait
+    // (co_await), during which current() may move on to a newer snapshot.
+    std::shared_ptr<const RoutingSnapshot> pin();
 
    private:
     SnapshotHolder& holder_;

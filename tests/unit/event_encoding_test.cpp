@@ -24,6 +24,14 @@ TEST(EventEncoding, JsonPayloadTravelsAsJson) {
   EXPECT_NEAR(static_cast<double>(json.at("receivedAt").as_int64()), static_cast<double>(now_millis()), 60'000.0);
 }
 
+TEST(EventEncoding, SerializedEventIsTheSameJsonAsTheEventObject) {
+  auto event = make_event("user.\"quoted\"\n", "application/vnd.api+json",
+                          R"({"name":"Max \u00e9","n":[1,2.5,null]})");
+  const auto text = event.serialize();
+  EXPECT_EQ(boost::json::parse(text), boost::json::value(event.to_json())) << text;
+  EXPECT_EQ(text, boost::json::serialize(event.to_json())) << "same member order";
+}
+
 TEST(EventEncoding, OtherPayloadsTravelAsBase64) {
   EXPECT_EQ(make_event("e", "text/plain", "hello").data, "aGVsbG8=");
   const auto untyped = make_event("e", "", std::string("\x00\xff", 2));

@@ -1,0 +1,268 @@
+#!/usr/bin/env bash
+# The gateway's benchmarks in one command: installs what they need (wrk and nginx from Debian, Google
+# Benchmark), builds in Release, runs every scenario on 127.0.0.1 against baselines measured in the
+# same run, and writes a Markdown report to bench/results/latest.md (and prints it). See
+# bench/README.md for what each scenario measures and why.
+#
+# Usage: bench/run.sh [rounds] [seconds per wrk run]     (defaults: 3 rounds of 5 s)
+# Environment: BUILD_DIR (default build), CONNECTIONS for wrk (default 50).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+rounds=${1:-3}
+seconds=${2:-5}
+build_dir=${BUILD_DIR:-build}
+connections=${CONNECTIONS:-50}
+
+install_tools() {
+  scripts/install-deps.sh
+  local missing=()
+  command -v wrk >/dev/null || missing+=(wrk)
+  command -v nginx >/dev/null || missing+=(nginx-light)
+  [ ${#missing[@]} -eq 0 ] && return
+  local sudo=""
+  [ "$(id -u)" -eq 0 ] || sudo="sudo"
+  $sudo apt-get update -q
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -q --no-install-recommends "${missing[@]}"
+}
+
+build() {
+  cmake -S . -B "$build_dir" -G Ninja -DCMAKE_BUILD_TYPE=Release -DEG_BUILD_BENCH=ON >/dev/null
+  cmake --build "$build_dir" --target event-gateway route_lookup_bench preload_store
+}
+
+install_tools
+build
+gateway="$build_dir/event-gateway"
+threads=$(nproc)
+work=$(mktemp -d)
+gateway_pid=""
+cleanup() {
+  [ -n "$gateway_pid" ] && kill "$gateway_pid" 2>/dev/null && wait "$gateway_pid" 2>/dev/null || true
+  for conf in function proxy; do nginx -p "$work" -c "$conf.conf" -s stop 2>/dev/null || true; done
+  rm -rf "$work"
+}
+trap cleanup EXIT
+
+free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+function_port=$(free_port); counting_port=$(free_port); proxy_port=$(free_port)
+config_port=$(free_port); events_port=$(free_port)
+
+# ---- the function: nginx answering a fixed http response object, never the bottleneck -------------
+# One port answers the sync scenarios without logging; the other logs one line per call, so the emit
+# scenario can count the deliveries that arrived.
+cat > "$work/function.conf" <<CONF
+worker_processes 1;
+pid $work/function.pid;
+error_log $work/function-error.log;
+events { worker_connections 16384; }
+http {
+  access_log off;
+  log_format count '.';
+  keepalive_requests 10000000;
+  server {
+    listen 127.0.0.1:$function_port;
+    location / { default_type application/json; return 200 '{"statusCode":200,"body":"ok"}'; }
+  }
+  server {
+    listen 127.0.0.1:$counting_port;
+    access_log $work/deliveries.log count buffer=64k flush=100ms;
+    location / { default_type application/json; return 200 '{"statusCode":200,"body":"ok"}'; }
+  }
+}
+CONF
+# ---- the reference L7 proxy: nginx proxy_pass with upstream keep-alive, as many workers as cores -----
+cat > "$work/proxy.conf" <<CONF
+worker_processes $threads;
+pid $work/proxy.pid;
+error_log $work/proxy-error.log;
+events { worker_connections 16384; }
+http {
+  access_log off;
+  keepalive_requests 10000000;
+  upstream function { server 127.0.0.1:$function_port; keepalive 256; keepalive_requests 10000000; }
+  server {
+    listen 127.0.0.1:$proxy_port;
+    location / { proxy_pass http://function; proxy_http_version 1.1; proxy_set_header Connection ""; }
+  }
+}
+CONF
+nginx -p "$work" -c function.conf
+nginx -p "$work" -c proxy.conf
+
+# ---- the gateway --------------------------------------------------------------------------------
+"$gateway" -dev -embed-data-dir "$work/gateway.eg" -listen-address 127.0.0.1 -config-port "$config_port" \
+  -events-port "$events_port" -log-level warn >"$work/gateway.log" 2>&1 &
+gateway_pid=$!
+for _ in $(seq 200); do curl -sf "127.0.0.1:$config_port/v1/status" >/dev/null && break; sleep 0.05; done
+config() { curl -sf -X POST "127.0.0.1:$config_port/v1/spaces/default/$1" -d "$2" >/dev/null; }
+config functions "{\"functionId\":\"bench\",\"type\":\"http\",\"provider\":{\"url\":\"http://127.0.0.1:$function_port/\"}}"
+config subscriptions '{"functionId":"bench","event":"http","method":"GET","path":"/bench"}'
+config subscriptions '{"functionId":"bench","event":"invoke"}'
+for i in $(seq 10); do
+  config functions "{\"functionId\":\"counter$i\",\"type\":\"http\",\"provider\":{\"url\":\"http://127.0.0.1:$counting_port/c$i\"}}"
+  config subscriptions "{\"functionId\":\"counter$i\",\"event\":\"bench.emit\",\"path\":\"/ten\"}"
+done
+config subscriptions '{"functionId":"counter1","event":"bench.emit","path":"/one"}'
+[ "$(curl -s "127.0.0.1:$events_port/bench")" = "ok" ] || { echo "the gateway does not route /bench" >&2; exit 1; }
+sleep 0.5  # every event thread routes from the new snapshot
+
+# ---- wrk request scripts ------------------------------------------------------------------------
+cat > "$work/invoke.lua" <<'LUA'
+wrk.method = "POST"
+wrk.body = '{"hello":"world"}'
+wrk.headers["Content-Type"] = "application/json"
+wrk.headers["Event"] = "invoke"
+wrk.headers["Function-ID"] = "bench"
+LUA
+python3 - "$work/emit.lua" <<'PY'
+import json, sys
+payload = json.dumps({"user": {"id": "u-0001", "name": "x" * 990}}, separators=(",", ":"))
+assert 1000 <= len(payload) <= 1100
+open(sys.argv[1], "w").write(
+    'wrk.method = "POST"\nwrk.body = \'%s\'\nwrk.headers["Content-Type"] = "application/json"\n'
+    'wrk.headers["Event"] = "bench.emit"\n' % payload)
+PY
+
+# Prints "requests/s p99_ms requests non2xx" for one wrk run: wrk URL [wrk args...]
+measure() {
+  local url=$1; shift
+  wrk -t1 -c"$connections" -d"${seconds}s" --latency "$@" "$url" | awk '
+    /Requests\/sec/ { rps = $2 }
+    /requests in/ { requests = $1 }
+    /Non-2xx or 3xx responses/ { non2xx = $5 }
+    /^ +99%/ { v = $2; if (v ~ /us$/) { sub(/us/, "", v); v /= 1000 } else if (v ~ /ms$/) { sub(/ms/, "", v) } else if (v ~ /s$/) { sub(/s/, "", v); v *= 1000 }; p99 = v }
+    END { printf "%s %s %s %d\n", rps, p99, requests, non2xx }'
+}
+median() { sort -g | awk '{ a[NR] = $1 } END { print a[int((NR + 1) / 2)] }'; }
+column_median() { cut -d' ' -f"$2" "$work/$1" | median; }
+
+# ---- sync and invoke: the function directly, through nginx, through the gateway, alternated ----------
+: >"$work/machine-load"
+for round in $(seq "$rounds"); do
+  echo "round $round of $rounds: sync and invoke" >&2
+  uptime >>"$work/machine-load"
+  measure "http://127.0.0.1:$function_port/bench" >>"$work/sync-direct"
+  measure "http://127.0.0.1:$proxy_port/bench" >>"$work/sync-nginx"
+  measure "http://127.0.0.1:$events_port/bench" >>"$work/sync-gateway"
+  measure "http://127.0.0.1:$function_port/" -s "$work/invoke.lua" >>"$work/invoke-direct"
+  measure "http://127.0.0.1:$proxy_port/" -s "$work/invoke.lua" >>"$work/invoke-nginx"
+  measure "http://127.0.0.1:$events_port/" -s "$work/invoke.lua" >>"$work/invoke-gateway"
+done
+
+# ---- emit: accepted events/s, delivered calls/s, delivered == accepted ----------------------------
+deliveries() { wc -l <"$work/deliveries.log" 2>/dev/null || echo 0; }
+# Prints "accepted/s delivered/s accepted delivered" for one run: path subscribers
+emit_round() {
+  local path=$1 subscribers=$2 before start result accepted expected delivered elapsed
+  before=$(deliveries)
+  start=$(date +%s.%N)
+  # A long timeout: a request wrk gave up on could still be accepted, and would then count as delivered
+  # but not accepted.
+  result=$(measure "http://127.0.0.1:$events_port$path" -s "$work/emit.lua" --timeout 30s)
+  accepted=$(($(echo "$result" | cut -d' ' -f3) - $(echo "$result" | cut -d' ' -f4)))
+  expected=$((accepted * subscribers))
+  for _ in $(seq 600); do  # up to 60 s for the backlog to drain
+    [ $(($(deliveries) - before)) -ge "$expected" ] && break
+    sleep 0.1
+  done
+  sleep 0.3  # nginx flushes its log every 100 ms: anything beyond `expected` would show now
+  delivered=$(($(deliveries) - before))
+  elapsed=$(awk -v now="$(date +%s.%N)" -v start="$start" 'BEGIN { print now - start - 0.3 }')
+  echo "$accepted $delivered $elapsed" | awk -v s="$seconds" -v n="$subscribers" \
+    '{ printf "%.0f %.0f %d %d\n", $1 / s, $2 / $3, $1 * n, $2 }'
+}
+for round in $(seq "$rounds"); do
+  echo "round $round of $rounds: emit" >&2
+  uptime >>"$work/machine-load"
+  emit_round /one 1 >>"$work/emit-1"
+  emit_round /ten 10 >>"$work/emit-10"
+done
+
+# ---- routing scale: Google Benchmark -----------------------------------------------------------
+echo "routing scale" >&2
+"$build_dir/route_lookup_bench" --benchmark_format=csv --benchmark_min_time=0.2 2>/dev/null \
+  | grep -E '^"?(static|param|wildcard)_lookup' >"$work/routing.csv"
+
+# ---- resources: RSS and startup ----------------------------------------------------------------
+echo "resources" >&2
+kill "$gateway_pid"; wait "$gateway_pid" 2>/dev/null || true; gateway_pid=""
+python3 bench/resources.py "$gateway" "$build_dir/preload_store" "$work/resources" "http://127.0.0.1:$function_port/" >"$work/resources.md"
+
+# ---- the targets of bench/README.md, judged from this run's figures -------------------------------
+verdict() { awk -v v="$1" -v op="$2" -v limit="$3" 'BEGIN { ok = op == ">=" ? v >= limit : v <= limit; print ok ? "met" : "**missed**" }'; }
+targets() {
+  local ratio p99_ratio scenario kind ns
+  echo "## targets"
+  echo
+  echo "| target | this run | verdict |"
+  echo "|---|---|---|"
+  for scenario in sync invoke; do
+    ratio=$(awk -v g="$(column_median "$scenario-gateway" 1)" -v n="$(column_median "$scenario-nginx" 1)" 'BEGIN { printf "%.2f", g / n }')
+    p99_ratio=$(awk -v g="$(column_median "$scenario-gateway" 2)" -v n="$(column_median "$scenario-nginx" 2)" 'BEGIN { printf "%.2f", g / n }')
+    echo "| $scenario throughput ≥ 0.8× nginx | ${ratio}× | $(verdict "$ratio" ">=" 0.8) |"
+    echo "| $scenario p99 ≤ 1.5× nginx | ${p99_ratio}× | $(verdict "$p99_ratio" "<=" 1.5) |"
+  done
+  local accepted complete
+  accepted=$(column_median emit-1 1)
+  complete=$(awk -v c="$connections" '{ if ($4 < $3 || $4 > $3 + c) bad++ } END { print bad ? 0 : 1 }' "$work/emit-1")
+  echo "| emit, 1 subscriber: ≥ 50,000 accepted events/s | $accepted/s | $(verdict "$accepted" ">=" 50000) |"
+  echo "| emit: every accepted event delivered | $([ "$complete" = 1 ] && echo yes || echo no) | $(verdict "$complete" ">=" 1) |"
+  for kind in static param wildcard; do
+    ns=$(tr -d '"' <"$work/routing.csv" | awk -F, -v name="${kind}_lookup/100000" '$1 == name { printf "%.0f", $4 }')
+    echo "| $kind route lookup at 100k ≤ 200 ns | $ns ns | $(verdict "$ns" "<=" 200) |"
+  done
+  read -r ready_ms idle_rss <"$work/resources/targets"
+  echo "| idle RSS ≤ 15 MiB | $idle_rss MiB | $(verdict "$idle_rss" "<=" 15) |"
+  echo "| ready ≤ 100 ms | $ready_ms ms | $(verdict "$ready_ms" "<=" 100) |"
+}
+
+# ---- the report ---------------------------------------------------------------------------------
+report=bench/results/latest.md
+mkdir -p bench/results
+{
+  echo "# Benchmark results"
+  echo
+  echo "- commit: \`$(git rev-parse --short HEAD)$(git diff --quiet HEAD -- src CMakeLists.txt || echo ' (modified)')\`, $(date -u '+%Y-%m-%d %H:%M UTC')"
+  echo "- machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs), $(free -g | awk '/Mem:/ {print $2}') GiB, $(uname -sr)"
+  echo "- load during the run (uptime): $(awk -F'load average: ' '{print $2}' "$work/machine-load" | paste -sd';' | sed 's/;/; /g')"
+  echo "- wrk: 1 thread, $connections connections, $seconds s per run, $rounds alternated rounds, medians; gateway: $threads Events API threads; nginx proxy: $threads workers"
+  echo
+  echo "## sync (GET /bench, http subscription) and invoke (POST, Event: invoke)"
+  echo
+  echo "| scenario | target | requests/s | p99 ms | throughput vs nginx | p99 vs nginx |"
+  echo "|---|---|---|---|---|---|"
+  for scenario in sync invoke; do
+    nginx_rps=$(column_median "$scenario-nginx" 1); nginx_p99=$(column_median "$scenario-nginx" 2)
+    for target in direct nginx gateway; do
+      rps=$(column_median "$scenario-$target" 1); p99=$(column_median "$scenario-$target" 2)
+      awk -v s="$scenario" -v t="$target" -v r="$rps" -v p="$p99" -v nr="$nginx_rps" -v np="$nginx_p99" \
+        'BEGIN { names["direct"] = "function directly (ceiling)"; names["nginx"] = "nginx proxy_pass"; names["gateway"] = "event gateway";
+                 printf "| %s | %s | %.0f | %.2f | %.2fx | %.2fx |\n", s, names[t], r, p, r / nr, p / np }'
+    done
+  done
+  echo
+  echo "## emit (POST 1 KiB JSON custom events)"
+  echo
+  echo "| subscribers | accepted events/s | delivered calls/s | every accepted event delivered to every subscriber, each round (delivered of accepted × subscribers) |"
+  echo "|---|---|---|---|"
+  for n in 1 10; do
+    # wrk stops with up to one request per connection in flight, which the gateway may still accept:
+    # every accepted event must arrive, and at most those in flight on top.
+    complete=$(awk -v c="$connections" -v n="$n" '{ if ($4 < $3 || $4 > $3 + c * n) bad++ } END { print bad ? "**no**" : "yes" }' "$work/emit-$n")
+    rounds_detail=$(awk '{ printf "%s%d of %d", (NR == 1 ? "" : ", "), $4, $3 }' "$work/emit-$n")
+    echo "| $n | $(column_median "emit-$n" 1) | $(column_median "emit-$n" 2) | $complete: $rounds_detail |"
+  done
+  echo
+  echo "## routing scale (Google Benchmark, path tree lookup)"
+  echo
+  echo "| lookup | routes | ns per lookup |"
+  echo "|---|---|---|"
+  tr -d '"' <"$work/routing.csv" | awk -F, '{ split($1, name, "/"); sub(/_lookup/, "", name[1]); printf "| %s | %s | %.0f |\n", name[1], name[2], $4 }'
+  echo
+  echo "## resources"
+  echo
+  cat "$work/resources.md"
+  echo
+  targets
+} >"$report"
+cat "$report"

@@ -1,0 +1,117 @@
+#include "app/events_endpoints.h"
+
+#include <algorithm>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/post.hpp>
+#include <thread>
+
+#include "events/dispatcher.h"
+#include "events/events_api.h"
+#include "net/http_server.h"
+
+namespace eg::app {
+namespace asio = boost::asio;
+
+namespace {
+
+net::HttpServerOptions server_options(const Options& options, std::uint16_t port) {
+  return net::HttpServerOptions{.address = options.listen_address,
+                                .port = port,
+                                .max_body_bytes = options.max_body_bytes,
+                                .reuse_port = true};
+}
+
+// -workers is for the whole gateway: each thread runs its share, at least one.
+events::DispatcherOptions dispatcher_options(const Options& options, unsigned threads) {
+  return events::DispatcherOptions{
+      .workers = std::max(1u, options.workers / threads),
+      .http = net::HttpClientOptions{
+          .connect_timeout = std::chrono::milliseconds(options.function_connect_timeout_ms),
+          .total_timeout = std::chrono::milliseconds(options.function_timeout_ms)}};
+}
+
+// SO_REUSEPORT would let this gateway share a port another process of the same user already listens
+// on, each getting part of the connections. A plain bind first turns that mistake into the usual
+// "address in use" error.
+void refuse_port_in_use(const Options& options) {
+  if (options.events_port == 0) return;
+  asio::io_context io;
+  asio::ip::tcp::acceptor probe(io);
+  const asio::ip::tcp::endpoint endpoint{asio::ip::make_address(options.listen_address), options.events_port};
+  probe.open(endpoint.protocol());
+  probe.set_option(asio::ip::tcp::acceptor::reuse_address(true));
+  probe.bind(endpoint);
+}
+
+}  // namespace
+
+unsigned events_thread_count(unsigned requested) {
+  if (requested != 0) return requested;
+  return std::max(1u, std::thread::hardware_concurrency());
+}
+
+// One event-loop thread's share of the Events API. Members are destroyed in reverse order: the server
+// (whose handler uses the API) first, the io_context last.
+struct EventsEndpoints::Loop {
+  asio::io_context io{1};
+  events::Dispatcher dispatcher;
+  events::EventsApi api;
+  net::HttpServer server;
+
+  Loop(const Options& options, unsigned threads, std::uint16_t port, routing::SnapshotHolder& snapshots,
+       delivery::Capacity& capacity)
+      : dispatcher(io, snapshots, capacity, dispatcher_options(options, threads)),
+        api(dispatcher),
+        server(io, server_options(options, port),
+               [this](net::Request& request) { return api.handle(request); }) {}
+
+  void drain_and_stop() {
+    asio::post(io, [this] {
+      api.start_draining();
+      server.stop();
+      asio::co_spawn(
+          io,
+          [this]() -> asio::awaitable<void> {
+            co_await dispatcher.drain();
+            io.stop();
+          },
+          asio::detached);
+    });
+  }
+};
+
+EventsEndpoints::EventsEndpoints(const Options& options, routing::SnapshotHolder& snapshots)
+    : capacity_(std::size_t{options.workers} + options.workers_backlog) {
+  const unsigned threads = events_thread_count(options.events_threads);
+  refuse_port_in_use(options);
+  // The first server may pick a free port (port 0); the others join it on that port.
+  std::uint16_t port = options.events_port;
+  for (unsigned i = 0; i < threads; ++i) {
+    loops_.push_back(std::make_unique<Loop>(options, threads, port, snapshots, capacity_));
+    port = loops_.front()->server.port();
+  }
+}
+
+EventsEndpoints::~EventsEndpoints() = default;
+
+void EventsEndpoints::start() {
+  for (auto& loop : loops_) loop->server.start();
+}
+
+void EventsEndpoints::run() {
+  std::vector<std::jthread> others;
+  for (std::size_t i = 1; i < loops_.size(); ++i)
+    others.emplace_back([loop = loops_[i].get()] { loop->io.run(); });
+  loops_.front()->io.run();
+}
+
+void EventsEndpoints::drain_and_stop() {
+  for (auto& loop : loops_) loop->drain_and_stop();
+}
+
+std::uint16_t EventsEndpoints::port() const { return loops_.front()->server.port(); }
+
+}  // namespace eg::app
