@@ -27,7 +27,7 @@ install_tools() {
 
 build() {
   cmake -S . -B "$build_dir" -G Ninja -DCMAKE_BUILD_TYPE=Release -DEG_BUILD_BENCH=ON >/dev/null
-  cmake --build "$build_dir" --target event-gateway route_lookup_bench preload_store
+  cmake --build "$build_dir" --target event-gateway route_lookup_bench preload_store blackbox_tests
 }
 
 install_tools
@@ -188,6 +188,13 @@ echo "resources" >&2
 kill "$gateway_pid"; wait "$gateway_pid" 2>/dev/null || true; gateway_pid=""
 python3 bench/resources.py "$gateway" "$build_dir/preload_store" "$work/resources" "http://127.0.0.1:$function_port/" >"$work/resources.md"
 
+# ---- cluster propagation: two gateway instances on one real etcd -----------------------------------
+# The black-box test creates 200 http subscriptions through instance A, one after the other, and
+# times each from A's answer until instance B routes it; it prints p50, p99 and max.
+"$build_dir/tests/blackbox_tests" --gtest_filter=ClusterTest.HundredsOfChangesPropagateInOrder |
+  grep '^propagation' >"$work/propagation"
+propagation_ms() { grep -o "$1 [0-9.]* ms" "$work/propagation" | awk '{ print $2 }'; }
+
 # ---- the targets of bench/README.md, judged from this run's figures -------------------------------
 verdict() { awk -v v="$1" -v op="$2" -v limit="$3" 'BEGIN { ok = op == ">=" ? v >= limit : v <= limit; print ok ? "met" : "**missed**" }'; }
 targets() {
@@ -214,6 +221,7 @@ targets() {
   read -r ready_ms idle_rss <"$work/resources/targets"
   echo "| idle RSS ≤ 15 MiB | $idle_rss MiB | $(verdict "$idle_rss" "<=" 15) |"
   echo "| ready ≤ 100 ms | $ready_ms ms | $(verdict "$ready_ms" "<=" 100) |"
+  echo "| cluster propagation p99 ≤ 100 ms | $(propagation_ms p99) ms | $(verdict "$(propagation_ms p99)" "<=" 100) |"
 }
 
 # ---- the report ---------------------------------------------------------------------------------
@@ -262,6 +270,12 @@ mkdir -p bench/results
   echo "## resources"
   echo
   cat "$work/resources.md"
+  echo
+  echo "## cluster propagation (two instances on one etcd, 200 changes)"
+  echo
+  echo "| from a write answered by instance A to routable on instance B | ms |"
+  echo "|---|---|"
+  for p in p50 p99 max; do echo "| $p | $(propagation_ms "$p") |"; done
   echo
   targets
 } >"$report"

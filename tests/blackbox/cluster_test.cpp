@@ -234,7 +234,7 @@ TEST_F(ClusterTest, InstancesConvergeAfterEtcdCompactsItsHistory) {
 }
 
 // Every change made through A becomes routable through B, in order. Prints the propagation
-// latency (write answered by A → routable on B) for bench/propagation.sh; no timing is asserted.
+// latency (write answered by A → routable on B) for bench/run.sh; no timing is asserted.
 TEST_F(ClusterTest, HundredsOfChangesPropagateInOrder) {
   constexpr int kChanges = 200;
   std::vector<double> latencies_ms;
