@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs the Debian bookworm packages the gateway needs to build, run and be tested.
 # Skips apt entirely when everything is already there, so repeated runs are fast.
+# etcd-client (etcdctl) and openssl are for the tests: they inspect etcd and make TLS certificates.
 # --with-node also installs Node.js and npm (for the Node SDK compatibility test).
 set -euo pipefail
 
@@ -10,7 +11,7 @@ packages=(
   libcurl4-openssl-dev libssl-dev libspdlog-dev libsqlite3-dev
   libgrpc++-dev libprotobuf-dev protobuf-compiler-grpc
   libgtest-dev libgmock-dev libbenchmark-dev
-  etcd-server curl python3
+  etcd-server etcd-client openssl curl python3
 )
 [ "${1:-}" = "--with-node" ] && packages+=(nodejs npm)
 
