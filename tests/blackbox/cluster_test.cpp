@@ -9,7 +9,6 @@
 #include <boost/json.hpp>
 #include <chrono>
 #include <cstdio>
-#include <filesystem>
 #include <latch>
 #include <memory>
 #include <optional>
@@ -67,9 +66,7 @@ std::optional<Clock::duration> wait_for_route(const GatewayProcess& gateway, con
 class ClusterTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    if (!std::filesystem::exists(testsupport::etcd_binary())) {
-      GTEST_SKIP() << "no etcd at " << testsupport::etcd_binary() << " (apt-get install etcd-server)";
-    }
+    if (auto reason = testsupport::why_no_etcd()) GTEST_SKIP() << *reason;
     etcd_ = std::make_unique<testsupport::EtcdProcess>(etcd_serves);
     for (auto* gateway : {&a_, &b_}) {
       *gateway = std::make_unique<GatewayProcess>(cluster_options());
@@ -276,7 +273,7 @@ TEST(ClusterStartup, InconsistentEtcdFlagsAreRefused) {
 
 // An etcd that takes TLS clients with a certificate only, and has authentication on.
 TEST(ClusterSecurity, ConnectsWithTlsAClientCertificateAndAPassword) {
-  if (!std::filesystem::exists(testsupport::etcd_binary())) GTEST_SKIP() << "no etcd";
+  if (auto reason = testsupport::why_no_etcd()) GTEST_SKIP() << *reason;
   testsupport::Certificates certificates;
   ASSERT_TRUE(certificates.ok());
   const std::vector<std::string> client_tls{"--cacert=" + certificates.file("ca.pem"),

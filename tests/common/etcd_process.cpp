@@ -53,6 +53,11 @@ pid_t spawn(std::vector<std::string> arguments, const std::filesystem::path& log
 std::string etcd_binary() { return binary("EG_ETCD_BINARY", "/usr/bin/etcd"); }
 std::string etcdctl_binary() { return binary("EG_ETCDCTL_BINARY", "/usr/bin/etcdctl"); }
 
+std::optional<std::string> why_no_etcd() {
+  if (access(etcd_binary().c_str(), X_OK) == 0) return std::nullopt;
+  return "no etcd binary at " + etcd_binary() + " (apt-get install etcd-server, or set EG_ETCD_BINARY)";
+}
+
 int free_port() {
   const int fd = socket(AF_INET, SOCK_STREAM, 0);
   sockaddr_in address{};

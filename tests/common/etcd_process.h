@@ -20,6 +20,8 @@ namespace testsupport {
 // The binaries EtcdProcess runs.
 std::string etcd_binary();
 std::string etcdctl_binary();
+// Why tests that start etcd cannot run on this machine (no etcd binary), or nothing when they can.
+std::optional<std::string> why_no_etcd();
 // A loopback port nobody listens on (for a moment).
 int free_port();
 // Runs a program to completion with its output appended to `log`; true when it exits with 0.

@@ -33,7 +33,6 @@ using testing::compacted_revision_of;
 
 constexpr auto kWaitTimeout = 15s;  // etcd restarts, watch reconnects, sanitizer builds
 
-using testsupport::etcd_binary;
 using testsupport::etcdctl_binary;
 using testsupport::free_port;
 
@@ -150,9 +149,7 @@ Clock::duration time_to_unavailable(const Call& call, std::string* message = nul
 class EtcdStoreTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    if (access(etcd_binary().c_str(), X_OK) != 0) {
-      GTEST_SKIP() << "no etcd binary at " << etcd_binary() << " (install etcd-server or set EG_ETCD_BINARY)";
-    }
+    if (auto reason = testsupport::why_no_etcd()) GTEST_SKIP() << *reason;
   }
 
   static EtcdOptions options_for(const std::string& endpoints) {
