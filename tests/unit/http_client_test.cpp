@@ -1,6 +1,7 @@
-// HttpClient against a real HTTP/1.1 server on 127.0.0.1: a small Beast server on its own thread and
-// ephemeral port, whose behaviour per request each test chooses. The client side always runs on the
-// test's own thread, one io_context, as in the gateway.
+// HttpClient and both its transports against a real HTTP/1.1 server on 127.0.0.1: a small Beast
+// server on its own thread and ephemeral port, whose behaviour per request each test chooses. The
+// client side always runs on the test's own thread, one io_context, as in the gateway. Every test of
+// HttpTransportTest runs once on libcurl and once on the Beast connection pool: they must not differ.
 
 #include <gtest/gtest.h>
 
@@ -16,6 +17,7 @@
 #include <boost/beast/http.hpp>
 #include <cctype>
 #include <chrono>
+#include <cstdlib>
 #include <fstream>
 #include <functional>
 #include <mutex>
@@ -23,6 +25,7 @@
 #include <set>
 #include <sstream>
 #include <string>
+#include <string_view>
 #include <thread>
 #include <vector>
 
@@ -44,6 +47,7 @@ using ServerResponse = http::response<http::string_body>;
 struct Reply {
   std::optional<ServerResponse> response;  // none: keep the connection open and never answer
   bool interim_continue = false;           // send "100 Continue" (with a header) first
+  bool close_after = false;                // close the connection after answering, keep-alive or not
 };
 
 ServerResponse response(http::status status, std::string body) {
@@ -106,6 +110,7 @@ class TestServer {
       reply.response->keep_alive(request.keep_alive());
       reply.response->prepare_payload();
       co_await http::async_write(socket, *reply.response, asio::use_awaitable);
+      if (reply.close_after) co_return;
     }
   }
 
@@ -130,8 +135,8 @@ unsigned short closed_port() {
   return acceptor.local_endpoint().port();
 }
 
-// A host name /etc/hosts maps to 127.0.0.1, other than localhost (which curl resolves without its
-// resolver); empty when there is none.
+// A host name /etc/hosts maps to 127.0.0.1, other than localhost (which curl resolves without a
+// lookup); empty when there is none.
 std::string loopback_alias() {
   std::ifstream hosts("/etc/hosts");
   for (std::string line; std::getline(hosts, line);) {
@@ -183,7 +188,8 @@ bool run_until(asio::io_context& io, const std::function<bool()>& done) {
 
 // Sends one request from a coroutine and runs the io_context until nothing is left to do, which
 // also proves that the client keeps no work pending once its calls are complete.
-OutboundResult send_and_run(asio::io_context& io, HttpClient& client, OutboundRequest request) {
+template <typename Client>
+OutboundResult send_and_run(asio::io_context& io, Client& client, OutboundRequest request) {
   std::optional<OutboundResult> result;
   asio::co_spawn(
       io, [&]() -> asio::awaitable<void> { result = co_await client.send(std::move(request)); },
@@ -193,10 +199,15 @@ OutboundResult send_and_run(asio::io_context& io, HttpClient& client, OutboundRe
   return result.value();
 }
 
-TEST(HttpClientTest, PostArrivesWithExactlyTheGivenMethodTargetHeadersAndBody) {
+template <typename Transport>
+class HttpTransportTest : public testing::Test {};
+using Transports = testing::Types<CurlTransport, PlainHttpTransport>;
+TYPED_TEST_SUITE(HttpTransportTest, Transports);
+
+TYPED_TEST(HttpTransportTest, PostArrivesWithExactlyTheGivenMethodTargetHeadersAndBody) {
   TestServer server([](const ServerRequest&) { return reply(http::status::ok, ""); });
   asio::io_context io;
-  HttpClient client(io, {});
+  TypeParam client(io, {});
   OutboundRequest request = post(server.url("/functions/echo?x=1"), R"({"hello":"world"})");
   request.headers = {{"Content-Type", "application/json"}, {"X-Event-Id", "abc-123"}, {"X-Empty", ""}};
 
@@ -218,12 +229,13 @@ TEST(HttpClientTest, PostArrivesWithExactlyTheGivenMethodTargetHeadersAndBody) {
   // No Accept, form Content-Type or Expect of curl's own.
   EXPECT_EQ(names,
             (std::set<std::string>{"host", "content-type", "x-event-id", "x-empty", "content-length"}));
+  EXPECT_EQ(received[http::field::host], server.url("").substr(std::string_view("http://").size()));
   EXPECT_EQ(received[http::field::content_type], "application/json");
   EXPECT_EQ(received["X-Event-Id"], "abc-123");
   EXPECT_EQ(received["X-Empty"], "");
 }
 
-TEST(HttpClientTest, ReturnsStatusHeadersAndBody) {
+TYPED_TEST(HttpTransportTest, ReturnsStatusHeadersAndBody) {
   TestServer server([](const ServerRequest&) {
     ServerResponse created = response(http::status::created, "created it");
     created.set("X-Reply", "yes");
@@ -232,7 +244,7 @@ TEST(HttpClientTest, ReturnsStatusHeadersAndBody) {
     return Reply{created};
   });
   asio::io_context io;
-  HttpClient client(io, {});
+  TypeParam client(io, {});
 
   const OutboundResult result = send_and_run(io, client, post(server.url("/"), "x"));
 
@@ -245,7 +257,7 @@ TEST(HttpClientTest, ReturnsStatusHeadersAndBody) {
   EXPECT_EQ(header_values(response->headers, "Content-Length"), std::vector<std::string>{"10"});
 }
 
-TEST(HttpClientTest, KeepsOnlyTheFinalResponsesHeadersAfterAnInterimResponse) {
+TYPED_TEST(HttpTransportTest, KeepsOnlyTheFinalResponsesHeadersAfterAnInterimResponse) {
   TestServer server([](const ServerRequest&) {
     Reply answer = reply(http::status::ok, "done");
     answer.response->set("X-Final", "1");
@@ -253,7 +265,7 @@ TEST(HttpClientTest, KeepsOnlyTheFinalResponsesHeadersAfterAnInterimResponse) {
     return answer;
   });
   asio::io_context io;
-  HttpClient client(io, {});
+  TypeParam client(io, {});
 
   const OutboundResult result = send_and_run(io, client, post(server.url("/"), "x"));
 
@@ -265,10 +277,10 @@ TEST(HttpClientTest, KeepsOnlyTheFinalResponsesHeadersAfterAnInterimResponse) {
   EXPECT_EQ(header_values(response->headers, "X-Final"), std::vector<std::string>{"1"});
 }
 
-TEST(HttpClientTest, SendsEachMethodWithItsBody) {
+TYPED_TEST(HttpTransportTest, SendsEachMethodWithItsBody) {
   TestServer server([](const ServerRequest& request) { return reply(http::status::ok, request.body()); });
   asio::io_context io;
-  HttpClient client(io, {});
+  TypeParam client(io, {});
   const std::vector<std::pair<std::string, std::string>> calls = {
       {"GET", ""},    {"PUT", "put body"}, {"PATCH", "patch body"},
       {"DELETE", ""}, {"GET", "get body"}, {"HEAD", ""}};
@@ -290,11 +302,11 @@ TEST(HttpClientTest, SendsEachMethodWithItsBody) {
   }
 }
 
-TEST(HttpClientTest, ReturnsALargeBodyIntact) {
+TYPED_TEST(HttpTransportTest, ReturnsALargeBodyIntact) {
   const std::string large(3 * 1024 * 1024 + 17, 'L');
   TestServer server([&](const ServerRequest&) { return reply(http::status::ok, large); });
   asio::io_context io;
-  HttpClient client(io, {});
+  TypeParam client(io, {});
 
   const OutboundResult result = send_and_run(io, client, post(server.url("/"), ""));
 
@@ -303,11 +315,11 @@ TEST(HttpClientTest, ReturnsALargeBodyIntact) {
   EXPECT_TRUE(response->body == large) << "got " << response->body.size() << " bytes";
 }
 
-TEST(HttpClientTest, CompletesAHundredConcurrentCallsFromOneThread) {
+TYPED_TEST(HttpTransportTest, CompletesAHundredConcurrentCallsFromOneThread) {
   TestServer server(
       [](const ServerRequest& request) { return reply(http::status::ok, "echo " + request.body()); });
   asio::io_context io;
-  HttpClient client(io, {});
+  TypeParam client(io, {});
   constexpr std::size_t kCalls = 100;
   std::vector<std::optional<OutboundResult>> results(kCalls);
   for (std::size_t i = 0; i < kCalls; ++i) {
@@ -332,10 +344,10 @@ TEST(HttpClientTest, CompletesAHundredConcurrentCallsFromOneThread) {
   }
 }
 
-TEST(HttpClientTest, ABurstOfCallsLeavesItsConnectionsForTheNextBurst) {
+TYPED_TEST(HttpTransportTest, ABurstOfCallsLeavesItsConnectionsForTheNextBurst) {
   TestServer server([](const ServerRequest& request) { return reply(http::status::ok, request.body()); });
   asio::io_context io;
-  HttpClient client(io, {});
+  TypeParam client(io, {});
   constexpr std::size_t kCalls = 50;
   std::size_t successes = 0;
   auto burst = [&] {
@@ -361,10 +373,10 @@ TEST(HttpClientTest, ABurstOfCallsLeavesItsConnectionsForTheNextBurst) {
   EXPECT_EQ(server.connections_accepted(), kCalls);
 }
 
-TEST(HttpClientTest, SequentialCallsReuseOneKeepAliveConnection) {
+TYPED_TEST(HttpTransportTest, SequentialCallsReuseOneKeepAliveConnection) {
   TestServer server([](const ServerRequest& request) { return reply(http::status::ok, request.body()); });
   asio::io_context io;
-  HttpClient client(io, {});
+  TypeParam client(io, {});
   std::vector<OutboundResult> results;
   asio::co_spawn(
       io,
@@ -384,9 +396,30 @@ TEST(HttpClientTest, SequentialCallsReuseOneKeepAliveConnection) {
   EXPECT_EQ(server.connections_accepted(), 1u);
 }
 
-TEST(HttpClientTest, RefusedConnectionIsAConnectError) {
+TYPED_TEST(HttpTransportTest, ACallOnAConnectionTheServerClosedMeanwhileGoesOnceOnANewConnection) {
+  TestServer server([](const ServerRequest& request) {
+    Reply answer = reply(http::status::ok, request.body());
+    answer.close_after = true;  // still says keep-alive
+    return answer;
+  });
   asio::io_context io;
-  HttpClient client(io, {});
+  TypeParam client(io, {});
+
+  const OutboundResult first = send_and_run(io, client, post(server.url("/"), "first"));
+  const OutboundResult second = send_and_run(io, client, post(server.url("/"), "second"));
+
+  const auto* response = std::get_if<OutboundResponse>(&second);
+  ASSERT_NE(response, nullptr) << describe(second);
+  EXPECT_EQ(response->body, "second");
+  EXPECT_EQ(server.connections_accepted(), 2u);
+  const auto requests = server.requests();
+  ASSERT_EQ(requests.size(), 2u);  // the second call reached the function once
+  EXPECT_EQ(requests[1].body(), "second");
+}
+
+TYPED_TEST(HttpTransportTest, RefusedConnectionIsAConnectError) {
+  asio::io_context io;
+  TypeParam client(io, {});
   const auto url = "http://127.0.0.1:" + std::to_string(closed_port()) + "/";
 
   const OutboundResult result = send_and_run(io, client, post(url, "x"));
@@ -395,22 +428,22 @@ TEST(HttpClientTest, RefusedConnectionIsAConnectError) {
   EXPECT_FALSE(std::get<OutboundError>(result).message.empty());
 }
 
-TEST(HttpClientTest, ServerThatNeverAnswersIsATimeoutError) {
+TYPED_TEST(HttpTransportTest, ServerThatNeverAnswersIsATimeoutError) {
   TestServer server(never_answer);
   asio::io_context io;
-  HttpClient client(io, {.total_timeout = 300ms});
+  TypeParam client(io, {.total_timeout = 300ms});
 
   const OutboundResult result = send_and_run(io, client, post(server.url("/"), "x"));
 
   EXPECT_EQ(error_kind(result), Kind::Timeout) << describe(result);
 }
 
-TEST(HttpClientTest, ResponseLargerThanTheLimitIsTooLarge) {
+TYPED_TEST(HttpTransportTest, ResponseLargerThanTheLimitIsTooLarge) {
   TestServer server([](const ServerRequest& request) {
     return reply(http::status::ok, std::string(std::stoul(std::string(request.body())), 'x'));
   });
   asio::io_context io;
-  HttpClient client(io, {.max_response_bytes = 1000});
+  TypeParam client(io, {.max_response_bytes = 1000});
 
   const OutboundResult at_limit = send_and_run(io, client, post(server.url("/"), "1000"));
   const OutboundResult over_limit = send_and_run(io, client, post(server.url("/"), "1001"));
@@ -430,12 +463,41 @@ TEST(HttpClientTest, UnsupportedSchemeIsAProtocolError) {
   EXPECT_EQ(error_kind(result), Kind::Protocol) << describe(result);
 }
 
-TEST(HttpClientTest, ResolvesHostNamesThroughCurlsResolver) {
+TEST(HttpClientTest, PlainHttpTransportCarriesPlainHttpUrlsOnly) {
+  EXPECT_TRUE(PlainHttpTransport::carries("http://127.0.0.1:8080/functions/a?b=c"));
+  EXPECT_TRUE(PlainHttpTransport::carries("http://functions.internal/"));
+  EXPECT_TRUE(PlainHttpTransport::carries("http://[::1]:8080"));
+  EXPECT_FALSE(PlainHttpTransport::carries("https://example.com/"));
+  EXPECT_FALSE(PlainHttpTransport::carries("http://user:secret@example.com/"));
+  EXPECT_FALSE(PlainHttpTransport::carries("http://example.com:0/"));
+  EXPECT_FALSE(PlainHttpTransport::carries("file:///etc/hosts"));
+}
+
+// A proxy set for libcurl applies to plain http:// calls too: they then go through libcurl.
+TEST(HttpClientTest, CallsGoThroughTheProxyInHttpProxy) {
+  TestServer proxy([](const ServerRequest&) { return reply(http::status::ok, "from the proxy"); });
+  const std::string function_url = "http://127.0.0.1:" + std::to_string(closed_port()) + "/function";
+  ASSERT_EQ(setenv("http_proxy", proxy.url("").c_str(), 1), 0);
+  asio::io_context io;
+  HttpClient client(io, {});
+
+  const OutboundResult result = send_and_run(io, client, post(function_url, "x"));
+  unsetenv("http_proxy");
+
+  const auto* response = std::get_if<OutboundResponse>(&result);
+  ASSERT_NE(response, nullptr) << describe(result);
+  EXPECT_EQ(response->body, "from the proxy");
+  const auto requests = proxy.requests();
+  ASSERT_EQ(requests.size(), 1u);
+  EXPECT_EQ(requests[0].target(), function_url);  // the absolute form a proxy is asked with
+}
+
+TYPED_TEST(HttpTransportTest, ResolvesHostNames) {
   const std::string host = loopback_alias();
   if (host.empty()) GTEST_SKIP() << "/etc/hosts maps no name but localhost to 127.0.0.1";
   TestServer server([](const ServerRequest&) { return reply(http::status::ok, "resolved"); });
   asio::io_context io;
-  HttpClient client(io, {});
+  TypeParam client(io, {});
   std::string url = server.url("/");
   url.replace(url.find("127.0.0.1"), 9, host);
 
@@ -446,10 +508,10 @@ TEST(HttpClientTest, ResolvesHostNamesThroughCurlsResolver) {
   EXPECT_EQ(response->body, "resolved");
 }
 
-TEST(HttpClientTest, TerminalCancellationAbandonsTheCall) {
+TYPED_TEST(HttpTransportTest, TerminalCancellationAbandonsTheCall) {
   TestServer server(never_answer);
   asio::io_context io;
-  HttpClient client(io, {});
+  TypeParam client(io, {});
   asio::cancellation_signal cancel;
   std::optional<OutboundResult> result;
   asio::co_spawn(
@@ -466,10 +528,10 @@ TEST(HttpClientTest, TerminalCancellationAbandonsTheCall) {
   EXPECT_EQ(client.in_flight(), 0u);
 }
 
-TEST(HttpClientTest, DestroyingTheClientCompletesCallsInFlightAsCancelled) {
+TYPED_TEST(HttpTransportTest, DestroyingTheClientCompletesCallsInFlightAsCancelled) {
   TestServer server(never_answer);
   asio::io_context io;
-  auto client = std::make_unique<HttpClient>(io, HttpClientOptions{});
+  auto client = std::make_unique<TypeParam>(io, HttpClientOptions{});
   std::optional<OutboundResult> result;
   asio::co_spawn(
       io, [&]() -> asio::awaitable<void> { result = co_await client->send(post(server.url("/"), "x")); },
@@ -484,7 +546,7 @@ TEST(HttpClientTest, DestroyingTheClientCompletesCallsInFlightAsCancelled) {
   EXPECT_EQ(error_kind(*result), Kind::Cancelled) << describe(*result);
 }
 
-TEST(HttpClientTest, DestroyingTheClientAndItsStoppedIoContextDestroysTheWaitingCoroutine) {
+TYPED_TEST(HttpTransportTest, DestroyingTheClientAndItsStoppedIoContextDestroysTheWaitingCoroutine) {
   TestServer server(never_answer);
   struct SetOnDestruction {
     bool& flag;
@@ -494,7 +556,7 @@ TEST(HttpClientTest, DestroyingTheClientAndItsStoppedIoContextDestroysTheWaiting
   bool coroutine_resumed = false;
   {
     asio::io_context io;
-    auto client = std::make_unique<HttpClient>(io, HttpClientOptions{});
+    auto client = std::make_unique<TypeParam>(io, HttpClientOptions{});
     asio::co_spawn(
         io,
         [&]() -> asio::awaitable<void> {
