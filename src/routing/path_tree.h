@@ -1,7 +1,7 @@
 #pragma once
 // The path tree of http subscriptions for one HTTP method: static segments, `:name` parameters and a
 // trailing `*name` wildcard. It enforces the README's conflict rules when a path is added, and
-// matches request paths without allocating for static routes.
+// matches request paths without allocating.
 //
 // Conflict rules (order of registration does not matter):
 //   - a static segment and a parameter at the same position conflict (/users/:id vs /users/foo);
@@ -9,6 +9,7 @@
 //   - a wildcard conflicts with any other segment at its position (/files/*path vs /files/x);
 //   - the same path twice is refused as a duplicate.
 
+#include <boost/container/small_vector.hpp>
 #include <memory>
 #include <optional>
 #include <string>
@@ -18,7 +19,9 @@
 
 namespace eg::routing {
 
-using PathParams = std::vector<std::pair<std::string, std::string>>;
+// A match's parameters: names view the tree, values view the request path, so a lookup copies
+// nothing and, with up to four parameters, allocates nothing. Valid while both are.
+using PathParams = boost::container::small_vector<std::pair<std::string_view, std::string_view>, 4>;
 
 // Why a path could not be added.
 struct PathRejection {
@@ -48,7 +51,8 @@ class PathTree {
   std::optional<PathRejection> add(std::string_view path, Value value);
   // Returns false when the path was not in the tree.
   bool remove(std::string_view path);
-  // Finds the value for a request path (already percent-decoded by the caller).
+  // Finds the value for a request path (already percent-decoded by the caller). The match views
+  // `request_path` and this tree.
   std::optional<Match> match(std::string_view request_path) const;
   bool empty() const;
 

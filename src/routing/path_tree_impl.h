@@ -190,16 +190,17 @@ struct PathTree<Value>::Node {
 
   // The request path ended at this node. Its wildcard also matches, with an empty value, so
   // "/users/*userpath" serves "/users" and "/users/" (userpath = ""); a path ending here wins.
-  std::optional<Match> match_end(Match match) const {
+  // Returns false when nothing ends here.
+  bool match_end(Match& match) const {
     if (route) {
       match.value = &route->value;
     } else if (wildcard) {
       match.params.emplace_back(wildcard->name, "");
       match.value = &wildcard->route.value;
     } else {
-      return std::nullopt;
+      return false;
     }
-    return match;
+    return true;
   }
 };
 
@@ -250,7 +251,9 @@ std::optional<typename PathTree<Value>::Match> PathTree<Value>::match(std::strin
     return Match{&root_->route->value, {}};
   }
   const Node* node = root_.get();
-  Match match;
+  // Built in place and returned by name: moving a Match, whose parameters live inline, is a copy.
+  std::optional<Match> result(std::in_place);
+  Match& match = *result;
   std::string_view rest = request_path;  // always starts with '/'
   // What is left is "" or a trailing "/" once every segment has been consumed.
   while (rest.size() > 1) {
@@ -259,14 +262,15 @@ std::optional<typename PathTree<Value>::Match> PathTree<Value>::match(std::strin
       // The wildcard takes the raw remainder, a trailing slash included ("a/b/" stays "a/b/").
       match.params.emplace_back(node->wildcard->name, rest);
       match.value = &node->wildcard->route.value;
-      return match;
+      return result;
     }
     const std::string_view segment = rest.substr(0, rest.find('/'));
     rest.remove_prefix(segment.size());
     node = node->child_matching(segment, match.params);
     if (!node) return std::nullopt;
   }
-  return node->match_end(std::move(match));
+  if (!node->match_end(match)) return std::nullopt;
+  return result;
 }
 
 template <typename Value>
