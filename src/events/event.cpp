@@ -55,11 +55,12 @@ bool is_json_media_type(std::string_view content_type) {
   return media_type.size() > 5 && boost::beast::iequals(media_type.substr(media_type.size() - 5), "+json");
 }
 
-boost::json::value encode_data(std::string_view content_type, std::string_view body) {
-  if (!is_json_media_type(content_type)) return boost::json::string(base64_encode(body));
+boost::json::value encode_data(std::string_view content_type, std::string_view body,
+                               boost::json::storage_ptr storage) {
+  if (!is_json_media_type(content_type)) return boost::json::string(base64_encode(body), std::move(storage));
   if (body.empty()) return nullptr;
   boost::system::error_code error;
-  auto data = boost::json::parse(body, error);
+  auto data = boost::json::parse(body, error, std::move(storage));
   if (error) throw MalformedJson("malformed JSON body: " + error.message());
   return data;
 }

@@ -3,6 +3,7 @@
 #include <spdlog/spdlog.h>
 
 #include <boost/url/parse.hpp>
+#include <optional>
 
 #include "events/cors.h"
 #include "events/http_event.h"
@@ -20,6 +21,8 @@ using providers::CallResult;
 constexpr std::string_view kEventHeader = "Event";
 constexpr std::string_view kFunctionIdHeader = "Function-ID";
 constexpr std::string_view kSpaceHeader = "Space";
+// Enough for an http event with a browser's headers and a small body; the arena grows beyond.
+constexpr std::size_t kHttpEventArenaBytes = 4096;
 
 // The request path, percent-decoded, without the query; nothing when the target is malformed.
 std::optional<std::string> request_path(const net::Request& request) {
@@ -182,14 +185,19 @@ asio::awaitable<Response> EventsApi::http_event(net::Request& request, std::stri
   if (function == nullptr) {
     co_return net::error_response(http::status::not_found, "function \"" + route.function_id + "\" not found");
   }
-  Event event;
+  // The event's JSON is built in one arena that lives as long as this request: one allocation
+  // instead of one per object and string of the event (a dozen or more).
+  // (Constructed in place: assigning a JSON value copies it into the target's storage.)
+  boost::json::monotonic_resource arena(kHttpEventArenaBytes);
+  std::optional<Event> event;
   try {
-    event = make_json_event(std::string(model::kHttpEvent), http_event_data(request, path, match->params));
+    event.emplace(make_json_event(std::string(model::kHttpEvent),
+                                  http_event_data(request, path, match->params, boost::json::storage_ptr(&arena))));
   } catch (const MalformedJson& error) {
     co_return net::error_response(http::status::bad_request, error.what());
   }
-  report_received(event, path, request);
-  const auto result = co_await dispatcher_.call(*function, event);
+  report_received(*event, path, request);
+  const auto result = co_await dispatcher_.call(*function, *event);
   auto response = result.ok() ? http_response_from(result, route.function_id) : call_failure(result, route.function_id);
   if (route.cors) add_cors_headers(response, *route.cors, request[http::field::origin]);
   co_return response;

@@ -12,12 +12,12 @@
 namespace eg::events {
 
 // `path` is the request path, percent-decoded, without the query. Throws MalformedJson for a JSON
-// body that does not parse.
+// body that does not parse. Every part of the data is allocated from `storage`.
 boost::json::object http_event_data(const net::Request& request, std::string_view path,
-                                    const routing::PathParams& params);
+                                    const routing::PathParams& params, const boost::json::storage_ptr& storage = {});
 
 // Request headers as a JSON object, names canonical, repeated values joined with ", ".
-boost::json::object request_headers(const net::Request& request);
+boost::json::object request_headers(const net::Request& request, boost::json::storage_ptr storage = {});
 
 // "content-type" -> "Content-Type", as Go's CanonicalMIMEHeaderKey spells header names, which is
 // what functions written for the original gateway look up.
