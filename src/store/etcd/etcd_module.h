@@ -17,7 +17,9 @@
 
 extern "C" {
 // Constructs an EtcdStore (never blocks, see etcd_store.h); throws what its constructor throws.
-std::unique_ptr<eg::store::Store> eg_open_etcd_store(const eg::store::EtcdOptions& options);
+// Visible even though the module is compiled with hidden visibility: its only exported symbol.
+__attribute__((visibility("default"))) std::unique_ptr<eg::store::Store> eg_open_etcd_store(
+    const eg::store::EtcdOptions& options);
 }
 
 namespace eg::store {

@@ -17,7 +17,8 @@ namespace {
 std::filesystem::path module_path() {
   std::error_code error;
   const auto binary = std::filesystem::read_symlink("/proc/self/exe", error);
-  if (error) throw std::runtime_error("cannot find the etcd store module: /proc/self/exe: " + error.message());
+  if (error)
+    throw std::runtime_error("cannot find the etcd store module: /proc/self/exe: " + error.message());
   return binary.parent_path() / EG_ETCD_MODULE_FILE;
 }
 
