@@ -12,7 +12,7 @@
 #include "net/http_server.h"
 #include "routing/config_watcher.h"
 #include "routing/snapshot.h"
-#include "store/etcd/etcd_store.h"
+#include "store/etcd/etcd_module_loader.h"
 #include "store/keys.h"
 #include "store/sqlite_store.h"
 
@@ -26,10 +26,11 @@ net::HttpServerOptions server_options(const Options& options, std::uint16_t port
       .address = options.listen_address, .port = port, .max_body_bytes = options.max_body_bytes};
 }
 
-// Dev mode keeps the configuration in an embedded store; cluster mode shares it through etcd.
+// Dev mode keeps the configuration in an embedded store; cluster mode shares it through etcd, whose
+// client (gRPC) is a module loaded only here, so that dev mode does not map it.
 std::unique_ptr<store::Store> open_store(const Options& options) {
   if (options.dev) return std::make_unique<store::SqliteStore>(options.embed_data_dir);
-  return std::make_unique<store::EtcdStore>(store::EtcdOptions{
+  return store::load_etcd_store(store::EtcdOptions{
       .endpoints = options.db_hosts,
       .request_timeout = std::chrono::milliseconds(options.db_timeout_ms),
       .tls_ca_file = options.db_tls_ca,

@@ -9,6 +9,10 @@
 #include <boost/json.hpp>
 #include <chrono>
 #include <cstdio>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <iterator>
 #include <latch>
 #include <memory>
 #include <optional>
@@ -269,6 +273,53 @@ TEST(ClusterStartup, InconsistentEtcdFlagsAreRefused) {
     EXPECT_EQ(r.exit_code, 2) << flags[0] << ": " << r.output();
     EXPECT_NE(r.err.find(flags[0]), std::string::npos) << r.err;
   }
+}
+
+// The etcd client (gRPC) is a module next to the binary (EG_ETCD_MODULE_FILE), loaded in cluster mode
+// only: these tests run a copy of the binary alone in a directory of its own.
+class BinaryWithoutEtcdModule {
+ public:
+  BinaryWithoutEtcdModule() {
+    const auto copy = dir_.path() / "event-gateway";
+    std::filesystem::copy_file(blackbox::binary_path(), copy);
+    if (const char* previous = std::getenv("EG_BINARY")) previous_ = previous;
+    ::setenv("EG_BINARY", copy.c_str(), 1);  // what blackbox::binary_path() runs
+  }
+  ~BinaryWithoutEtcdModule() {
+    if (previous_) {
+      ::setenv("EG_BINARY", previous_->c_str(), 1);
+    } else {
+      ::unsetenv("EG_BINARY");
+    }
+  }
+
+ private:
+  blackbox::TempDir dir_{"eg-blackbox-alone-"};
+  std::optional<std::string> previous_;
+};
+
+TEST(EtcdModule, DevModeNeitherNeedsNorMapsIt) {
+  BinaryWithoutEtcdModule binary;
+  GatewayProcess gateway;
+  ASSERT_TRUE(gateway.start());
+  std::ifstream maps("/proc/" + std::to_string(gateway.pid()) + "/maps");
+  const std::string mapped{std::istreambuf_iterator<char>(maps), std::istreambuf_iterator<char>()};
+  ASSERT_FALSE(mapped.empty());
+  EXPECT_EQ(mapped.find("libgrpc"), std::string::npos) << mapped;
+  EXPECT_EQ(mapped.find(EG_ETCD_MODULE_FILE), std::string::npos) << mapped;
+  EXPECT_TRUE(gateway.stop());
+  EXPECT_EQ(gateway.exit_code(), 0);
+}
+
+TEST(EtcdModule, ClusterModeWithoutItSaysWhyAndExits) {
+  BinaryWithoutEtcdModule binary;
+  const auto ports = blackbox::pick_free_ports(2);
+  const auto r = blackbox::run_binary({"-db-hosts", "127.0.0.1:" + std::to_string(blackbox::closed_port()),
+                                       "-config-port", std::to_string(ports[0]), "-events-port",
+                                       std::to_string(ports[1])});
+  EXPECT_FALSE(r.timed_out);
+  EXPECT_EQ(r.exit_code, 1) << r.output();
+  EXPECT_NE(r.output().find(EG_ETCD_MODULE_FILE), std::string::npos) << r.output();
 }
 
 // An etcd that takes TLS clients with a certificate only, and has authentication on.
