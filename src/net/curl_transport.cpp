@@ -527,12 +527,14 @@ void CurlTransport::Engine::complete(std::unique_ptr<Transfer> transfer, Outboun
   asio::post(io_.get_executor(), asio::append(std::move(completion), std::move(result)));
 }
 
-CurlTransport::CurlTransport(asio::io_context& io, HttpClientOptions options)
-    : engine_(std::make_shared<Engine>(io, options)) {}
+CurlTransport::CurlTransport(asio::io_context& io, HttpClientOptions options) : io_(io), options_(options) {}
 
 CurlTransport::~CurlTransport() = default;
 
 asio::awaitable<OutboundResult> CurlTransport::send(OutboundRequest request) {
+  // Started on the first call: curl_global_init and a multi handle touch about 2 MiB of libcurl's
+  // and OpenSSL's pages, which a gateway whose functions are all plain http:// never needs.
+  if (!engine_) engine_ = std::make_shared<Engine>(io_, options_);
   return asio::async_initiate<const asio::use_awaitable_t<>&, void(OutboundResult)>(
       [engine = engine_.get()](auto handler, OutboundRequest request) {
         engine->start(std::move(request), Completion(std::move(handler)));
@@ -540,6 +542,6 @@ asio::awaitable<OutboundResult> CurlTransport::send(OutboundRequest request) {
       asio::use_awaitable, std::move(request));
 }
 
-std::size_t CurlTransport::in_flight() const { return engine_->in_flight(); }
+std::size_t CurlTransport::in_flight() const { return engine_ ? engine_->in_flight() : 0; }
 
 }  // namespace eg::net

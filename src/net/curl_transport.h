@@ -26,7 +26,10 @@ class CurlTransport {
 
  private:
   class Engine;
-  std::shared_ptr<Engine> engine_;  // shared only so that pending Asio handlers can tell it is gone
+  boost::asio::io_context& io_;
+  HttpClientOptions options_;
+  std::shared_ptr<Engine> engine_;  // from the first call on; shared only so that pending Asio
+                                    // handlers can tell it is gone
 };
 
 }  // namespace eg::net
