@@ -122,15 +122,19 @@ void ConfigState::reset(const store::RangeResult& everything) {
   subscriptions_.clear();
   unrouted_.clear();
   next_ = RoutingSnapshot();
-  std::vector<store::WatchEvent> puts;
-  puts.reserve(everything.kvs.size());
-  for (const auto& kv : everything.kvs) puts.push_back({store::WatchEvent::Type::Put, kv});
-  apply(puts);
+  // Applied as puts straight from the read: a copy of 100k keys would double the memory a start
+  // needs at its peak, which the process keeps as RSS.
+  for (const auto& kv : everything.kvs) apply_one(store::WatchEvent::Type::Put, kv);
+  finish_batch();
   revision_ = everything.revision;
 }
 
 void ConfigState::apply(const std::vector<store::WatchEvent>& events) {
-  for (const auto& event : events) apply_one(event);
+  for (const auto& event : events) apply_one(event.type, event.kv);
+  finish_batch();
+}
+
+void ConfigState::finish_batch() {
   for (const auto& method : methods_to_rebuild_) rebuild_http_routes(method);
   methods_to_rebuild_.clear();
 }
@@ -142,21 +146,21 @@ std::shared_ptr<const RoutingSnapshot> ConfigState::build() {
   return std::make_shared<const RoutingSnapshot>(next_);
 }
 
-void ConfigState::apply_one(const store::WatchEvent& event) {
-  const auto& key = event.kv.key;
+void ConfigState::apply_one(store::WatchEvent::Type type, const store::KeyValue& kv) {
+  const auto& key = kv.key;
   auto& applied = key_revisions_[key];
-  if (event.kv.mod_revision != 0 && event.kv.mod_revision <= applied) return;  // replayed or stale
-  applied = event.kv.mod_revision;
-  revision_ = std::max(revision_, event.kv.mod_revision);
+  if (kv.mod_revision != 0 && kv.mod_revision <= applied) return;  // replayed or stale
+  applied = kv.mod_revision;
+  revision_ = std::max(revision_, kv.mod_revision);
   const auto kind = store::keys::classify(key);
-  if (event.type == store::WatchEvent::Type::Delete) {
+  if (type == store::WatchEvent::Type::Delete) {
     remove_function(key);
     remove_subscription(key);
     return;
   }
   if (kind != store::keys::KeyKind::Function && kind != store::keys::KeyKind::Subscription) return;
   try {
-    const auto json = boost::json::parse(event.kv.value);
+    const auto json = boost::json::parse(kv.value);
     if (kind == store::keys::KeyKind::Function) put_function(key, model::Function::from_stored_json(json));
     if (kind == store::keys::KeyKind::Subscription) put_subscription(key, model::Subscription::from_stored_json(json));
   } catch (const std::exception& error) {

@@ -90,7 +90,9 @@ class ConfigState {
   std::int64_t revision() const { return revision_; }
 
  private:
-  void apply_one(const store::WatchEvent& event);
+  void apply_one(store::WatchEvent::Type type, const store::KeyValue& kv);
+  // Rebuilds the http routes of the methods a batch's conflicts involved.
+  void finish_batch();
   void put_function(const std::string& key, model::Function function);
   void remove_function(const std::string& key);
   void put_subscription(const std::string& key, model::Subscription subscription);
