@@ -6,6 +6,7 @@
 
 #include "config/errors.h"
 #include "routing/path_tree.h"
+#include "routing/snapshot.h"
 #include "store/keys.h"
 
 namespace eg::config {

@@ -14,8 +14,11 @@
 
 #include "model/function.h"
 #include "model/subscription.h"
-#include "routing/snapshot.h"
 #include "store/store.h"
+
+namespace eg::routing {
+class SnapshotHolder;
+}
 
 namespace eg::config {
 
