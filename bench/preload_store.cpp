@@ -4,8 +4,8 @@
 //
 // It writes what ConfigService writes for each subscription (the subscription record and its
 // endpoint claim), in large transactions. Creating 100k subscriptions one by one through the
-// Configuration API takes far too long for a benchmark: each creation re-reads every endpoint of its
-// method to check for path conflicts (docs/architecture.md, "Performance notes").
+// Configuration API takes far too long for a benchmark: the guard of each creation's transaction
+// makes the store read every endpoint of its method (docs/architecture.md, "Performance notes").
 
 #include <boost/json.hpp>
 #include <cstdio>

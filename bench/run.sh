@@ -27,7 +27,7 @@ install_tools() {
 
 build() {
   cmake -S . -B "$build_dir" -G Ninja -DCMAKE_BUILD_TYPE=Release -DEG_BUILD_BENCH=ON >/dev/null
-  cmake --build "$build_dir" --target event-gateway route_lookup_bench preload_store blackbox_tests
+  cmake --build "$build_dir" --target event-gateway route_lookup_bench config_change_bench preload_store blackbox_tests
 }
 
 install_tools
@@ -183,6 +183,11 @@ echo "routing scale" >&2
 "$build_dir/route_lookup_bench" --benchmark_format=csv --benchmark_min_time=0.2 2>/dev/null \
   | grep -E '^"?(static|param|wildcard)_lookup' >"$work/routing.csv"
 
+# ---- configuration changes: Google Benchmark -------------------------------------------------------
+echo "configuration changes" >&2
+"$build_dir/config_change_bench" --benchmark_format=csv --benchmark_min_time=0.5 2>/dev/null \
+  | grep -E '^"?(http_subscription_change|function_update)' >"$work/changes.csv"
+
 # ---- resources: RSS and startup ----------------------------------------------------------------
 echo "resources" >&2
 kill "$gateway_pid"; wait "$gateway_pid" 2>/dev/null || true; gateway_pid=""
@@ -218,6 +223,9 @@ targets() {
     ns=$(tr -d '"' <"$work/routing.csv" | awk -F, -v name="${kind}_lookup/100000" '$1 == name { printf "%.0f", $4 }')
     echo "| $kind route lookup at 100k ≤ 200 ns | $ns ns | $(verdict "$ns" "<=" 200) |"
   done
+  local change_us
+  change_us=$(tr -d '"' <"$work/changes.csv" | awk -F, '$1 == "http_subscription_change/100000" { printf "%.0f", $3 }')
+  echo "| one configuration change at 100k subscriptions ≤ 10,000 µs | $change_us µs | $(verdict "$change_us" "<=" 10000) |"
   read -r ready_ms idle_rss <"$work/resources/targets"
   echo "| idle RSS ≤ 15 MiB | $idle_rss MiB | $(verdict "$idle_rss" "<=" 15) |"
   echo "| ready ≤ 100 ms | $ready_ms ms | $(verdict "$ready_ms" "<=" 100) |"
@@ -266,6 +274,12 @@ mkdir -p bench/results
   echo "| lookup | routes | ns per lookup |"
   echo "|---|---|---|"
   tr -d '"' <"$work/routing.csv" | awk -F, '{ split($1, name, "/"); sub(/_lookup/, "", name[1]); printf "| %s | %s | %.0f |\n", name[1], name[2], $4 }'
+  echo
+  echo "## configuration changes (Google Benchmark, one watch event applied and its snapshot built)"
+  echo
+  echo "| change | functions and http subscriptions (each) | µs per change |"
+  echo "|---|---|---|"
+  tr -d '"' <"$work/changes.csv" | awk -F, '{ split($1, name, "/"); gsub(/_/, " ", name[1]); printf "| %s | %s | %.0f |\n", name[1], name[2], $3 }'
   echo
   echo "## resources"
   echo

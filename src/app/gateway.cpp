@@ -65,7 +65,7 @@ struct ConfigEndpoint {
 
   ConfigEndpoint(const Options& options, store::Store& store, routing::SnapshotHolder& snapshots)
       : routing(snapshots),
-        service(store),
+        service(store, &snapshots),
         api(service, [this, &store] { return store_status(store, routing); }),
         server(io, server_options(options, options.config_port),
                [this](net::Request& request) -> asio::awaitable<net::Response> { co_return api.handle(request); }) {}

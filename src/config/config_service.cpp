@@ -2,8 +2,11 @@
 
 #include <spdlog/spdlog.h>
 
+#include <chrono>
+
 #include "config/errors.h"
 #include "routing/path_tree.h"
+#include "routing/snapshot.h"
 #include "store/keys.h"
 
 namespace eg::config {
@@ -52,12 +55,28 @@ ConfigError too_much_contention() {
   return invalid("the configuration changed concurrently too many times; retry the request");
 }
 
+// How long a creation waits for this instance's routing snapshot to show the service's own latest
+// write before checking its path against the store instead. The watch delivers a write within
+// milliseconds; the wait matters only while the watch is being restored.
+constexpr auto kSnapshotWait = std::chrono::milliseconds(500);
+
+// Claims the subscription's endpoint in `txn`, guarded: no endpoint of its method was created or
+// changed after `checked_revision`, the revision the conflict check saw.
+void add_endpoint_claim(const model::Subscription& subscription, TxnRequest& txn, std::int64_t checked_revision) {
+  const boost::json::object owner{
+      {"space", subscription.space}, {"subscriptionId", subscription.subscription_id}, {"path", subscription.path}};
+  const auto endpoint_key = store::keys::endpoint(subscription.method, subscription.path);
+  txn.compares.push_back(Compare::prefix_unchanged_since(store::keys::endpoints_prefix(subscription.method),
+                                                         checked_revision));
+  txn.success.push_back(Operation::put(endpoint_key, to_stored_text(owner)));
+}
+
 }  // namespace
 
 model::Function ConfigService::register_function(const model::Function& function) {
   const auto key = store::keys::function(function.space, function.function_id);
-  const auto result = store_.txn(TxnRequest{.compares = {Compare::key_absent(key)},
-                                            .success = {Operation::put(key, to_stored_text(function.to_stored_json()))}});
+  const auto result = commit(TxnRequest{.compares = {Compare::key_absent(key)},
+                                        .success = {Operation::put(key, to_stored_text(function.to_stored_json()))}});
   if (!result.succeeded) {
     throw already_exists("function " + quoted(function.function_id) + " already exists in space " +
                          quoted(function.space));
@@ -67,8 +86,8 @@ model::Function ConfigService::register_function(const model::Function& function
 
 model::Function ConfigService::update_function(const model::Function& function) {
   const auto key = store::keys::function(function.space, function.function_id);
-  const auto result = store_.txn(TxnRequest{.compares = {key_exists(key)},
-                                            .success = {Operation::put(key, to_stored_text(function.to_stored_json()))}});
+  const auto result = commit(TxnRequest{.compares = {key_exists(key)},
+                                        .success = {Operation::put(key, to_stored_text(function.to_stored_json()))}});
   if (!result.succeeded) throw function_not_found(function.space, function.function_id);
   return function;
 }
@@ -91,7 +110,7 @@ bool ConfigService::try_delete_function(std::string_view space, std::string_view
     }
   }
   // Guard: no subscription was added to the space since we looked.
-  const auto result = store_.txn(TxnRequest{
+  const auto result = commit(TxnRequest{
       .compares = {key_exists(key), Compare::prefix_unchanged_since(subscriptions_prefix, subscriptions.revision)},
       .success = {Operation::remove(key)}});
   if (result.succeeded) return true;
@@ -111,12 +130,12 @@ std::vector<model::Function> ConfigService::list_functions(std::string_view spac
 
 model::Subscription ConfigService::create_subscription(const model::Subscription& subscription) {
   for (int attempt = 0; attempt < kMaxAttempts; ++attempt) {
-    if (try_create_subscription(subscription)) return subscription;
+    if (try_create_subscription(subscription, attempt == 0)) return subscription;
   }
   throw too_much_contention();
 }
 
-bool ConfigService::try_create_subscription(const model::Subscription& subscription) {
+bool ConfigService::try_create_subscription(const model::Subscription& subscription, bool first_attempt) {
   const auto key = store::keys::subscription(subscription.space, subscription.subscription_id);
   if (!store_.get(key).kvs.empty()) {
     throw already_exists("subscription " + quoted(subscription.subscription_id) + " already exists in space " +
@@ -131,13 +150,33 @@ bool ConfigService::try_create_subscription(const model::Subscription& subscript
   TxnRequest txn{.compares = {Compare::key_absent(key),
                               Compare::mod_revision_equals(function_key, function.kvs.front().mod_revision)},
                  .success = {Operation::put(key, to_stored_text(subscription.to_json()))}};
-  if (subscription.is_http()) claim_http_endpoint(subscription, txn);
-  return store_.txn(txn).succeeded;
+  if (subscription.is_http()) claim_http_endpoint(subscription, txn, first_attempt);
+  return commit(txn).succeeded;
 }
 
-void ConfigService::claim_http_endpoint(const model::Subscription& subscription, TxnRequest& txn) {
-  const auto prefix = store::keys::endpoints_prefix(subscription.method);
-  const auto endpoints = store_.get_prefix(prefix);
+// The first attempt checks the path against this instance's routing snapshot, in O(depth), and the
+// claim is guarded by the snapshot's revision: an endpoint written since (through another
+// instance, or not yet applied by the watch) fails the transaction, and the retry reads every
+// endpoint from the store. A refusal by the snapshot is confirmed against the store too, where the
+// conflicting endpoint may have been deleted since.
+void ConfigService::claim_http_endpoint(const model::Subscription& subscription, TxnRequest& txn,
+                                        bool first_attempt) {
+  if (first_attempt && check_endpoint_against_snapshot(subscription, txn)) return;
+  check_endpoint_against_store(subscription, txn);
+}
+
+bool ConfigService::check_endpoint_against_snapshot(const model::Subscription& subscription, TxnRequest& txn) {
+  if (routes_ == nullptr) return false;
+  // A snapshot that misses this service's own writes would fail the guard every time: when creating
+  // subscriptions one after the other, wait for it.
+  const auto routes = routes_->wait_for_revision(last_write_revision_.load(), kSnapshotWait);
+  if (!routes || routes->http_route_refusal(subscription.method, subscription.path)) return false;
+  add_endpoint_claim(subscription, txn, routes->revision());
+  return true;
+}
+
+void ConfigService::check_endpoint_against_store(const model::Subscription& subscription, TxnRequest& txn) {
+  const auto endpoints = store_.get_prefix(store::keys::endpoints_prefix(subscription.method));
   routing::PathTree<std::string> tree;
   for (const auto& kv : endpoints.kvs) {
     const auto owner = boost::json::parse(kv.value).as_object();
@@ -150,12 +189,7 @@ void ConfigService::claim_http_endpoint(const model::Subscription& subscription,
     }
     throw invalid(subscription.method + " " + rejection->message);
   }
-  const boost::json::object owner{
-      {"space", subscription.space}, {"subscriptionId", subscription.subscription_id}, {"path", subscription.path}};
-  const auto endpoint_key = store::keys::endpoint(subscription.method, subscription.path);
-  // Guard: no endpoint of this method appeared since the conflict check read them all.
-  txn.compares.push_back(Compare::prefix_unchanged_since(prefix, endpoints.revision));
-  txn.success.push_back(Operation::put(endpoint_key, to_stored_text(owner)));
+  add_endpoint_claim(subscription, txn, endpoints.revision);
 }
 
 void ConfigService::delete_subscription(std::string_view space, std::string_view subscription_id) {
@@ -172,7 +206,7 @@ void ConfigService::delete_subscription(std::string_view space, std::string_view
     if (subscription.is_http()) {
       txn.success.push_back(Operation::remove(store::keys::endpoint(subscription.method, subscription.path)));
     }
-    if (store_.txn(txn).succeeded) return;
+    if (commit(txn).succeeded) return;
   }
   throw too_much_contention();
 }
@@ -187,6 +221,15 @@ model::Subscription ConfigService::get_subscription(std::string_view space, std:
 
 std::vector<model::Subscription> ConfigService::list_subscriptions(std::string_view space) {
   return parse_all<model::Subscription>(store_.get_prefix(store::keys::subscriptions_prefix(space)));
+}
+
+store::TxnResult ConfigService::commit(const TxnRequest& txn) {
+  const auto result = store_.txn(txn);
+  if (!result.succeeded) return result;
+  auto latest = last_write_revision_.load();
+  while (latest < result.revision && !last_write_revision_.compare_exchange_weak(latest, result.revision)) {
+  }
+  return result;
 }
 
 }  // namespace eg::config

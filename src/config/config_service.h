@@ -7,6 +7,8 @@
 // Throws ConfigError for requests that cannot succeed and store::StoreUnavailable when the store
 // cannot be reached.
 
+#include <atomic>
+#include <cstdint>
 #include <string_view>
 #include <vector>
 
@@ -14,11 +16,18 @@
 #include "model/subscription.h"
 #include "store/store.h"
 
+namespace eg::routing {
+class SnapshotHolder;
+}
+
 namespace eg::config {
 
 class ConfigService {
  public:
-  explicit ConfigService(store::Store& store) : store_(store) {}
+  // With `routes` (this instance's routing snapshots), an http subscription's path is checked for
+  // conflicts against the snapshot, in O(depth); without, against every endpoint read from the store.
+  explicit ConfigService(store::Store& store, routing::SnapshotHolder* routes = nullptr)
+      : store_(store), routes_(routes) {}
 
   model::Function register_function(const model::Function& function);
   model::Function update_function(const model::Function& function);
@@ -36,13 +45,22 @@ class ConfigService {
 
  private:
   // One attempt of create_subscription: true when committed, false when a guard failed.
-  bool try_create_subscription(const model::Subscription& subscription);
+  bool try_create_subscription(const model::Subscription& subscription, bool first_attempt);
   // Adds the guards and writes that claim the subscription's http endpoint to `txn`.
-  void claim_http_endpoint(const model::Subscription& subscription, store::TxnRequest& txn);
+  void claim_http_endpoint(const model::Subscription& subscription, store::TxnRequest& txn, bool first_attempt);
+  // The conflict check against the routing snapshot; false when it cannot decide.
+  bool check_endpoint_against_snapshot(const model::Subscription& subscription, store::TxnRequest& txn);
+  // The conflict check against every endpoint of the method in the store.
+  void check_endpoint_against_store(const model::Subscription& subscription, store::TxnRequest& txn);
   // One attempt of delete_function.
   bool try_delete_function(std::string_view space, std::string_view function_id);
+  // Runs `txn`, noting the revision of a successful write.
+  store::TxnResult commit(const store::TxnRequest& txn);
 
   store::Store& store_;
+  routing::SnapshotHolder* routes_;
+  // The revision of this service's latest write: a snapshot older than it misses our own writes.
+  std::atomic<std::int64_t> last_write_revision_{0};
 };
 
 }  // namespace eg::config

@@ -3,22 +3,15 @@
 //
 // Each node stands for one position in a path. Thanks to the conflict rules a node's children are of
 // one kind only (static segments, one parameter, or one wildcard), so matching never backtracks.
+// Nodes are held by shared_ptr, shared between copies of a tree; a change copies each node it
+// passes through that this copy of the tree did not create since it was last copied (path copying).
 
 #include <algorithm>
-#include <boost/unordered/unordered_flat_map.hpp>
 #include <functional>
-#include <span>
 
 namespace eg::routing {
 
 namespace path_tree_detail {
-
-// One segment of a subscription path.
-struct RouteSegment {
-  enum class Kind { Static, Parameter, Wildcard };
-  Kind kind;
-  std::string_view text;  // the static text, or the parameter / wildcard name without its sigil
-};
 
 // Splits a valid subscription path; a trailing slash does not make a segment, so "/" has none.
 inline std::vector<RouteSegment> split_route(std::string_view path) {
@@ -39,14 +32,6 @@ inline std::vector<RouteSegment> split_route(std::string_view path) {
   return segments;
 }
 
-// Lets the static children be looked up by string_view, so matching a request does not allocate.
-struct SegmentHash {
-  using is_transparent = void;
-  std::size_t operator()(std::string_view segment) const noexcept {
-    return std::hash<std::string_view>{}(segment);
-  }
-};
-
 inline PathRejection conflict(std::string_view new_path, std::string_view existing_path) {
   return {PathRejection::Reason::Conflict, "path \"" + std::string(new_path) +
                                                "\" conflicts with existing path \"" +
@@ -56,6 +41,63 @@ inline PathRejection conflict(std::string_view new_path, std::string_view existi
 inline PathRejection duplicate(std::string_view path) {
   return {PathRejection::Reason::Duplicate, "path \"" + std::string(path) + "\" already exists"};
 }
+
+// A node's static children. Most nodes have a few, kept in a flat map inside the node, so a lookup
+// costs what a plain flat map costs. A node with many (100k "/r/<i>" below "/r") keeps them in a
+// ShardedMap instead: copying the node then shares them, and a change below it copies 1/256 of them
+// rather than all.
+template <typename Child>
+class StaticChildren {
+ public:
+  // Copying up to this many entries with their node costs a few microseconds.
+  static constexpr std::size_t kInlineLimit = 1024;
+
+  const Child* find(std::string_view segment) const {
+    if (!wide_.empty()) return wide_.find(segment);
+    const auto found = inline_.find(segment);
+    return found == inline_.end() ? nullptr : &found->second;
+  }
+
+  bool empty() const { return inline_.empty() && wide_.empty(); }
+
+  // Some child; never called when empty.
+  const Child& any() const { return wide_.empty() ? inline_.begin()->second : *wide_.any(); }
+
+  // The changes below are made only to children of a node that the caller's `edit` owns, whose
+  // inline map is therefore its own.
+  Child* find_for_change(std::string_view segment, std::uint64_t edit) {
+    if (!wide_.empty()) return wide_.find_for_change(segment, edit);
+    const auto found = inline_.find(segment);
+    return found == inline_.end() ? nullptr : &found->second;
+  }
+
+  void insert(std::string_view segment, Child child, std::uint64_t edit) {
+    if (wide_.empty() && inline_.size() < kInlineLimit) {
+      inline_.emplace(std::string(segment), std::move(child));
+      return;
+    }
+    if (wide_.empty()) move_inline_to_wide(edit);
+    wide_.insert_or_assign(segment, std::move(child), edit);
+  }
+
+  // `segment` is present. Once the last wide child is erased, the next children go inline again.
+  void erase(std::string_view segment, std::uint64_t edit) {
+    if (wide_.empty()) {
+      inline_.erase(inline_.find(segment));
+    } else {
+      wide_.erase(segment, edit);
+    }
+  }
+
+ private:
+  void move_inline_to_wide(std::uint64_t edit) {
+    for (auto& [segment, child] : inline_) wide_.insert_or_assign(segment, std::move(child), edit);
+    inline_ = {};
+  }
+
+  ShardedMap<Child> wide_;  // first: whether it is empty is the first thing a lookup reads
+  StringMap<Child> inline_;
+};
 
 }  // namespace path_tree_detail
 
@@ -69,42 +111,42 @@ struct PathTree<Value>::Node {
     std::string path;
     Value value;
   };
-  struct Wildcard {
-    std::string name;
-    Route route;
-  };
 
-  // A hash map rather than a sorted vector: with many sibling routes (e.g. 100k "/fn-N") a sorted
-  // vector makes every insertion linear, and lookups stay O(1) here. An open-addressing (flat) map
-  // keeps the keys in its own array: with 100k routes a lookup costs half the cache misses of
+  explicit Node(std::uint64_t edit_token) : edit(edit_token) {}
+
+  // What a lookup reads comes first. Routes are held by pointer: a node copied by a change shares
+  // them with the original, and the many nodes without a route stay small (a lookup reads a route
+  // only where it ends).
+  //
+  // Hash maps rather than sorted vectors: with many sibling routes (e.g. 100k "/fn-N") a sorted
+  // vector makes every insertion linear, and lookups stay O(1) here. Open-addressing (flat) maps
+  // keep the keys in their own arrays: with 100k routes a lookup costs half the cache misses of
   // std::unordered_map's node chains (bench/route_lookup_bench.cpp).
-  boost::unordered_flat_map<std::string, std::unique_ptr<Node>, path_tree_detail::SegmentHash,
-                            std::equal_to<>>
-      static_children;
-  std::string param_name;
-  std::unique_ptr<Node> param_child;
-  std::optional<Wildcard> wildcard;
-  std::optional<Route> route;  // the path ending exactly here
+  std::shared_ptr<const Route> wildcard;  // the route of the wildcard at this position
+  // The name of the parameter child or of the wildcard: the conflict rules allow one of them only.
+  std::string name;
+  path_tree_detail::StaticChildren<std::shared_ptr<Node>> static_children;
+  std::shared_ptr<Node> param_child;
+  std::shared_ptr<const Route> route;  // the path ending exactly here
+  std::uint64_t edit;  // the token of the tree copy that created this node
 
   bool empty() const { return static_children.empty() && !param_child && !wildcard && !route; }
 
   // Some path in this subtree; never called on an empty node, since removal prunes those.
   const std::string& any_path() const {
     if (route) return route->path;
-    if (wildcard) return wildcard->route.path;
+    if (wildcard) return wildcard->path;
     if (param_child) return param_child->any_path();
-    return static_children.begin()->second->any_path();
+    return static_children.any()->any_path();
   }
 
   // An existing path whose segment at this position cannot coexist with `segment`, or null.
   const std::string* conflicting_path(const RouteSegment& segment) const {
-    const bool same_wildcard = segment.kind == Kind::Wildcard && wildcard && wildcard->name == segment.text;
-    if (wildcard && !same_wildcard) return &wildcard->route.path;
-    const bool same_param = segment.kind == Kind::Parameter && param_name == segment.text;
+    const bool same_wildcard = segment.kind == Kind::Wildcard && wildcard && name == segment.text;
+    if (wildcard && !same_wildcard) return &wildcard->path;
+    const bool same_param = segment.kind == Kind::Parameter && name == segment.text;
     if (param_child && !same_param) return &param_child->any_path();
-    if (!static_children.empty() && segment.kind != Kind::Static) {
-      return &static_children.begin()->second->any_path();
-    }
+    if (!static_children.empty() && segment.kind != Kind::Static) return &static_children.any()->any_path();
     return nullptr;
   }
 
@@ -117,74 +159,21 @@ struct PathTree<Value>::Node {
     return std::nullopt;
   }
 
-  // The existing child for a segment that does not conflict, or null (always for a wildcard, which
-  // lives in its parent node).
+  // The existing child for a static or parameter segment, or null (always for a wildcard, which
+  // lives in its parent node). A parameter child is returned whatever its name.
   const Node* existing_child(const RouteSegment& segment) const {
     if (segment.kind == Kind::Wildcard) return nullptr;
     if (segment.kind == Kind::Parameter) return param_child.get();
-    const auto found = static_children.find(segment.text);
-    return found == static_children.end() ? nullptr : found->second.get();
-  }
-
-  // The child for a static or parameter segment that does not conflict, created when missing.
-  Node& child_for(const RouteSegment& segment) {
-    if (segment.kind == Kind::Parameter) {
-      if (!param_child) {
-        param_name = std::string(segment.text);
-        param_child = std::make_unique<Node>();
-      }
-      return *param_child;
-    }
-    auto& child = static_children[std::string(segment.text)];
-    if (!child) child = std::make_unique<Node>();
-    return *child;
-  }
-
-  // Removes the path made of `segments` below this node and prunes the nodes left empty.
-  bool remove(std::span<const RouteSegment> segments) {
-    if (segments.empty()) return remove_route();
-    const RouteSegment& segment = segments.front();
-    if (segment.kind == Kind::Wildcard) return remove_wildcard(segment.text);
-    if (segment.kind == Kind::Parameter) return remove_param(segment.text, segments.subspan(1));
-    return remove_static(segment.text, segments.subspan(1));
-  }
-
-  bool remove_route() {
-    if (!route) return false;
-    route.reset();
-    return true;
-  }
-
-  bool remove_wildcard(std::string_view name) {
-    if (!wildcard || wildcard->name != name) return false;
-    wildcard.reset();
-    return true;
-  }
-
-  bool remove_param(std::string_view name, std::span<const RouteSegment> rest) {
-    if (!param_child || param_name != name || !param_child->remove(rest)) return false;
-    if (param_child->empty()) {
-      param_child.reset();
-      param_name.clear();
-    }
-    return true;
-  }
-
-  bool remove_static(std::string_view segment, std::span<const RouteSegment> rest) {
-    const auto found = static_children.find(segment);
-    if (found == static_children.end() || !found->second->remove(rest)) return false;
-    if (found->second->empty()) static_children.erase(found);
-    return true;
+    const auto* found = static_children.find(segment.text);
+    return found == nullptr ? nullptr : found->get();
   }
 
   // The child a request segment leads to, recording a parameter's value; null when none.
   const Node* child_matching(std::string_view segment, PathParams& params) const {
-    if (const auto found = static_children.find(segment); found != static_children.end()) {
-      return found->second.get();
-    }
+    if (const auto* found = static_children.find(segment)) return found->get();
     // An empty segment ("/users//posts") is no parameter value.
     if (!param_child || segment.empty()) return nullptr;
-    params.emplace_back(param_name, segment);
+    params.emplace_back(name, segment);
     return param_child.get();
   }
 
@@ -195,8 +184,8 @@ struct PathTree<Value>::Node {
     if (route) {
       match.value = &route->value;
     } else if (wildcard) {
-      match.params.emplace_back(wildcard->name, "");
-      match.value = &wildcard->route.value;
+      match.params.emplace_back(name, "");
+      match.value = &wildcard->value;
     } else {
       return false;
     }
@@ -212,34 +201,123 @@ std::optional<PathRejection> PathTree<Value>::add(std::string_view path, Value v
   std::string normalized = normalize_subscription_path(path);
   // The segments view `path` rather than `normalized`, which is moved into the tree below.
   const auto segments = path_tree_detail::split_route(path);
+  // Check everything before changing any node, so that a refusal leaves the tree unchanged.
+  if (auto refusal = refusal_along(normalized, segments)) return refusal;
 
-  // Check everything before creating any node, so that a refusal leaves the tree unchanged.
+  if (!root_) root_ = std::make_shared<Node>(edit_.value());
+  Node* node = &writable(root_);
+  typename Node::Route route{std::move(normalized), std::move(value)};
+  for (const auto& segment : segments) {
+    if (segment.kind == Node::Kind::Wildcard) {
+      node->name = std::string(segment.text);
+      node->wildcard = std::make_shared<const typename Node::Route>(std::move(route));
+      return std::nullopt;
+    }
+    node = &writable_child(*node, segment);
+  }
+  node->route = std::make_shared<const typename Node::Route>(std::move(route));
+  return std::nullopt;
+}
+
+template <typename Value>
+std::optional<PathRejection> PathTree<Value>::refusal(std::string_view path) const {
+  if (auto error = validate_subscription_path(path)) {
+    return PathRejection{PathRejection::Reason::Invalid, std::move(*error)};
+  }
+  return refusal_along(normalize_subscription_path(path), path_tree_detail::split_route(path));
+}
+
+template <typename Value>
+std::optional<PathRejection> PathTree<Value>::refusal_along(std::string_view normalized, Segments segments) const {
   const Node* existing = root_.get();
   for (const auto& segment : segments) {
-    if (!existing) break;
+    if (!existing) return std::nullopt;
     if (auto refusal = existing->refusal(segment, normalized)) return refusal;
     existing = existing->existing_child(segment);
   }
   if (existing && existing->route) return path_tree_detail::duplicate(normalized);
-
-  if (!root_) root_ = std::make_unique<Node>();
-  Node* node = root_.get();
-  typename Node::Route route{std::move(normalized), std::move(value)};
-  for (const auto& segment : segments) {
-    if (segment.kind == Node::Kind::Wildcard) {
-      node->wildcard.emplace(typename Node::Wildcard{std::string(segment.text), std::move(route)});
-      return std::nullopt;
-    }
-    node = &node->child_for(segment);
-  }
-  node->route.emplace(std::move(route));
   return std::nullopt;
 }
 
 template <typename Value>
 bool PathTree<Value>::remove(std::string_view path) {
   if (!root_ || validate_subscription_path(path)) return false;
-  return root_->remove(path_tree_detail::split_route(path));
+  const auto segments = path_tree_detail::split_route(path);
+  // Checked first, so that removing an absent path copies no node.
+  if (!contains(segments)) return false;
+  remove_below(writable(root_), segments);
+  if (root_->empty()) root_.reset();
+  return true;
+}
+
+// Whether the path made of `segments`, with these parameter and wildcard names, is in the tree.
+template <typename Value>
+bool PathTree<Value>::contains(Segments segments) const {
+  const Node* node = root_.get();
+  for (const auto& segment : segments) {
+    if (segment.kind == Node::Kind::Wildcard) return node->wildcard && node->name == segment.text;
+    if (segment.kind == Node::Kind::Parameter && node->name != segment.text) return false;
+    node = node->existing_child(segment);
+    if (!node) return false;
+  }
+  return node->route != nullptr;
+}
+
+// The node held by `slot`, safe to change: copied first unless this copy of the tree created it.
+template <typename Value>
+typename PathTree<Value>::Node& PathTree<Value>::writable(std::shared_ptr<Node>& slot) {
+  if (slot->edit != edit_.value()) {
+    auto copy = std::make_shared<Node>(*slot);
+    copy->edit = edit_.value();
+    slot = std::move(copy);
+  }
+  return *slot;
+}
+
+// The child of `node` (writable) for a static or parameter segment that does not conflict, writable
+// too, created when missing.
+template <typename Value>
+typename PathTree<Value>::Node& PathTree<Value>::writable_child(Node& node,
+                                                               const path_tree_detail::RouteSegment& segment) {
+  if (segment.kind == Node::Kind::Parameter) {
+    if (!node.param_child) {
+      node.name = std::string(segment.text);
+      node.param_child = std::make_shared<Node>(edit_.value());
+    }
+    return writable(node.param_child);
+  }
+  if (auto* child = node.static_children.find_for_change(segment.text, edit_.value())) return writable(*child);
+  auto child = std::make_shared<Node>(edit_.value());
+  Node& created = *child;
+  node.static_children.insert(segment.text, std::move(child), edit_.value());
+  return created;
+}
+
+// Removes the path made of `segments`, which is in the tree, below `node` (writable), and prunes the
+// nodes left empty.
+template <typename Value>
+void PathTree<Value>::remove_below(Node& node, Segments segments) {
+  if (segments.empty()) {
+    node.route.reset();
+    return;
+  }
+  const auto& segment = segments.front();
+  if (segment.kind == Node::Kind::Wildcard) {
+    node.wildcard.reset();
+    node.name.clear();
+    return;
+  }
+  if (segment.kind == Node::Kind::Parameter) {
+    remove_below(writable(node.param_child), segments.subspan(1));
+    if (node.param_child->empty()) {
+      node.param_child.reset();
+      node.name.clear();
+    }
+    return;
+  }
+  auto& child = *node.static_children.find_for_change(segment.text, edit_.value());
+  remove_below(writable(child), segments.subspan(1));
+  if (child->empty()) node.static_children.erase(segment.text, edit_.value());
 }
 
 template <typename Value>
@@ -260,8 +338,8 @@ std::optional<typename PathTree<Value>::Match> PathTree<Value>::match(std::strin
     rest.remove_prefix(1);
     if (node->wildcard) {
       // The wildcard takes the raw remainder, a trailing slash included ("a/b/" stays "a/b/").
-      match.params.emplace_back(node->wildcard->name, rest);
-      match.value = &node->wildcard->route.value;
+      match.params.emplace_back(node->name, rest);
+      match.value = &node->wildcard->value;
       return result;
     }
     const std::string_view segment = rest.substr(0, rest.find('/'));

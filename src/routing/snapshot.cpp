@@ -2,6 +2,9 @@
 
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
+
+#include "events/event.h"
 #include "store/keys.h"
 
 namespace eg::routing {
@@ -24,11 +27,57 @@ const std::vector<Subscriber>& no_subscribers() {
   return none;
 }
 
+bool is_system_event(std::string_view event) { return event.starts_with(events::kSystemEventPrefix); }
+
+HttpRoute http_route(const model::Subscription& subscription) {
+  return HttpRoute{subscription.space, subscription.subscription_id, subscription.function_id, subscription.cors};
+}
+
+// The list at `list_key`, changeable in place by the holder of `edit`: copied unless `edit` created
+// it, created when missing.
+SubscriberList& writable_list(ShardedMap<std::shared_ptr<SubscriberList>>& lists, std::string_view list_key,
+                              std::uint64_t edit) {
+  auto* slot = lists.find_for_change(list_key, edit);
+  if (slot == nullptr) {
+    auto list = std::make_shared<SubscriberList>();
+    list->edit = edit;
+    auto& created = *list;
+    lists.insert_or_assign(list_key, std::move(list), edit);
+    return created;
+  }
+  if ((*slot)->edit != edit) {
+    auto copy = std::make_shared<SubscriberList>(**slot);
+    copy->edit = edit;
+    *slot = std::move(copy);
+  }
+  return **slot;
+}
+
+void add_subscriber(ShardedMap<std::shared_ptr<SubscriberList>>& lists, std::string_view list_key,
+                    const std::string& key, Subscriber subscriber, std::uint64_t edit) {
+  auto& list = writable_list(lists, list_key, edit);
+  const auto position = std::lower_bound(list.keys.begin(), list.keys.end(), key);
+  const auto index = position - list.keys.begin();
+  list.keys.insert(position, key);
+  list.subscribers.insert(list.subscribers.begin() + index, std::move(subscriber));
+}
+
+void remove_subscriber(ShardedMap<std::shared_ptr<SubscriberList>>& lists, std::string_view list_key,
+                       const std::string& key, std::uint64_t edit) {
+  if (lists.find(list_key) == nullptr) return;
+  auto& list = writable_list(lists, list_key, edit);
+  const auto position = std::lower_bound(list.keys.begin(), list.keys.end(), key);
+  if (position == list.keys.end() || *position != key) return;
+  list.subscribers.erase(list.subscribers.begin() + (position - list.keys.begin()));
+  list.keys.erase(position);
+  if (list.keys.empty()) lists.erase(list_key, edit);
+}
+
 }  // namespace
 
 const model::Function* RoutingSnapshot::find_function(std::string_view space, std::string_view function_id) const {
-  const auto found = functions_.find(space_key(space, function_id));
-  return found == functions_.end() ? nullptr : &found->second;
+  const auto* found = functions_.find(space_key(space, function_id));
+  return found == nullptr ? nullptr : found->get();
 }
 
 std::optional<PathTree<HttpRoute>::Match> RoutingSnapshot::match_http(std::string_view method,
@@ -46,18 +95,24 @@ std::vector<std::string> RoutingSnapshot::http_methods_at(std::string_view path)
   return methods;
 }
 
+std::optional<PathRejection> RoutingSnapshot::http_route_refusal(std::string_view method,
+                                                                 std::string_view path) const {
+  const auto tree = http_routes_.find(method);
+  return tree == http_routes_.end() ? PathTree<HttpRoute>{}.refusal(path) : tree->second.refusal(path);
+}
+
 const std::vector<Subscriber>& RoutingSnapshot::subscribers(std::string_view path, std::string_view event) const {
-  const auto found = custom_.find(custom_key(path, event));
-  return found == custom_.end() ? no_subscribers() : found->second;
+  const auto* found = custom_.find(custom_key(path, event));
+  return found == nullptr ? no_subscribers() : (*found)->subscribers;
 }
 
 const std::vector<Subscriber>& RoutingSnapshot::system_event_subscribers(std::string_view event) const {
-  const auto found = by_event_.find(std::string(event));
-  return found == by_event_.end() ? no_subscribers() : found->second;
+  const auto* found = system_events_.find(event);
+  return found == nullptr ? no_subscribers() : (*found)->subscribers;
 }
 
 bool RoutingSnapshot::has_invoke_subscription(std::string_view space, std::string_view function_id) const {
-  return invokable_.contains(space_key(space, function_id));
+  return invokable_.find(space_key(space, function_id)) != nullptr;
 }
 
 void ConfigState::reset(const store::RangeResult& everything) {
@@ -65,67 +120,187 @@ void ConfigState::reset(const store::RangeResult& everything) {
   key_revisions_.clear();
   functions_.clear();
   subscriptions_.clear();
-  std::vector<store::WatchEvent> puts;
-  puts.reserve(everything.kvs.size());
-  for (const auto& kv : everything.kvs) puts.push_back({store::WatchEvent::Type::Put, kv});
-  apply(puts);
+  unrouted_.clear();
+  next_ = RoutingSnapshot();
+  // Applied as puts straight from the read: a copy of 100k keys would double the memory a start
+  // needs at its peak, which the process keeps as RSS.
+  for (const auto& kv : everything.kvs) apply_one(store::WatchEvent::Type::Put, kv);
+  finish_batch();
   revision_ = everything.revision;
 }
 
 void ConfigState::apply(const std::vector<store::WatchEvent>& events) {
-  for (const auto& event : events) apply_one(event);
+  for (const auto& event : events) apply_one(event.type, event.kv);
+  finish_batch();
 }
 
-void ConfigState::apply_one(const store::WatchEvent& event) {
-  const auto& key = event.kv.key;
+void ConfigState::finish_batch() {
+  for (const auto& method : methods_to_rebuild_) rebuild_http_routes(method);
+  methods_to_rebuild_.clear();
+}
+
+std::shared_ptr<const RoutingSnapshot> ConfigState::build() {
+  next_.revision_ = revision_;
+  // The copy shares every part with next_, and copying gives both new edit tokens: changes to
+  // next_ from now on copy what they touch, so the published copy never changes.
+  return std::make_shared<const RoutingSnapshot>(next_);
+}
+
+void ConfigState::apply_one(store::WatchEvent::Type type, const store::KeyValue& kv) {
+  const auto& key = kv.key;
   auto& applied = key_revisions_[key];
-  if (event.kv.mod_revision != 0 && event.kv.mod_revision <= applied) return;  // replayed or stale
-  applied = event.kv.mod_revision;
-  revision_ = std::max(revision_, event.kv.mod_revision);
+  if (kv.mod_revision != 0 && kv.mod_revision <= applied) return;  // replayed or stale
+  applied = kv.mod_revision;
+  revision_ = std::max(revision_, kv.mod_revision);
   const auto kind = store::keys::classify(key);
-  if (event.type == store::WatchEvent::Type::Delete) {
-    functions_.erase(key);
-    subscriptions_.erase(key);
+  if (type == store::WatchEvent::Type::Delete) {
+    remove_function(key);
+    remove_subscription(key);
     return;
   }
+  if (kind != store::keys::KeyKind::Function && kind != store::keys::KeyKind::Subscription) return;
   try {
-    const auto json = boost::json::parse(event.kv.value);
-    if (kind == store::keys::KeyKind::Function) functions_.insert_or_assign(key, model::Function::from_stored_json(json));
-    if (kind == store::keys::KeyKind::Subscription) {
-      subscriptions_.insert_or_assign(key, model::Subscription::from_stored_json(json));
-    }
+    const auto json = boost::json::parse(kv.value);
+    if (kind == store::keys::KeyKind::Function) put_function(key, model::Function::from_stored_json(json));
+    if (kind == store::keys::KeyKind::Subscription) put_subscription(key, model::Subscription::from_stored_json(json));
   } catch (const std::exception& error) {
     spdlog::error("ignoring unreadable configuration at {}: {}", key, error.what());
   }
 }
 
-std::shared_ptr<const RoutingSnapshot> ConfigState::build() const {
-  auto snapshot = std::make_shared<RoutingSnapshot>();
-  snapshot->revision_ = revision_;
-  for (const auto& [key, function] : functions_) {
-    snapshot->functions_.emplace(space_key(function.space, function.function_id), function);
-  }
-  for (const auto& [key, subscription] : subscriptions_) {
+void ConfigState::put_function(const std::string& key, model::Function function) {
+  remove_function(key);
+  auto shared = std::make_shared<const model::Function>(std::move(function));
+  next_.functions_.insert_or_assign(space_key(shared->space, shared->function_id), shared, next_.edit_.value());
+  functions_.insert_or_assign(key, std::move(shared));
+}
+
+void ConfigState::remove_function(const std::string& key) {
+  const auto found = functions_.find(key);
+  if (found == functions_.end()) return;
+  next_.functions_.erase(space_key(found->second->space, found->second->function_id), next_.edit_.value());
+  functions_.erase(found);
+}
+
+void ConfigState::put_subscription(const std::string& key, model::Subscription subscription) {
+  remove_subscription(key);
+  const auto& added = subscriptions_.insert_or_assign(key, std::move(subscription)).first->second;
+  route(key, added);
+}
+
+void ConfigState::remove_subscription(const std::string& key) {
+  const auto found = subscriptions_.find(key);
+  if (found == subscriptions_.end()) return;
+  const auto subscription = std::move(found->second);
+  subscriptions_.erase(found);
+  unroute(key, subscription);
+}
+
+void ConfigState::route(const std::string& key, const model::Subscription& subscription) {
+  const auto edit = next_.edit_.value();
+  if (subscription.is_http()) {
+    route_http(subscription);
+  } else if (subscription.is_invoke()) {
+    const auto function = space_key(subscription.space, subscription.function_id);
+    const auto* count = next_.invokable_.find(function);
+    next_.invokable_.insert_or_assign(function, count == nullptr ? 1 : *count + 1, edit);
+  } else {
     const Subscriber subscriber{subscription.space, subscription.function_id};
-    if (subscription.is_http()) {
-      auto rejection = snapshot->http_routes_[subscription.method].add(
-          subscription.path,
-          HttpRoute{subscription.space, subscription.subscription_id, subscription.function_id, subscription.cors});
-      if (rejection) spdlog::error("not routing {}: {}", subscription.subscription_id, rejection->message);
-    } else if (subscription.is_invoke()) {
-      snapshot->invokable_.insert(space_key(subscription.space, subscription.function_id));
-    } else {
-      snapshot->custom_[custom_key(subscription.path, subscription.event)].push_back(subscriber);
-      snapshot->by_event_[subscription.event].push_back(subscriber);
+    add_subscriber(next_.custom_, custom_key(subscription.path, subscription.event), key, subscriber, edit);
+    if (is_system_event(subscription.event)) {
+      add_subscriber(next_.system_events_, subscription.event, key, subscriber, edit);
     }
   }
-  return snapshot;
+}
+
+void ConfigState::unroute(const std::string& key, const model::Subscription& subscription) {
+  const auto edit = next_.edit_.value();
+  if (subscription.is_http()) {
+    unroute_http(key, subscription);
+  } else if (subscription.is_invoke()) {
+    const auto function = space_key(subscription.space, subscription.function_id);
+    const auto* count = next_.invokable_.find(function);
+    if (count == nullptr) return;
+    if (*count > 1) {
+      next_.invokable_.insert_or_assign(function, *count - 1, edit);
+    } else {
+      next_.invokable_.erase(function, edit);
+    }
+  } else {
+    remove_subscriber(next_.custom_, custom_key(subscription.path, subscription.event), key, edit);
+    if (is_system_event(subscription.event)) remove_subscriber(next_.system_events_, subscription.event, key, edit);
+  }
+}
+
+// Adding a path that conflicts with no routed path routes it, exactly as a rebuild in key order
+// would; a conflict may route the other path instead, depending on the keys, so it rebuilds.
+void ConfigState::route_http(const model::Subscription& subscription) {
+  if (methods_to_rebuild_.contains(subscription.method)) return;
+  auto rejection = next_.http_routes_[subscription.method].add(subscription.path, http_route(subscription));
+  if (!rejection) return;
+  if (rejection->reason == PathRejection::Reason::Invalid) {
+    // Never routable, and conflicts with nothing.
+    spdlog::error("not routing {}: {}", subscription.subscription_id, rejection->message);
+    return;
+  }
+  methods_to_rebuild_.insert(subscription.method);
+}
+
+// Removing an unrouted path changes no route. Removing a routed one may let an unrouted path in,
+// so it rebuilds when there are any.
+void ConfigState::unroute_http(const std::string& key, const model::Subscription& subscription) {
+  const auto& method = subscription.method;
+  if (methods_to_rebuild_.contains(method)) return;
+  const auto unrouted = unrouted_.find(method);
+  if (unrouted != unrouted_.end()) {
+    if (unrouted->second.erase(key) == 0) methods_to_rebuild_.insert(method);
+    if (unrouted->second.empty()) unrouted_.erase(unrouted);
+    return;
+  }
+  const auto tree = next_.http_routes_.find(method);
+  if (tree == next_.http_routes_.end()) return;
+  tree->second.remove(subscription.path);  // a path never routed (invalid) is not in the tree
+  if (tree->second.empty()) next_.http_routes_.erase(tree);
+}
+
+// The routes of `method` from scratch, each subscription in key order (what the snapshot holds
+// after any sequence of changes, since every other change keeps to that order).
+void ConfigState::rebuild_http_routes(const std::string& method) {
+  PathTree<HttpRoute> tree;
+  std::set<std::string> unrouted;
+  for (const auto& [key, subscription] : subscriptions_) {
+    if (!subscription.is_http() || subscription.method != method) continue;
+    if (auto rejection = tree.add(subscription.path, http_route(subscription))) {
+      spdlog::error("not routing {}: {}", subscription.subscription_id, rejection->message);
+      if (rejection->reason != PathRejection::Reason::Invalid) unrouted.insert(key);
+    }
+  }
+  if (tree.empty()) {
+    next_.http_routes_.erase(method);
+  } else {
+    next_.http_routes_.insert_or_assign(method, std::move(tree));
+  }
+  if (unrouted.empty()) {
+    unrouted_.erase(method);
+  } else {
+    unrouted_.insert_or_assign(method, std::move(unrouted));
+  }
 }
 
 void SnapshotHolder::publish(std::shared_ptr<const RoutingSnapshot> snapshot) {
-  std::lock_guard lock(mutex_);
-  current_ = std::move(snapshot);
-  generation_.fetch_add(1, std::memory_order_release);
+  {
+    std::lock_guard lock(mutex_);
+    current_ = std::move(snapshot);
+    generation_.fetch_add(1, std::memory_order_release);
+  }
+  published_.notify_all();
+}
+
+std::shared_ptr<const RoutingSnapshot> SnapshotHolder::wait_for_revision(std::int64_t revision,
+                                                                         std::chrono::milliseconds timeout) {
+  std::unique_lock lock(mutex_);
+  if (!published_.wait_for(lock, timeout, [&] { return current_->revision() >= revision; })) return nullptr;
+  return current_;
 }
 
 const RoutingSnapshot& SnapshotHolder::Reader::current() {

@@ -2,21 +2,27 @@
 // The routing snapshot: everything the Events API needs to route an event, built from the store's
 // configuration and never modified once published. Readers on any thread use it without locks;
 // configuration changes publish a new snapshot (SnapshotHolder).
+//
+// A snapshot shares with the one before it every part that the changes between them did not touch
+// (routing/shared_parts.h): applying a change costs what the change touches, not the size of the
+// configuration, and consecutive snapshots do not hold two copies of the routing data.
 
 #include <atomic>
+#include <condition_variable>
+#include <chrono>
 #include <cstdint>
 #include <map>
 #include <memory>
 #include <mutex>
 #include <optional>
+#include <set>
 #include <string>
-#include <unordered_map>
-#include <unordered_set>
 #include <vector>
 
 #include "model/function.h"
 #include "model/subscription.h"
 #include "routing/path_tree.h"
+#include "routing/shared_parts.h"
 #include "store/store.h"
 
 namespace eg::routing {
@@ -34,45 +40,80 @@ struct Subscriber {
   std::string function_id;
 };
 
+// The subscribers of one event, in the order of their subscriptions' store keys.
+struct SubscriberList {
+  std::vector<std::string> keys;  // the subscriptions' store keys, sorted
+  std::vector<Subscriber> subscribers;
+  std::uint64_t edit = 0;  // the token of the snapshot copy that created this list
+};
+
 class RoutingSnapshot {
  public:
   const model::Function* find_function(std::string_view space, std::string_view function_id) const;
   std::optional<PathTree<HttpRoute>::Match> match_http(std::string_view method, std::string_view path) const;
   // Methods that have an http route matching `path` (for CORS preflights).
   std::vector<std::string> http_methods_at(std::string_view path) const;
+  // Why an http route for `method` and `path` could not be added to this snapshot's routes, or
+  // nothing when it could: the Configuration API's conflict check (config/config_service.cpp).
+  std::optional<PathRejection> http_route_refusal(std::string_view method, std::string_view path) const;
   // Subscribers of a custom event emitted on `path` (normalized, no trailing slash).
   const std::vector<Subscriber>& subscribers(std::string_view path, std::string_view event) const;
-  // Subscribers of a system event, whatever the path of their subscription.
+  // Subscribers of a system event (named "gateway.*"), whatever the path of their subscription.
   const std::vector<Subscriber>& system_event_subscribers(std::string_view event) const;
   bool has_invoke_subscription(std::string_view space, std::string_view function_id) const;
   std::int64_t revision() const { return revision_; }
 
  private:
   friend class ConfigState;
+  using SubscriberLists = ShardedMap<std::shared_ptr<SubscriberList>>;
+
   std::int64_t revision_ = 0;
-  std::unordered_map<std::string, model::Function> functions_;       // "<space>/<functionId>"
+  ShardedMap<std::shared_ptr<const model::Function>> functions_;  // "<space>/<functionId>"
   std::map<std::string, PathTree<HttpRoute>, std::less<>> http_routes_;  // by method
-  std::unordered_map<std::string, std::vector<Subscriber>> custom_;  // "<path>\n<event>"
-  std::unordered_map<std::string, std::vector<Subscriber>> by_event_;  // system events
-  std::unordered_set<std::string> invokable_;                        // "<space>/<functionId>"
+  SubscriberLists custom_;                                     // "<path>\n<event>"
+  SubscriberLists system_events_;                              // by event
+  ShardedMap<int> invokable_;  // "<space>/<functionId>": how many invoke subscriptions it has
+  EditToken edit_;             // owns the parts of the maps above that this copy created
 };
 
 // The configuration as the store holds it, kept up to date from the watch stream; builds snapshots.
 // Applying the same event twice, or an event older than what is already applied, changes nothing.
+//
+// Each event is applied to the next snapshot as it arrives, touching only the routes it changes;
+// build() hands out a copy of that snapshot, which shares everything with it and never changes.
 class ConfigState {
  public:
   void reset(const store::RangeResult& everything);
   void apply(const std::vector<store::WatchEvent>& events);
-  std::shared_ptr<const RoutingSnapshot> build() const;
+  // Everything applied so far, as an immutable snapshot that later changes leave as it is.
+  std::shared_ptr<const RoutingSnapshot> build();
   std::int64_t revision() const { return revision_; }
 
  private:
-  void apply_one(const store::WatchEvent& event);
+  void apply_one(store::WatchEvent::Type type, const store::KeyValue& kv);
+  // Rebuilds the http routes of the methods a batch's conflicts involved.
+  void finish_batch();
+  void put_function(const std::string& key, model::Function function);
+  void remove_function(const std::string& key);
+  void put_subscription(const std::string& key, model::Subscription subscription);
+  void remove_subscription(const std::string& key);
+  void route(const std::string& key, const model::Subscription& subscription);
+  void unroute(const std::string& key, const model::Subscription& subscription);
+  void route_http(const model::Subscription& subscription);
+  void unroute_http(const std::string& key, const model::Subscription& subscription);
+  void rebuild_http_routes(const std::string& method);
 
   std::int64_t revision_ = 0;
   std::map<std::string, std::int64_t> key_revisions_;  // mod_revision of each key applied
-  std::map<std::string, model::Function> functions_;
+  std::map<std::string, std::shared_ptr<const model::Function>> functions_;
   std::map<std::string, model::Subscription> subscriptions_;
+  // Http subscriptions not routed because their paths conflict with routed ones, by method. Which
+  // of two conflicting paths is routed follows the order of the subscriptions' keys, so a change
+  // that involves a conflict rebuilds its method's routes in that order (rare: the Configuration
+  // API refuses conflicting paths).
+  std::map<std::string, std::set<std::string>, std::less<>> unrouted_;
+  std::set<std::string> methods_to_rebuild_;  // at the end of the batch being applied
+  RoutingSnapshot next_;
 };
 
 // Publishes snapshots to readers on many threads. A reader pays one atomic load per request while
@@ -82,6 +123,8 @@ class SnapshotHolder {
   SnapshotHolder() : current_(std::make_shared<const RoutingSnapshot>()) {}
 
   void publish(std::shared_ptr<const RoutingSnapshot> snapshot);
+  // The current snapshot once its revision is at least `revision`, or null after `timeout`.
+  std::shared_ptr<const RoutingSnapshot> wait_for_revision(std::int64_t revision, std::chrono::milliseconds timeout);
 
   class Reader {
    public:
@@ -100,6 +143,7 @@ class SnapshotHolder {
  private:
   std::atomic<std::uint64_t> generation_{1};
   std::mutex mutex_;
+  std::condition_variable published_;
   std::shared_ptr<const RoutingSnapshot> current_;
 };
 

@@ -400,6 +400,96 @@ TEST(PathTreeScale, TenThousandStaticAndParameterRoutes) {
   }
 }
 
+// --- refusal without adding ---
+
+TEST(PathTreeRefusal, SaysWhatAddWouldSayAndChangesNothing) {
+  auto tree = tree_with({"/users/:id", "/files/*path"});
+  const auto conflict = tree.refusal("/users/:name");
+  ASSERT_TRUE(conflict);
+  EXPECT_EQ(conflict->reason, Reason::Conflict);
+  EXPECT_EQ(conflict->message, tree.add("/users/:name", "x")->message);
+  EXPECT_EQ(tree.refusal("/users/:id/")->reason, Reason::Duplicate);
+  EXPECT_EQ(tree.refusal("/files/*path")->reason, Reason::Duplicate);
+  EXPECT_EQ(tree.refusal("users")->reason, Reason::Invalid);
+  EXPECT_FALSE(tree.refusal("/users/:id/posts"));
+  EXPECT_EQ(served_by(tree, "/users/:id/posts"), "<none>");
+  EXPECT_FALSE(PathTree<std::string>().refusal("/anything"));
+}
+
+// --- copies ---
+
+TEST(PathTreeCopies, AChangeToOneCopyDoesNotShowInTheOther) {
+  auto original = tree_with({"/a/b", "/users/:id", "/files/*path"});
+  auto copy = original;
+  ASSERT_FALSE(copy.add("/a/c", "/a/c"));
+  ASSERT_TRUE(copy.remove("/users/:id"));
+  ASSERT_TRUE(copy.remove("/files/*path"));
+  EXPECT_EQ(served_by(original, "/a/c"), "<none>");
+  EXPECT_EQ(served_by(original, "/users/1"), "/users/:id");
+  EXPECT_EQ(served_by(original, "/files/x"), "/files/*path");
+  EXPECT_EQ(served_by(copy, "/a/c"), "/a/c");
+  EXPECT_EQ(served_by(copy, "/users/1"), "<none>");
+  EXPECT_EQ(served_by(copy, "/files/x"), "<none>");
+
+  // The original, changed after the copy was made, copies what they share too.
+  ASSERT_FALSE(original.add("/a/d", "/a/d"));
+  ASSERT_TRUE(original.remove("/a/b"));
+  EXPECT_EQ(served_by(copy, "/a/d"), "<none>");
+  EXPECT_EQ(served_by(copy, "/a/b"), "/a/b");
+  // A path freed in one copy can take a conflicting form there only.
+  ASSERT_FALSE(copy.add("/users/:name", "/users/:name"));
+  EXPECT_EQ(served_by(original, "/users/1"), "/users/:id");
+}
+
+TEST(PathTreeCopies, ACopySharesEveryRouteAChangeLeavesInPlace) {
+  const auto original = tree_with({"/a", "/a/b", "/c/d"});
+  auto copy = original;
+  ASSERT_FALSE(copy.add("/a/e", "/a/e"));
+  ASSERT_TRUE(copy.remove("/c/d"));
+  ASSERT_FALSE(copy.add("/c/d", "/c/d again"));
+  // Off the changed paths (/a/b), and on them (/a, whose node was copied), the routes are the same
+  // objects in both copies; a route added again is a new one.
+  EXPECT_EQ(copy.match("/a")->value, original.match("/a")->value);
+  EXPECT_EQ(copy.match("/a/b")->value, original.match("/a/b")->value);
+  EXPECT_NE(copy.match("/c/d")->value, original.match("/c/d")->value);
+  EXPECT_EQ(served_by(original, "/c/d"), "/c/d");
+  EXPECT_EQ(served_by(copy, "/c/d"), "/c/d again");
+}
+
+// Beyond StaticChildren::kInlineLimit a node keeps its static children in shards.
+TEST(PathTreeCopies, ManySiblingsBehaveAsAFewDo) {
+  constexpr int kSiblings = 3000;
+  PathTree<std::string> original;
+  for (int i = 0; i < kSiblings; ++i) {
+    const auto path = "/r/" + std::to_string(i);
+    ASSERT_FALSE(original.add(path, path)) << path;
+  }
+  auto copy = original;
+  ASSERT_FALSE(copy.add("/r/new", "/r/new"));
+  ASSERT_TRUE(copy.remove("/r/0"));
+  EXPECT_EQ(served_by(original, "/r/0"), "/r/0");
+  EXPECT_EQ(served_by(original, "/r/new"), "<none>");
+  EXPECT_EQ(served_by(copy, "/r/0"), "<none>");
+  EXPECT_EQ(served_by(copy, "/r/new"), "/r/new");
+  for (int i = 1; i < kSiblings; ++i) {
+    const auto path = "/r/" + std::to_string(i);
+    ASSERT_EQ(copy.match(path)->value, original.match(path)->value) << path;
+  }
+
+  const auto rejection = copy.add("/r/:id", "/r/:id");
+  ASSERT_TRUE(rejection);
+  EXPECT_EQ(rejection->reason, Reason::Conflict);
+  EXPECT_NE(rejection->message.find("conflicts with existing path \"/r/"), std::string::npos) << rejection->message;
+  EXPECT_EQ(copy.refusal("/r/7")->reason, Reason::Duplicate);
+
+  for (int i = 1; i < kSiblings; ++i) ASSERT_TRUE(copy.remove("/r/" + std::to_string(i)));
+  ASSERT_TRUE(copy.remove("/r/new"));
+  EXPECT_TRUE(copy.empty());
+  ASSERT_FALSE(copy.add("/r/:id", "/r/:id"));
+  EXPECT_EQ(served_by(copy, "/r/5"), "/r/:id");
+  EXPECT_EQ(served_by(original, "/r/5"), "/r/5");
+}
+
 // --- validation and normalization ---
 
 TEST(SubscriptionPathValidation, ValidPaths) {
