@@ -1,18 +1,12 @@
 #include "certificates.h"
 
-#include <stdlib.h>
-
 #include <fstream>
-#include <system_error>
 
 #include "etcd_process.h"
 
 namespace testsupport {
 
 Certificates::Certificates() {
-  auto pattern = (std::filesystem::temp_directory_path() / "eg-tls-XXXXXX").string();
-  if (mkdtemp(pattern.data()) == nullptr) throw std::system_error(errno, std::generic_category(), "mkdtemp");
-  directory_ = pattern;
   std::ofstream(file("server.ext")) << "subjectAltName=IP:127.0.0.1\nextendedKeyUsage=serverAuth\n";
   std::ofstream(file("client.ext")) << "extendedKeyUsage=clientAuth\n";
   ok_ = openssl({"req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes", "-keyout",
@@ -20,14 +14,9 @@ Certificates::Certificates() {
         issue("server") && issue("client");
 }
 
-Certificates::~Certificates() {
-  std::error_code ignored;
-  std::filesystem::remove_all(directory_, ignored);
-}
-
 bool Certificates::openssl(std::vector<std::string> arguments) {
   arguments.insert(arguments.begin(), "/usr/bin/openssl");
-  return run_program(arguments, directory_ / "openssl.log");
+  return run_program(arguments, directory_.path() / "openssl.log");
 }
 
 bool Certificates::issue(const std::string& name) {

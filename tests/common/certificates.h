@@ -7,24 +7,25 @@
 #include <string>
 #include <vector>
 
+#include "temporary_directory.h"
+
 namespace testsupport {
 
 class Certificates {
  public:
   Certificates();
-  ~Certificates();
   Certificates(const Certificates&) = delete;
   Certificates& operator=(const Certificates&) = delete;
 
   // False when openssl failed (its output is in openssl.log in the directory).
   bool ok() const { return ok_; }
-  std::string file(const std::string& name) const { return (directory_ / name).string(); }
+  std::string file(const std::string& name) const { return (directory_.path() / name).string(); }
 
  private:
   bool openssl(std::vector<std::string> arguments);
   bool issue(const std::string& name);
 
-  std::filesystem::path directory_;
+  TemporaryDirectory directory_{"eg-tls-"};
   bool ok_ = false;
 };
 

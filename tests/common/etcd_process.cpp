@@ -85,16 +85,11 @@ EtcdProcess::EtcdProcess(ServingProbe serving, std::vector<std::string> extra_ar
       tls_(tls),
       client_port_(free_port()),
       peer_port_(free_port()) {
-  auto pattern = (std::filesystem::temp_directory_path() / "eg-etcd-test-XXXXXX").string();
-  if (mkdtemp(pattern.data()) == nullptr) throw std::system_error(errno, std::generic_category(), "mkdtemp");
-  directory_ = pattern;
   start();
 }
 
 EtcdProcess::~EtcdProcess() {
   stop();
-  std::error_code ignored;
-  std::filesystem::remove_all(directory_, ignored);
 }
 
 void EtcdProcess::start() {
@@ -102,7 +97,7 @@ void EtcdProcess::start() {
   const auto peer_url = "http://127.0.0.1:" + std::to_string(peer_port_);
   std::vector<std::string> arguments{etcd_binary(),
                                      "--name=test",
-                                     "--data-dir=" + (directory_ / "data").string(),
+                                     "--data-dir=" + (directory_.path() / "data").string(),
                                      "--listen-client-urls=" + client_url,
                                      "--advertise-client-urls=" + client_url,
                                      "--listen-peer-urls=" + peer_url,
@@ -138,7 +133,7 @@ void EtcdProcess::stop() {
 
 std::optional<std::string> EtcdProcess::etcdctl(std::vector<std::string> arguments) {
   arguments.insert(arguments.begin(), {etcdctl_binary(), "--endpoints=" + endpoint()});
-  const auto output = directory_ / "etcdctl.out";
+  const auto output = directory_.path() / "etcdctl.out";
   std::filesystem::remove(output);
   if (!run_program(std::move(arguments), output)) return std::nullopt;
   std::ifstream file(output);

@@ -15,6 +15,8 @@
 #include <string>
 #include <vector>
 
+#include "temporary_directory.h"
+
 namespace testsupport {
 
 // The binaries EtcdProcess runs.
@@ -41,7 +43,7 @@ class EtcdProcess {
   EtcdProcess& operator=(const EtcdProcess&) = delete;
 
   std::string endpoint() const { return "127.0.0.1:" + std::to_string(client_port_); }
-  std::filesystem::path log() const { return directory_ / "etcd.log"; }
+  std::filesystem::path log() const { return directory_.path() / "etcd.log"; }
 
   void start();
   // SIGTERM, and SIGKILL after 10 s.
@@ -55,7 +57,7 @@ class EtcdProcess {
   bool tls_;
   int client_port_;
   int peer_port_;
-  std::filesystem::path directory_;
+  TemporaryDirectory directory_{"eg-etcd-test-"};
   pid_t pid_ = 0;
 };
 

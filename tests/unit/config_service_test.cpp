@@ -15,6 +15,7 @@
 #include <optional>
 #include <system_error>
 
+#include "common/temporary_directory.h"
 #include "config/errors.h"
 #include "model/identifiers.h"
 #include "routing/config_watcher.h"
@@ -26,26 +27,7 @@ namespace {
 
 using namespace std::chrono_literals;
 
-// A fresh directory under the system's temporary directory, removed with its contents.
-class TemporaryDirectory {
- public:
-  TemporaryDirectory() {
-    auto pattern = (std::filesystem::temp_directory_path() / "eg-config-test-XXXXXX").string();
-    if (mkdtemp(pattern.data()) == nullptr) throw std::system_error(errno, std::generic_category(), "mkdtemp");
-    path_ = pattern;
-  }
-  ~TemporaryDirectory() {
-    std::error_code ignored;
-    std::filesystem::remove_all(path_, ignored);
-  }
-  TemporaryDirectory(const TemporaryDirectory&) = delete;
-  TemporaryDirectory& operator=(const TemporaryDirectory&) = delete;
-
-  const std::filesystem::path& path() const { return path_; }
-
- private:
-  std::filesystem::path path_;
-};
+using testsupport::TemporaryDirectory;
 
 // Forwards to a store and counts the reads of every endpoint of a method: the O(n) conflict check.
 class CountingStore : public store::Store {

@@ -29,6 +29,7 @@
 #include <thread>
 #include <vector>
 
+#include "common/temporary_directory.h"
 #include "store/sqlite_store.h"
 
 namespace eg::store {
@@ -42,28 +43,7 @@ using testing::compacted_revision_of;
 // How long a test waits for a watch callback before it fails; generous for sanitizer builds.
 constexpr auto kWaitTimeout = 5s;
 
-// A fresh directory under the system's temporary directory, removed with its contents.
-class TemporaryDirectory {
- public:
-  TemporaryDirectory() {
-    auto pattern = (std::filesystem::temp_directory_path() / "eg-store-test-XXXXXX").string();
-    if (mkdtemp(pattern.data()) == nullptr) {
-      throw std::system_error(errno, std::generic_category(), "mkdtemp");
-    }
-    path_ = pattern;
-  }
-  ~TemporaryDirectory() {
-    std::error_code ignored;
-    std::filesystem::remove_all(path_, ignored);
-  }
-  TemporaryDirectory(const TemporaryDirectory&) = delete;
-  TemporaryDirectory& operator=(const TemporaryDirectory&) = delete;
-
-  const std::filesystem::path& path() const { return path_; }
-
- private:
-  std::filesystem::path path_;
-};
+using testsupport::TemporaryDirectory;
 
 // A backend under test: a fresh, empty keyspace whose clients are opened one after another, so that
 // opening again after closing shows what survives a restart.
