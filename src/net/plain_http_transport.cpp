@@ -55,7 +55,7 @@ struct Destination {
   std::string host_header;  // host and port as the URL writes them, port 80 left out, as libcurl does
   std::string target;       // path and query; "/" for an empty path
 
-  std::string pool_key() const { return host + '/' + std::to_string(port); }  // no host has a '/' 
+  std::string pool_key() const { return host + '/' + std::to_string(port); }  // no host has a '/'
 };
 
 std::optional<Destination> destination_of(std::string_view url) {
