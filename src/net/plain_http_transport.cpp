@@ -1,30 +1,32 @@
 #include "net/plain_http_transport.h"
 
-// One call is one coroutine (Pool::exchange), co_spawned with its own cancellation signal. Whatever
-// ends a call early (its deadline, the caller's terminal cancellation, the transport's destruction)
-// records why in Call::stopped and emits that signal, which aborts the operation the coroutine waits
-// on and every one it would start afterwards. The caller's own cancellation slot is never wired to
-// the coroutine directly, so that only terminal cancellation reaches it.
+// One call is one Call object that moves through its steps with completion handlers: take a pooled
+// connection or resolve and connect, write, read the answer. No coroutine is spawned per call: at
+// tens of thousands of calls a second the frames, executors and cancellation slots a spawned
+// coroutine costs were a large share of the gateway's own CPU.
+//
+// Whatever ends a call early (its deadline, the caller's terminal cancellation, the transport's
+// destruction) records why in Call::stopped and cancels what the call waits on; every step checks
+// `stopped` before it starts the next operation. The caller's own cancellation slot is never wired to
+// the operations directly, so that only terminal cancellation reaches them.
 
 #include <algorithm>
+#include <array>
 #include <boost/asio/any_completion_handler.hpp>
 #include <boost/asio/append.hpp>
-#include <boost/asio/as_tuple.hpp>
 #include <boost/asio/bind_cancellation_slot.hpp>
 #include <boost/asio/cancellation_signal.hpp>
-#include <boost/asio/co_spawn.hpp>
 #include <boost/asio/connect.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
+#include <boost/asio/write.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/core/string.hpp>
+#include <boost/beast/http/basic_parser.hpp>
 #include <boost/beast/http/read.hpp>
-#include <boost/beast/http/string_body.hpp>
-#include <boost/beast/http/write.hpp>
 #include <boost/url/parse.hpp>
-#include <exception>
 #include <optional>
 #include <string>
 #include <unordered_map>
@@ -38,12 +40,19 @@ namespace beast = boost::beast;
 namespace http = beast::http;
 using tcp = asio::ip::tcp;
 using Kind = OutboundError::Kind;
+using beast::error_code;
 
 namespace {
 
+// I/O objects bound to the io_context's own executor: the type-erased default (any_io_executor)
+// costs a conversion on every operation.
+using Executor = asio::io_context::executor_type;
+using Socket = asio::basic_stream_socket<tcp, Executor>;
+using Resolver = asio::ip::basic_resolver<tcp, Executor>;
+using Timer = asio::basic_waitable_timer<std::chrono::steady_clock, asio::wait_traits<std::chrono::steady_clock>,
+                                         Executor>;
 using Completion = asio::any_completion_handler<void(OutboundResult)>;
-using Clock = asio::steady_timer::clock_type;
-constexpr auto kTupleAwaitable = asio::as_tuple(asio::use_awaitable);
+using Clock = Timer::clock_type;
 
 // As much as libcurl accepts for a response's header block; a bound on what a broken function costs.
 constexpr std::uint32_t kMaxResponseHeaderBytes = 100 * 1024;
@@ -76,79 +85,73 @@ std::optional<Destination> destination_of(std::string_view url) {
   return destination;
 }
 
-using RequestMessage = http::request<http::string_body>;
-using ResponseParser = http::response_parser<http::string_body>;
+bool method_sends_body(const OutboundRequest& request) {
+  // The same framing libcurl uses: a Content-Length whenever a body goes out, and POST, PUT and
+  // PATCH always have one, if empty. HEAD never does.
+  if (request.method == "HEAD") return false;
+  return request.method == "POST" || request.method == "PUT" || request.method == "PATCH" || !request.body.empty();
+}
 
-RequestMessage request_message(const Destination& destination, OutboundRequest& request) {
-  RequestMessage message;
-  if (const http::verb verb = http::string_to_verb(request.method); verb != http::verb::unknown) {
-    message.method(verb);
-  } else {
-    message.method_string(request.method);
-  }
-  message.target(destination.target);
-  message.version(11);
+// The request line and header block, written by hand: it is a handful of appends into one string,
+// where a Beast message allocates every field and its serializer walks a chain of buffer views.
+std::string request_head(const Destination& destination, const OutboundRequest& request) {
+  std::string head;
+  head.reserve(256);
+  head.append(request.method).append(" ").append(destination.target).append(" HTTP/1.1\r\n");
   bool host_given = false;
   for (const auto& [name, value] : request.headers) {
     host_given = host_given || beast::iequals(name, "Host");
-    message.insert(name, value);
+    head.append(name).append(": ").append(value).append("\r\n");
   }
-  if (!host_given) message.set(http::field::host, destination.host_header);
-  // The same framing libcurl uses: a Content-Length whenever a body goes out, and POST, PUT and
-  // PATCH always have one, if empty. HEAD never does.
-  const bool method_has_body = request.method == "POST" || request.method == "PUT" || request.method == "PATCH";
-  if (request.method != "HEAD" && (method_has_body || !request.body.empty())) {
-    message.content_length(request.body.size());
-    message.body() = std::move(request.body);
-  }
-  return message;
+  if (!host_given) head.append("Host: ").append(destination.host_header).append("\r\n");
+  if (method_sends_body(request)) head.append("Content-Length: ").append(std::to_string(request.body.size())).append("\r\n");
+  head.append("\r\n");
+  return head;
 }
 
-OutboundResponse response_of(http::response<http::string_body>&& message) {
-  OutboundResponse response;
-  response.status = static_cast<long>(message.result_int());
-  for (const auto& field : message) response.headers.emplace_back(field.name_string(), field.value());
-  response.body = std::move(message.body());
-  return response;
-}
+// Parses one response straight into an OutboundResponse: status, header fields in order, body.
+class ResponseParser final : public http::basic_parser<false> {
+ public:
+  ResponseParser(std::size_t max_body_bytes, bool head_request) {
+    header_limit(kMaxResponseHeaderBytes);
+    body_limit(max_body_bytes);
+    skip(head_request);
+    response_.headers.reserve(8);  // a typical answer's fields, in one allocation
+  }
+  OutboundResponse& response() { return response_; }
+
+ private:
+  void on_request_impl(http::verb, beast::string_view, beast::string_view, int, error_code&) override {}
+  void on_response_impl(int status, beast::string_view, int, error_code&) override { response_.status = status; }
+  void on_field_impl(http::field, beast::string_view name, beast::string_view value, error_code&) override {
+    response_.headers.emplace_back(name, value);
+  }
+  void on_header_impl(error_code&) override {}
+  void on_body_init_impl(const boost::optional<std::uint64_t>& content_length, error_code&) override {
+    if (content_length) response_.body.reserve(*content_length);  // within body_limit: checked before
+  }
+  std::size_t on_body_impl(beast::string_view body, error_code&) override {
+    response_.body.append(body);
+    return body.size();
+  }
+  void on_chunk_header_impl(std::uint64_t, beast::string_view, error_code&) override {}
+  std::size_t on_chunk_body_impl(std::uint64_t, beast::string_view body, error_code&) override {
+    response_.body.append(body);
+    return body.size();
+  }
+  void on_finish_impl(error_code&) override {}
+
+  OutboundResponse response_;
+};
 
 // A keep-alive connection to one host and port.
 struct Connection {
-  explicit Connection(asio::io_context& io) : socket(io) {}
-  tcp::socket socket;
+  explicit Connection(asio::io_context& io) : socket(io.get_executor()) {}
+  Socket socket;
   beast::flat_buffer buffer;
   bool reused = false;  // taken from the pool: it has served a call before
 };
 using ConnectionPtr = std::unique_ptr<Connection>;
-using Endpoints = std::vector<tcp::endpoint>;
-
-// One call in flight.
-struct Call {
-  Call(asio::io_context& io, OutboundRequest request, Completion completion)
-      : request(std::move(request)), completion(std::move(completion)), deadline(io) {}
-
-  // Ends the call early: the operation it waits on, and every one it would start, is aborted.
-  void stop(Kind kind, std::string message) {
-    if (stopped) return;
-    stopped = OutboundError{kind, std::move(message)};
-    if (resolver) resolver->cancel();  // a name lookup ignores cancellation signals
-    cancel.emit(asio::cancellation_type::terminal);
-  }
-
-  OutboundRequest request;
-  Completion completion;
-  asio::cancellation_signal cancel;
-  asio::steady_timer deadline;
-  std::optional<OutboundError> stopped;
-  std::optional<tcp::resolver> resolver;  // while a name is being resolved
-};
-using CallPtr = std::shared_ptr<Call>;
-
-// Whether a failed exchange on a pooled connection is worth repeating on a new one: the server
-// closed the connection while it sat in the pool, so it never read this call.
-bool stale_connection(const Connection& connection, const ResponseParser& parser, const Call& call) {
-  return connection.reused && !parser.got_some() && !call.stopped;
-}
 
 }  // namespace
 
@@ -161,15 +164,7 @@ class PlainHttpTransport::Pool : public std::enable_shared_from_this<Pool> {
   std::size_t in_flight() const { return calls_.size(); }
 
  private:
-  asio::awaitable<OutboundResult> exchange(CallPtr call);
-  asio::awaitable<std::variant<ConnectionPtr, OutboundError>> connect(const CallPtr& call,
-                                                                      const Destination& destination);
-  asio::awaitable<std::variant<Endpoints, OutboundError>> resolve(
-      const CallPtr& call, const Destination& destination);
-  void arm_deadline(const CallPtr& call, Clock::time_point when, std::string expiry_message);
-  void forward_terminal_cancellation(const CallPtr& call);
-  void finish(const CallPtr& call, OutboundResult result);
-
+  class Call;
   ConnectionPtr take_idle(const std::string& key);
   void keep_idle(const std::string& key, ConnectionPtr connection);
   void drop_idle(const std::string& key);
@@ -182,132 +177,209 @@ class PlainHttpTransport::Pool : public std::enable_shared_from_this<Pool> {
   bool shut_down_ = false;
 };
 
+// One call in flight. Every handler of its operations holds it (shared_from_this) until it is done.
+class PlainHttpTransport::Pool::Call : public std::enable_shared_from_this<Call> {
+ public:
+  Call(std::shared_ptr<Pool> pool, OutboundRequest request, Destination destination, Completion completion)
+      : pool_(std::move(pool)),
+        request_(std::move(request)),
+        destination_(std::move(destination)),
+        key_(destination_.pool_key()),
+        head_(request_head(destination_, request_)),
+        completion_(std::move(completion)),
+        deadline_(pool_->io_.get_executor()) {}
+
+  void start();
+  // Ends the call early with `kind`: what it waits on is cancelled, and nothing more is started.
+  void stop(Kind kind, std::string message);
+
+ private:
+  void forward_terminal_cancellation();
+  void arm_deadline(Clock::time_point when, std::string expiry_message);
+  void resolve();
+  void connect(const std::vector<tcp::endpoint>& endpoints);
+  void write();
+  void read();
+  void on_read(error_code error);
+  // Whether a failed exchange on a pooled connection is worth repeating on a new one: the server
+  // closed the connection while it sat in the pool, so it never read this call.
+  bool stale_connection() const;
+  void fail(Kind kind, std::string message) { finish(OutboundError{kind, std::move(message)}); }
+  // Completes the call. Only from a completion handler, never from start(): the caller may resume
+  // only once the operation that started the call has returned.
+  void finish(OutboundResult result);
+
+  std::shared_ptr<Pool> pool_;
+  OutboundRequest request_;
+  Destination destination_;
+  std::string key_;
+  std::string head_;
+  Completion completion_;
+  Timer deadline_;
+  Clock::time_point total_deadline_;
+  std::optional<OutboundError> stopped_;
+  std::optional<Resolver> resolver_;  // while a name is being resolved
+  // For the connect: cancelling its socket would only move it on to the next address.
+  asio::cancellation_signal connect_cancel_;
+  ConnectionPtr connection_;
+  std::optional<ResponseParser> parser_;
+  bool finished_ = false;
+};
+
 void PlainHttpTransport::Pool::start(OutboundRequest request, Completion completion) {
-  auto call = std::make_shared<Call>(io_, std::move(request), std::move(completion));
+  auto destination = destination_of(request.url);
+  if (!destination) {
+    OutboundResult refused = OutboundError{Kind::Protocol, "not a plain http:// URL: " + request.url};
+    asio::post(io_.get_executor(), asio::append(std::move(completion), std::move(refused)));
+    return;
+  }
+  auto call = std::make_shared<Call>(shared_from_this(), std::move(request), std::move(*destination),
+                                     std::move(completion));
   calls_.insert(call.get());
-  forward_terminal_cancellation(call);
-  arm_deadline(call, Clock::now() + options_.total_timeout,
-               "no answer within " + std::to_string(options_.total_timeout.count()) + " ms");
-  // The completion handler keeps the call, and so the signal bound to the coroutine, alive until
-  // the coroutine is done with it.
-  asio::co_spawn(io_, exchange(call),
-                 asio::bind_cancellation_slot(
-                     call->cancel.slot(), [pool = shared_from_this(), call](std::exception_ptr failure,
-                                                                            OutboundResult result) {
-                       if (failure) result = OutboundError{Kind::Protocol, "unexpected failure in the HTTP client"};
-                       pool->finish(call, std::move(result));
-                     }));
+  call->start();
 }
 
-void PlainHttpTransport::Pool::forward_terminal_cancellation(const CallPtr& call) {
-  auto slot = call->completion.get_cancellation_slot();
+void PlainHttpTransport::Pool::Call::start() {
+  forward_terminal_cancellation();
+  total_deadline_ = Clock::now() + pool_->options_.total_timeout;
+  arm_deadline(total_deadline_, "no answer within " + std::to_string(pool_->options_.total_timeout.count()) + " ms");
+  connection_ = pool_->take_idle(key_);
+  if (connection_) {
+    write();
+  } else {
+    resolve();
+  }
+}
+
+void PlainHttpTransport::Pool::Call::stop(Kind kind, std::string message) {
+  if (stopped_ || finished_) return;
+  stopped_ = OutboundError{kind, std::move(message)};
+  error_code ignored;
+  if (resolver_) resolver_->cancel();
+  connect_cancel_.emit(asio::cancellation_type::terminal);
+  if (connection_) connection_->socket.cancel(ignored);
+}
+
+void PlainHttpTransport::Pool::Call::forward_terminal_cancellation() {
+  auto slot = completion_.get_cancellation_slot();
   if (!slot.is_connected()) return;
-  slot.assign([weak_call = std::weak_ptr(call)](asio::cancellation_type type) {
+  slot.assign([weak_call = weak_from_this()](asio::cancellation_type type) {
     // Abandoning a call that may already have reached the function is only what terminal asks for.
     if ((type & asio::cancellation_type::terminal) == asio::cancellation_type::none) return;
     if (auto live = weak_call.lock()) live->stop(Kind::Cancelled, "call cancelled");
   });
 }
 
-void PlainHttpTransport::Pool::arm_deadline(const CallPtr& call, Clock::time_point when,
-                                            std::string expiry_message) {
-  call->deadline.expires_at(when);  // aborts the wait for an earlier deadline, if any
-  call->deadline.async_wait([weak_call = std::weak_ptr(call), message = std::move(expiry_message)](
-                                boost::system::error_code error) mutable {
+void PlainHttpTransport::Pool::Call::arm_deadline(Clock::time_point when, std::string expiry_message) {
+  deadline_.expires_at(when);  // aborts the wait for an earlier deadline, if any
+  deadline_.async_wait([weak_call = weak_from_this(), message = std::move(expiry_message)](error_code error) mutable {
     if (error) return;  // replaced by another deadline, or the call is done
     if (auto live = weak_call.lock()) live->stop(Kind::Timeout, std::move(message));
   });
 }
 
-asio::awaitable<OutboundResult> PlainHttpTransport::Pool::exchange(CallPtr call) {
-  const auto destination = destination_of(call->request.url);
-  if (!destination) co_return OutboundError{Kind::Protocol, "not a plain http:// URL: " + call->request.url};
-  const std::string key = destination->pool_key();
-  RequestMessage message = request_message(*destination, call->request);
-  const bool head = message.method() == http::verb::head;
-  for (;;) {
-    ConnectionPtr connection = take_idle(key);
-    if (!connection) {
-      auto connected = co_await connect(call, *destination);
-      if (auto* error = std::get_if<OutboundError>(&connected)) co_return std::move(*error);
-      connection = std::move(std::get<ConnectionPtr>(connected));
-    }
-    std::optional<ResponseParser> parser;
-    auto [write_error, written] = co_await http::async_write(connection->socket, message, kTupleAwaitable);
-    boost::system::error_code read_error;
-    // Interim (1xx) answers come before the real one and are dropped; a parser reads one message.
-    // (101 Switching Protocols never comes: we never ask for an upgrade.)
-    do {
-      parser.emplace();
-      parser->header_limit(kMaxResponseHeaderBytes);
-      parser->body_limit(options_.max_response_bytes);
-      parser->skip(head);
-      if (write_error) break;
-      std::tie(read_error, std::ignore) =
-          co_await http::async_read(connection->socket, connection->buffer, *parser, kTupleAwaitable);
-    } while (!read_error && parser->get().result_int() / 100 == 1);
-    if (call->stopped) co_return *call->stopped;
-    if (write_error || read_error) {
-      if (stale_connection(*connection, *parser, *call)) {
-        drop_idle(key);  // the server closed them all, most likely: it restarted, or an idle timeout
-        continue;
-      }
-      if (read_error == http::error::body_limit)
-        co_return OutboundError{Kind::TooLarge,
-                                "response body exceeds " + std::to_string(options_.max_response_bytes) + " bytes"};
-      co_return OutboundError{Kind::Protocol, (write_error ? "sending the call to " : "reading the answer from ") +
-                                                  destination->host_header + " failed: " +
-                                                  (write_error ? write_error : read_error).message()};
-    }
-    // Bytes after the answer would be read as the next call's answer.
-    const bool reusable = parser->get().keep_alive() && connection->buffer.size() == 0;
-    OutboundResponse response = response_of(parser->release());
-    if (reusable) keep_idle(key, std::move(connection));
-    co_return response;
-  }
-}
-
-asio::awaitable<std::variant<Endpoints, OutboundError>> PlainHttpTransport::Pool::resolve(
-    const CallPtr& call, const Destination& destination) {
-  boost::system::error_code not_an_address;
-  const auto address = asio::ip::make_address(destination.host, not_an_address);
+void PlainHttpTransport::Pool::Call::resolve() {
+  const auto& options = pool_->options_;
+  arm_deadline(std::min(total_deadline_, Clock::now() + options.connect_timeout),
+               "cannot connect to " + destination_.host_header + " within " +
+                   std::to_string(options.connect_timeout.count()) + " ms");
+  error_code not_an_address;
+  const auto address = asio::ip::make_address(destination_.host, not_an_address);
   if (!not_an_address) {  // nothing to look up: spare the resolver's thread
-    co_return Endpoints(1, tcp::endpoint(address, destination.port));
+    connect({tcp::endpoint(address, destination_.port)});
+    return;
   }
-  call->resolver.emplace(io_);
-  auto [error, endpoints] = co_await call->resolver->async_resolve(destination.host, std::to_string(destination.port),
-                                                                      tcp::resolver::numeric_service, kTupleAwaitable);
-  call->resolver.reset();
-  if (call->stopped) co_return *call->stopped;
-  if (error) co_return OutboundError{Kind::Connect, "cannot resolve " + destination.host + ": " + error.message()};
-  co_return Endpoints(endpoints.begin(), endpoints.end());
+  resolver_.emplace(pool_->io_.get_executor());
+  resolver_->async_resolve(destination_.host, std::to_string(destination_.port), tcp::resolver::numeric_service,
+                           [self = shared_from_this()](error_code error, tcp::resolver::results_type results) {
+                             self->resolver_.reset();
+                             if (self->stopped_) return self->finish(*self->stopped_);
+                             if (error) {
+                               return self->fail(Kind::Connect, "cannot resolve " + self->destination_.host + ": " +
+                                                                    error.message());
+                             }
+                             self->connect({results.begin(), results.end()});
+                           });
 }
 
-asio::awaitable<std::variant<ConnectionPtr, OutboundError>> PlainHttpTransport::Pool::connect(
-    const CallPtr& call, const Destination& destination) {
-  const auto call_deadline = call->deadline.expiry();
-  arm_deadline(call, std::min(call_deadline, Clock::now() + options_.connect_timeout),
-               "cannot connect to " + destination.host_header + " within " +
-                   std::to_string(options_.connect_timeout.count()) + " ms");
-  auto resolved = co_await resolve(call, destination);
-  if (auto* error = std::get_if<OutboundError>(&resolved)) co_return std::move(*error);
-  auto connection = std::make_unique<Connection>(io_);
-  auto [error, endpoint] = co_await asio::async_connect(
-      connection->socket, std::get<Endpoints>(resolved), kTupleAwaitable);
-  if (call->stopped) co_return *call->stopped;
-  if (error) co_return OutboundError{Kind::Connect, "cannot connect to " + destination.host_header + ": " + error.message()};
-  connection->socket.set_option(tcp::no_delay(true));  // as libcurl does: answers must not wait for ACKs
-  arm_deadline(call, call_deadline, "no answer within " + std::to_string(options_.total_timeout.count()) + " ms");
-  co_return std::move(connection);
+void PlainHttpTransport::Pool::Call::connect(const std::vector<tcp::endpoint>& endpoints) {
+  connection_ = std::make_unique<Connection>(pool_->io_);
+  auto on_connect = [self = shared_from_this()](error_code error, const tcp::endpoint&) {
+    if (self->stopped_) return self->finish(*self->stopped_);
+    if (error) {
+      return self->fail(Kind::Connect, "cannot connect to " + self->destination_.host_header + ": " + error.message());
+    }
+    error_code ignored;  // as libcurl does: answers must not wait for ACKs
+    self->connection_->socket.set_option(tcp::no_delay(true), ignored);
+    self->arm_deadline(self->total_deadline_,
+                       "no answer within " + std::to_string(self->pool_->options_.total_timeout.count()) + " ms");
+    self->write();
+  };
+  asio::async_connect(connection_->socket, endpoints,
+                      asio::bind_cancellation_slot(connect_cancel_.slot(), std::move(on_connect)));
 }
 
-void PlainHttpTransport::Pool::finish(const CallPtr& call, OutboundResult result) {
-  calls_.erase(call.get());
-  call->deadline.cancel();
-  Completion completion = std::move(call->completion);
+void PlainHttpTransport::Pool::Call::write() {
+  const std::array<asio::const_buffer, 2> message{
+      asio::buffer(head_), method_sends_body(request_) ? asio::buffer(request_.body) : asio::const_buffer()};
+  asio::async_write(connection_->socket, message,
+                    [self = shared_from_this()](error_code error, std::size_t) {
+                      if (self->stopped_) return self->finish(*self->stopped_);
+                      if (error) {
+                        if (self->stale_connection()) {
+                          self->pool_->drop_idle(self->key_);  // the server closed them all, most likely
+                          return self->resolve();
+                        }
+                        return self->fail(Kind::Protocol, "sending the call to " + self->destination_.host_header +
+                                                              " failed: " + error.message());
+                      }
+                      self->read();
+                    });
+}
+
+void PlainHttpTransport::Pool::Call::read() {
+  parser_.emplace(pool_->options_.max_response_bytes, request_.method == "HEAD");
+  http::async_read(connection_->socket, connection_->buffer, *parser_,
+                   [self = shared_from_this()](error_code error, std::size_t) { self->on_read(error); });
+}
+
+void PlainHttpTransport::Pool::Call::on_read(error_code error) {
+  if (stopped_) return finish(*stopped_);
+  if (error) {
+    if (stale_connection()) {
+      pool_->drop_idle(key_);  // the server closed them all, most likely: it restarted, or an idle timeout
+      return resolve();
+    }
+    if (error == http::error::body_limit) {
+      return fail(Kind::TooLarge,
+                  "response body exceeds " + std::to_string(pool_->options_.max_response_bytes) + " bytes");
+    }
+    return fail(Kind::Protocol,
+                "reading the answer from " + destination_.host_header + " failed: " + error.message());
+  }
+  // Interim (1xx) answers come before the real one and are dropped. (101 Switching Protocols never
+  // comes: we never ask for an upgrade.)
+  if (parser_->response().status / 100 == 1) return read();
+  // Bytes after the answer would be read as the next call's answer.
+  const bool reusable = parser_->keep_alive() && connection_->buffer.size() == 0;
+  OutboundResponse response = std::move(parser_->response());
+  if (reusable) pool_->keep_idle(key_, std::move(connection_));
+  finish(std::move(response));
+}
+
+bool PlainHttpTransport::Pool::Call::stale_connection() const {
+  return connection_->reused && !(parser_ && parser_->got_some()) && !stopped_;
+}
+
+void PlainHttpTransport::Pool::Call::finish(OutboundResult result) {
+  finished_ = true;
+  pool_->calls_.erase(this);
+  deadline_.cancel();
+  Completion completion = std::move(completion_);
   completion.get_cancellation_slot().clear();
-  // Posted, never called from here: the caller may resume only once this call is unwound.
-  asio::post(io_.get_executor(), asio::append(std::move(completion), std::move(result)));
+  // Called from a completion handler of this io_context, so the caller resumes right here rather
+  // than after another trip through the scheduler.
+  std::move(completion)(std::move(result));
 }
 
 ConnectionPtr PlainHttpTransport::Pool::take_idle(const std::string& key) {
@@ -338,8 +410,7 @@ void PlainHttpTransport::Pool::shut_down() {
   shut_down_ = true;
   idle_.clear();
   idle_count_ = 0;
-  const std::vector<Call*> in_flight(calls_.begin(), calls_.end());  // stop() may finish a call
-  for (Call* call : in_flight) call->stop(Kind::Cancelled, "HTTP client destroyed");
+  for (Call* call : calls_) call->stop(Kind::Cancelled, "HTTP client destroyed");
 }
 
 bool PlainHttpTransport::carries(std::string_view url) { return destination_of(url).has_value(); }
