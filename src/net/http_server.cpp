@@ -8,8 +8,10 @@
 #include <boost/asio/post.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
+#include <boost/asio/write.hpp>
 #include <boost/beast/core.hpp>
 #include <array>
+#include <string>
 #include <unordered_map>
 
 namespace eg::net {
@@ -44,6 +46,29 @@ bool expects_continue(const Request& request) {
   return beast::iequals(request[http::field::expect], "100-continue");
 }
 
+// The status line and header block, written by hand into one string: Beast's serializer walks a
+// chain of buffer views on every write, which cost more than everything else in writing a response.
+std::string response_head(const Response& response) {
+  std::string head;
+  head.reserve(256);
+  head.append(response.version() == 10 ? "HTTP/1.0 " : "HTTP/1.1 ")
+      .append(std::to_string(response.result_int()))
+      .append(" ")
+      .append(response.reason())
+      .append("\r\n");
+  for (const auto& field : response) head.append(field.name_string()).append(": ").append(field.value()).append("\r\n");
+  head.append("\r\n");
+  return head;
+}
+
+// Head and body go out in one gather write.
+asio::awaitable<beast::error_code> write_response(beast::tcp_stream& stream, const Response& response) {
+  const std::string head = response_head(response);
+  const std::array<asio::const_buffer, 2> message{asio::buffer(head), asio::buffer(response.body())};
+  auto [error, sent] = co_await asio::async_write(stream, message, kUseTuple);
+  co_return error;
+}
+
 }  // namespace
 
 // What the server's connections share with it. Connections keep it alive, so a connection that
@@ -54,7 +79,13 @@ struct Connections {
   Handler handler;
   bool stopping = false;
   std::uint64_t next_id = 0;
-  std::unordered_map<std::uint64_t, beast::tcp_stream*> idle;  // waiting for a request
+  // Every connection being served, registered once for its lifetime (not once per request, which
+  // cost a map node per request).
+  struct Served {
+    beast::tcp_stream* stream;
+    bool waiting_for_request = false;  // idle: closed at once when the server stops
+  };
+  std::unordered_map<std::uint64_t, Served*> served;
 
   Connections(HttpServerOptions server_options, Handler request_handler)
       : options(std::move(server_options)), handler(std::move(request_handler)) {}
@@ -80,9 +111,8 @@ asio::awaitable<beast::error_code> read_request(beast::tcp_stream& stream, beast
   auto [error, header_bytes] = co_await http::async_read_header(stream, buffer, parser, kUseTuple);
   if (error) co_return error;
   if (expects_continue(parser.get())) {
-    http::response<http::empty_body> go_on{http::status::continue_, 11};
-    auto [write_error, sent] = co_await http::async_write(stream, go_on, kUseTuple);
-    if (write_error) co_return write_error;
+    const Response go_on{http::status::continue_, 11};
+    if (auto write_error = co_await write_response(stream, go_on)) co_return write_error;
   }
   auto [body_error, body_bytes] = co_await http::async_read(stream, buffer, parser, kUseTuple);
   co_return body_error;
@@ -105,23 +135,40 @@ asio::awaitable<void> discard_unread_input(beast::tcp_stream& stream) {
   }
 }
 
+// Keeps a connection in Connections::served while its coroutine frame exists.
+class ServedRegistration {
+ public:
+  ServedRegistration(detail::Connections& connections, detail::Connections::Served& served)
+      : connections_(connections), id_(connections.next_id++) {
+    connections_.served.emplace(id_, &served);
+  }
+  ~ServedRegistration() { connections_.served.erase(id_); }
+  ServedRegistration(const ServedRegistration&) = delete;
+  ServedRegistration& operator=(const ServedRegistration&) = delete;
+
+ private:
+  detail::Connections& connections_;
+  std::uint64_t id_;
+};
+
 asio::awaitable<void> serve_connection(tcp::socket socket, std::shared_ptr<detail::Connections> shared) {
   beast::tcp_stream stream(std::move(socket));
   beast::flat_buffer buffer;
-  const auto id = shared->next_id++;
+  detail::Connections::Served served{&stream};
+  const ServedRegistration registration(*shared, served);
   bool keep_alive = true;
   while (keep_alive && !shared->stopping) {
     http::request_parser<http::string_body> parser;
     parser.body_limit(shared->options.max_body_bytes);
     parser.header_limit(static_cast<std::uint32_t>(shared->options.max_header_bytes));
     stream.expires_after(shared->options.request_timeout);
-    shared->idle.emplace(id, &stream);
+    served.waiting_for_request = true;
     const auto read_error = co_await read_request(stream, buffer, parser);
-    shared->idle.erase(id);
+    served.waiting_for_request = false;
     if (read_error) {
       if (auto reply = response_to_read_error(read_error, shared->options)) {
         reply->keep_alive(false);
-        co_await http::async_write(stream, *reply, kUseTuple);
+        co_await write_response(stream, *reply);
         co_await discard_unread_input(stream);
       }
       break;
@@ -131,8 +178,7 @@ asio::awaitable<void> serve_connection(tcp::socket socket, std::shared_ptr<detai
     keep_alive = request.keep_alive() && !shared->stopping;
     response.keep_alive(keep_alive);
     stream.expires_after(shared->options.request_timeout);
-    auto [write_error, sent] = co_await http::async_write(stream, response, kUseTuple);
-    if (write_error) break;
+    if (co_await write_response(stream, response)) break;
   }
   beast::error_code ignored;
   stream.socket().shutdown(tcp::socket::shutdown_send, ignored);
@@ -163,7 +209,9 @@ void HttpServer::stop() {
     shared->stopping = true;
     beast::error_code ignored;
     acceptor_.close(ignored);
-    for (auto& [id, stream] : shared->idle) stream->socket().close(ignored);
+    for (auto& [id, served] : shared->served) {
+      if (served->waiting_for_request) served->stream->socket().close(ignored);
+    }
   });
 }
 
