@@ -22,7 +22,7 @@ HttpClient::HttpClient(boost::asio::io_context& io, HttpClientOptions options)
     : proxy_configured_(proxy_configured_for_plain_http()), plain_(io, options), curl_(io, options) {}
 
 boost::asio::awaitable<OutboundResult> HttpClient::send(OutboundRequest request) {
-  if (!proxy_configured_ && PlainHttpTransport::carries(request.url)) return plain_.send(std::move(request));
+  if (!proxy_configured_ && plain_.carries(request.url)) return plain_.send(std::move(request));
   return curl_.send(std::move(request));
 }
 

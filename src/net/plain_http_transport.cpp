@@ -64,7 +64,7 @@ struct Destination {
   std::string host_header;  // host and port as the URL writes them, port 80 left out, as libcurl does
   std::string target;       // path and query; "/" for an empty path
 
-  std::string pool_key() const { return host + '/' + std::to_string(port); }  // no host has a '/'
+  std::string pool_key;      // host and port: where idle connections are kept; no host has a '/'
 };
 
 std::optional<Destination> destination_of(std::string_view url) {
@@ -82,6 +82,7 @@ std::optional<Destination> destination_of(std::string_view url) {
   if (destination.port != 80) destination.host_header += ":" + std::to_string(destination.port);
   destination.target = parsed->encoded_path().empty() ? "/" : std::string(parsed->encoded_path());
   if (parsed->has_query()) destination.target += "?" + std::string(parsed->encoded_query());
+  destination.pool_key = destination.host + '/' + std::to_string(destination.port);
   return destination;
 }
 
@@ -159,6 +160,9 @@ class PlainHttpTransport::Pool : public std::enable_shared_from_this<Pool> {
  public:
   Pool(asio::io_context& io, HttpClientOptions options) : io_(io), options_(options) {}
 
+  // Parsed once per URL: a function's calls all go to the same one, and parsing it cost about as
+  // much as the rest of starting a call. Nothing when this transport does not carry `url`.
+  std::shared_ptr<const Destination> destination(const std::string& url);
   void start(OutboundRequest request, Completion completion);
   void shut_down();
   std::size_t in_flight() const { return calls_.size(); }
@@ -172,6 +176,9 @@ class PlainHttpTransport::Pool : public std::enable_shared_from_this<Pool> {
   asio::io_context& io_;
   HttpClientOptions options_;
   std::unordered_set<Call*> calls_;
+  // By URL; null for a URL this transport does not carry. Shared with the calls in flight, which
+  // may outlive a clearing of the cache.
+  std::unordered_map<std::string, std::shared_ptr<const Destination>> destinations_;
   std::unordered_map<std::string, std::vector<ConnectionPtr>> idle_;  // by Destination::pool_key
   std::size_t idle_count_ = 0;
   bool shut_down_ = false;
@@ -180,12 +187,12 @@ class PlainHttpTransport::Pool : public std::enable_shared_from_this<Pool> {
 // One call in flight. Every handler of its operations holds it (shared_from_this) until it is done.
 class PlainHttpTransport::Pool::Call : public std::enable_shared_from_this<Call> {
  public:
-  Call(std::shared_ptr<Pool> pool, OutboundRequest request, Destination destination, Completion completion)
+  Call(std::shared_ptr<Pool> pool, OutboundRequest request, std::shared_ptr<const Destination> destination,
+       Completion completion)
       : pool_(std::move(pool)),
         request_(std::move(request)),
         destination_(std::move(destination)),
-        key_(destination_.pool_key()),
-        head_(request_head(destination_, request_)),
+        head_(request_head(*destination_, request_)),
         completion_(std::move(completion)),
         deadline_(pool_->io_.get_executor()) {}
 
@@ -211,8 +218,7 @@ class PlainHttpTransport::Pool::Call : public std::enable_shared_from_this<Call>
 
   std::shared_ptr<Pool> pool_;
   OutboundRequest request_;
-  Destination destination_;
-  std::string key_;
+  std::shared_ptr<const Destination> destination_;
   std::string head_;
   Completion completion_;
   Timer deadline_;
@@ -226,15 +232,26 @@ class PlainHttpTransport::Pool::Call : public std::enable_shared_from_this<Call>
   bool finished_ = false;
 };
 
+std::shared_ptr<const Destination> PlainHttpTransport::Pool::destination(const std::string& url) {
+  // A bound on what a stream of ever-new URLs can hold; the cache refills from the URLs in use.
+  constexpr std::size_t kMaxCachedUrls = 4096;
+  auto found = destinations_.find(url);
+  if (found == destinations_.end()) {
+    if (destinations_.size() >= kMaxCachedUrls) destinations_.clear();
+    auto parsed = destination_of(url);
+    found = destinations_.emplace(url, parsed ? std::make_shared<const Destination>(std::move(*parsed)) : nullptr).first;
+  }
+  return found->second;
+}
+
 void PlainHttpTransport::Pool::start(OutboundRequest request, Completion completion) {
-  auto destination = destination_of(request.url);
+  auto destination = this->destination(request.url);
   if (!destination) {
     OutboundResult refused = OutboundError{Kind::Protocol, "not a plain http:// URL: " + request.url};
     asio::post(io_.get_executor(), asio::append(std::move(completion), std::move(refused)));
     return;
   }
-  auto call = std::make_shared<Call>(shared_from_this(), std::move(request), std::move(*destination),
-                                     std::move(completion));
+  auto call = std::make_shared<Call>(shared_from_this(), std::move(request), std::move(destination), std::move(completion));
   calls_.insert(call.get());
   call->start();
 }
@@ -243,7 +260,7 @@ void PlainHttpTransport::Pool::Call::start() {
   forward_terminal_cancellation();
   total_deadline_ = Clock::now() + pool_->options_.total_timeout;
   arm_deadline(total_deadline_, "no answer within " + std::to_string(pool_->options_.total_timeout.count()) + " ms");
-  connection_ = pool_->take_idle(key_);
+  connection_ = pool_->take_idle(destination_->pool_key);
   if (connection_) {
     write();
   } else {
@@ -281,21 +298,21 @@ void PlainHttpTransport::Pool::Call::arm_deadline(Clock::time_point when, std::s
 void PlainHttpTransport::Pool::Call::resolve() {
   const auto& options = pool_->options_;
   arm_deadline(std::min(total_deadline_, Clock::now() + options.connect_timeout),
-               "cannot connect to " + destination_.host_header + " within " +
+               "cannot connect to " + destination_->host_header + " within " +
                    std::to_string(options.connect_timeout.count()) + " ms");
   error_code not_an_address;
-  const auto address = asio::ip::make_address(destination_.host, not_an_address);
+  const auto address = asio::ip::make_address(destination_->host, not_an_address);
   if (!not_an_address) {  // nothing to look up: spare the resolver's thread
-    connect({tcp::endpoint(address, destination_.port)});
+    connect({tcp::endpoint(address, destination_->port)});
     return;
   }
   resolver_.emplace(pool_->io_.get_executor());
-  resolver_->async_resolve(destination_.host, std::to_string(destination_.port), tcp::resolver::numeric_service,
+  resolver_->async_resolve(destination_->host, std::to_string(destination_->port), tcp::resolver::numeric_service,
                            [self = shared_from_this()](error_code error, tcp::resolver::results_type results) {
                              self->resolver_.reset();
                              if (self->stopped_) return self->finish(*self->stopped_);
                              if (error) {
-                               return self->fail(Kind::Connect, "cannot resolve " + self->destination_.host + ": " +
+                               return self->fail(Kind::Connect, "cannot resolve " + self->destination_->host + ": " +
                                                                     error.message());
                              }
                              self->connect({results.begin(), results.end()});
@@ -307,7 +324,7 @@ void PlainHttpTransport::Pool::Call::connect(const std::vector<tcp::endpoint>& e
   auto on_connect = [self = shared_from_this()](error_code error, const tcp::endpoint&) {
     if (self->stopped_) return self->finish(*self->stopped_);
     if (error) {
-      return self->fail(Kind::Connect, "cannot connect to " + self->destination_.host_header + ": " + error.message());
+      return self->fail(Kind::Connect, "cannot connect to " + self->destination_->host_header + ": " + error.message());
     }
     error_code ignored;  // as libcurl does: answers must not wait for ACKs
     self->connection_->socket.set_option(tcp::no_delay(true), ignored);
@@ -327,10 +344,10 @@ void PlainHttpTransport::Pool::Call::write() {
                       if (self->stopped_) return self->finish(*self->stopped_);
                       if (error) {
                         if (self->stale_connection()) {
-                          self->pool_->drop_idle(self->key_);  // the server closed them all, most likely
+                          self->pool_->drop_idle(self->destination_->pool_key);  // the server closed them all, most likely
                           return self->resolve();
                         }
-                        return self->fail(Kind::Protocol, "sending the call to " + self->destination_.host_header +
+                        return self->fail(Kind::Protocol, "sending the call to " + self->destination_->host_header +
                                                               " failed: " + error.message());
                       }
                       self->read();
@@ -347,7 +364,7 @@ void PlainHttpTransport::Pool::Call::on_read(error_code error) {
   if (stopped_) return finish(*stopped_);
   if (error) {
     if (stale_connection()) {
-      pool_->drop_idle(key_);  // the server closed them all, most likely: it restarted, or an idle timeout
+      pool_->drop_idle(destination_->pool_key);  // the server closed them all, most likely: it restarted, or an idle timeout
       return resolve();
     }
     if (error == http::error::body_limit) {
@@ -355,7 +372,7 @@ void PlainHttpTransport::Pool::Call::on_read(error_code error) {
                   "response body exceeds " + std::to_string(pool_->options_.max_response_bytes) + " bytes");
     }
     return fail(Kind::Protocol,
-                "reading the answer from " + destination_.host_header + " failed: " + error.message());
+                "reading the answer from " + destination_->host_header + " failed: " + error.message());
   }
   // Interim (1xx) answers come before the real one and are dropped. (101 Switching Protocols never
   // comes: we never ask for an upgrade.)
@@ -363,7 +380,7 @@ void PlainHttpTransport::Pool::Call::on_read(error_code error) {
   // Bytes after the answer would be read as the next call's answer.
   const bool reusable = parser_->keep_alive() && connection_->buffer.size() == 0;
   OutboundResponse response = std::move(parser_->response());
-  if (reusable) pool_->keep_idle(key_, std::move(connection_));
+  if (reusable) pool_->keep_idle(destination_->pool_key, std::move(connection_));
   finish(std::move(response));
 }
 
@@ -413,7 +430,7 @@ void PlainHttpTransport::Pool::shut_down() {
   for (Call* call : calls_) call->stop(Kind::Cancelled, "HTTP client destroyed");
 }
 
-bool PlainHttpTransport::carries(std::string_view url) { return destination_of(url).has_value(); }
+bool PlainHttpTransport::carries(const std::string& url) const { return pool_->destination(url) != nullptr; }
 
 PlainHttpTransport::PlainHttpTransport(asio::io_context& io, HttpClientOptions options)
     : pool_(std::make_shared<Pool>(io, options)) {}

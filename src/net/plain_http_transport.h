@@ -15,7 +15,7 @@
 #include <boost/asio/io_context.hpp>
 #include <cstddef>
 #include <memory>
-#include <string_view>
+#include <string>
 
 #include "net/outbound.h"
 
@@ -24,7 +24,7 @@ namespace eg::net {
 class PlainHttpTransport {
  public:
   // Whether this transport can carry a call to `url`: http:// without user info.
-  static bool carries(std::string_view url);
+  bool carries(const std::string& url) const;
 
   PlainHttpTransport(boost::asio::io_context& io, HttpClientOptions options = {});
   ~PlainHttpTransport();  // completes in-flight calls with Kind::Cancelled

@@ -464,13 +464,15 @@ TEST(HttpClientTest, UnsupportedSchemeIsAProtocolError) {
 }
 
 TEST(HttpClientTest, PlainHttpTransportCarriesPlainHttpUrlsOnly) {
-  EXPECT_TRUE(PlainHttpTransport::carries("http://127.0.0.1:8080/functions/a?b=c"));
-  EXPECT_TRUE(PlainHttpTransport::carries("http://functions.internal/"));
-  EXPECT_TRUE(PlainHttpTransport::carries("http://[::1]:8080"));
-  EXPECT_FALSE(PlainHttpTransport::carries("https://example.com/"));
-  EXPECT_FALSE(PlainHttpTransport::carries("http://user:secret@example.com/"));
-  EXPECT_FALSE(PlainHttpTransport::carries("http://example.com:0/"));
-  EXPECT_FALSE(PlainHttpTransport::carries("file:///etc/hosts"));
+  asio::io_context io;
+  const PlainHttpTransport transport(io);
+  EXPECT_TRUE(transport.carries("http://127.0.0.1:8080/functions/a?b=c"));
+  EXPECT_TRUE(transport.carries("http://functions.internal/"));
+  EXPECT_TRUE(transport.carries("http://[::1]:8080"));
+  EXPECT_FALSE(transport.carries("https://example.com/"));
+  EXPECT_FALSE(transport.carries("http://user:secret@example.com/"));
+  EXPECT_FALSE(transport.carries("http://example.com:0/"));
+  EXPECT_FALSE(transport.carries("file:///etc/hosts"));
 }
 
 // A proxy set for libcurl applies to plain http:// calls too: they then go through libcurl.
