@@ -14,18 +14,38 @@ boost::json::object Event::to_json() const {
   return {{"event", name}, {"id", id}, {"receivedAt", received_at}, {"data", data}, {"dataType", data_type}};
 }
 
+namespace {
+
+// Appends what `serializer` writes to `text`: boost::json::serialize() would return a new string for
+// every part.
+void append_serialized(std::string& text, boost::json::serializer& serializer) {
+  char chunk[1024];
+  while (!serializer.done()) text.append(serializer.read(chunk, sizeof chunk));
+}
+
+}  // namespace
+
 std::string Event::serialize() const {
+  // Enough for a typical event in one allocation; a larger one grows by doubling.
+  constexpr std::size_t kTypicalEventBytes = 1024;
+  std::string text;
+  text.reserve(kTypicalEventBytes);
+  boost::json::serializer serializer;
   // Same member order as to_json().
-  std::string text = R"({"event":)";
-  text += boost::json::serialize(boost::json::string_view(name));
+  text += R"({"event":)";
+  serializer.reset(boost::json::string_view(name));
+  append_serialized(text, serializer);
   text += R"(,"id":)";
-  text += boost::json::serialize(boost::json::string_view(id));
+  serializer.reset(boost::json::string_view(id));
+  append_serialized(text, serializer);
   text += R"(,"receivedAt":)";
   text += std::to_string(received_at);
   text += R"(,"data":)";
-  text += boost::json::serialize(data);
+  serializer.reset(&data);
+  append_serialized(text, serializer);
   text += R"(,"dataType":)";
-  text += boost::json::serialize(boost::json::string_view(data_type));
+  serializer.reset(boost::json::string_view(data_type));
+  append_serialized(text, serializer);
   text += '}';
   return text;
 }
