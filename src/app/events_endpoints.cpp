@@ -56,7 +56,9 @@ unsigned events_thread_count(unsigned requested) {
 // One event-loop thread's share of the Events API. Members are destroyed in reverse order: the server
 // (whose handler uses the API) first, the io_context last.
 struct EventsEndpoints::Loop {
-  asio::io_context io{1};
+  // Every socket and timer of a loop is used by its own thread only, so Asio need not lock around
+  // each I/O operation; posting from other threads (drain_and_stop) still locks.
+  asio::io_context io{BOOST_ASIO_CONCURRENCY_HINT_UNSAFE_IO};
   events::Dispatcher dispatcher;
   events::EventsApi api;
   net::HttpServer server;
