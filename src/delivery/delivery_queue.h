@@ -24,7 +24,7 @@
 namespace eg::delivery {
 
 struct Delivery {
-  model::Function function;
+  std::shared_ptr<const model::Function> function;  // as it was when the event was accepted
   std::shared_ptr<const events::Event> event;  // shared by every subscriber of one event
   std::shared_ptr<const std::string> payload;  // the event serialized once
   bool is_system_event = false;

@@ -38,13 +38,13 @@ bool Dispatcher::publish(std::shared_ptr<const Event> event,
   deliveries.reserve(subscribers.size());
   const auto& routes = snapshot();
   for (const auto& subscriber : subscribers) {
-    const auto* function = routes.find_function(subscriber.space, subscriber.function_id);
-    if (function == nullptr) {
+    auto function = routes.share_function(subscriber.space, subscriber.function_id);
+    if (!function) {
       spdlog::error("subscriber {}/{} of {} has no function; skipped", subscriber.space,
                     subscriber.function_id, event->name);
       continue;
     }
-    deliveries.push_back({*function, event, payload, is_system_event});
+    deliveries.push_back({std::move(function), event, payload, is_system_event});
   }
   return queue_.try_enqueue(std::move(deliveries));
 }
@@ -81,10 +81,10 @@ void Dispatcher::emit_system_event(std::string_view name, boost::json::object da
 
 asio::awaitable<void> Dispatcher::deliver(delivery::Delivery delivery) {
   const auto result =
-      co_await call_and_report(delivery.function, *delivery.event, *delivery.payload, !delivery.is_system_event);
+      co_await call_and_report(*delivery.function, *delivery.event, *delivery.payload, !delivery.is_system_event);
   if (!result.ok()) {
     spdlog::warn("delivery of {} {} to {}/{} failed: {}", delivery.event->name, delivery.event->id,
-                 delivery.function.space, delivery.function.function_id, result.error);
+                 delivery.function->space, delivery.function->function_id, result.error);
   }
 }
 

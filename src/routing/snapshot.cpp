@@ -80,6 +80,12 @@ const model::Function* RoutingSnapshot::find_function(std::string_view space, st
   return found == nullptr ? nullptr : found->get();
 }
 
+std::shared_ptr<const model::Function> RoutingSnapshot::share_function(std::string_view space,
+                                                                       std::string_view function_id) const {
+  const auto* found = functions_.find(space_key(space, function_id));
+  return found == nullptr ? nullptr : *found;
+}
+
 std::optional<PathTree<HttpRoute>::Match> RoutingSnapshot::match_http(std::string_view method,
                                                                       std::string_view path) const {
   const auto tree = http_routes_.find(method);
