@@ -52,11 +52,14 @@ std::string Event::serialize() const {
 
 Event make_event(std::string name, std::string_view content_type, std::string_view body) {
   const auto data_type = content_type.empty() ? kDefaultDataType : content_type;
+  // The data's objects, keys and strings in one arena that lives as long as the data: a few
+  // allocations instead of one per member. (The arena is shared: it goes wherever the value goes.)
+  auto arena = boost::json::make_shared_resource<boost::json::monotonic_resource>(body.size() + 256);
   return Event{.name = std::move(name),
                .id = new_event_id(),
                .received_at = now_millis(),
                .data_type = std::string(data_type),
-               .data = encode_data(data_type, body)};
+               .data = encode_data(data_type, body, std::move(arena))};
 }
 
 Event make_json_event(std::string name, boost::json::value data) {
