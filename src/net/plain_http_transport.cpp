@@ -202,7 +202,11 @@ class PlainHttpTransport::Pool::Call : public std::enable_shared_from_this<Call>
 
  private:
   void forward_terminal_cancellation();
-  void arm_deadline(Clock::time_point when, std::string expiry_message);
+  // What the deadline armed stands for. The message is built only when it expires: calls that
+  // finish in time, nearly all of them, need none.
+  enum class Deadline { Connect, Answer };
+  void arm_deadline(Clock::time_point when, Deadline meaning);
+  std::string expiry_message(Deadline meaning) const;
   void resolve();
   void connect(const std::vector<tcp::endpoint>& endpoints);
   void write();
@@ -259,7 +263,7 @@ void PlainHttpTransport::Pool::start(OutboundRequest request, Completion complet
 void PlainHttpTransport::Pool::Call::start() {
   forward_terminal_cancellation();
   total_deadline_ = Clock::now() + pool_->options_.total_timeout;
-  arm_deadline(total_deadline_, "no answer within " + std::to_string(pool_->options_.total_timeout.count()) + " ms");
+  arm_deadline(total_deadline_, Deadline::Answer);
   connection_ = pool_->take_idle(destination_->pool_key);
   if (connection_) {
     write();
@@ -287,19 +291,25 @@ void PlainHttpTransport::Pool::Call::forward_terminal_cancellation() {
   });
 }
 
-void PlainHttpTransport::Pool::Call::arm_deadline(Clock::time_point when, std::string expiry_message) {
+void PlainHttpTransport::Pool::Call::arm_deadline(Clock::time_point when, Deadline meaning) {
   deadline_.expires_at(when);  // aborts the wait for an earlier deadline, if any
-  deadline_.async_wait([weak_call = weak_from_this(), message = std::move(expiry_message)](error_code error) mutable {
+  deadline_.async_wait([weak_call = weak_from_this(), meaning](error_code error) {
     if (error) return;  // replaced by another deadline, or the call is done
-    if (auto live = weak_call.lock()) live->stop(Kind::Timeout, std::move(message));
+    if (auto live = weak_call.lock()) live->stop(Kind::Timeout, live->expiry_message(meaning));
   });
 }
 
-void PlainHttpTransport::Pool::Call::resolve() {
+std::string PlainHttpTransport::Pool::Call::expiry_message(Deadline meaning) const {
   const auto& options = pool_->options_;
-  arm_deadline(std::min(total_deadline_, Clock::now() + options.connect_timeout),
-               "cannot connect to " + destination_->host_header + " within " +
-                   std::to_string(options.connect_timeout.count()) + " ms");
+  if (meaning == Deadline::Connect) {
+    return "cannot connect to " + destination_->host_header + " within " +
+           std::to_string(options.connect_timeout.count()) + " ms";
+  }
+  return "no answer within " + std::to_string(options.total_timeout.count()) + " ms";
+}
+
+void PlainHttpTransport::Pool::Call::resolve() {
+  arm_deadline(std::min(total_deadline_, Clock::now() + pool_->options_.connect_timeout), Deadline::Connect);
   error_code not_an_address;
   const auto address = asio::ip::make_address(destination_->host, not_an_address);
   if (!not_an_address) {  // nothing to look up: spare the resolver's thread
@@ -328,8 +338,7 @@ void PlainHttpTransport::Pool::Call::connect(const std::vector<tcp::endpoint>& e
     }
     error_code ignored;  // as libcurl does: answers must not wait for ACKs
     self->connection_->socket.set_option(tcp::no_delay(true), ignored);
-    self->arm_deadline(self->total_deadline_,
-                       "no answer within " + std::to_string(self->pool_->options_.total_timeout.count()) + " ms");
+    self->arm_deadline(self->total_deadline_, Deadline::Answer);
     self->write();
   };
   asio::async_connect(connection_->socket, endpoints,

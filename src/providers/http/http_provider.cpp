@@ -37,7 +37,7 @@ CallResult from_error(const net::OutboundError& error, std::string_view url) {
 }
 
 // Built outside the coroutine: GCC 12 miscompiles brace-initialized lists inside co_await expressions.
-net::OutboundRequest json_post(const std::string& url, const std::string& payload) {
+net::OutboundRequest json_post(std::string_view url, const std::string& payload) {
   net::OutboundRequest request;
   request.url = url;
   request.headers.emplace_back("Content-Type", "application/json");
@@ -49,7 +49,7 @@ net::OutboundRequest json_post(const std::string& url, const std::string& payloa
 
 boost::asio::awaitable<CallResult> HttpProvider::call(const model::Function& function, const std::string& payload,
                                                       CallContext& context) const {
-  const auto url = std::string(function.provider.at("url").as_string());
+  const std::string_view url = function.provider.at("url").as_string();  // the function outlives the call
   auto result = co_await context.http.send(json_post(url, payload));
   if (const auto* error = std::get_if<net::OutboundError>(&result)) co_return from_error(*error, url);
   auto& response = std::get<net::OutboundResponse>(result);
