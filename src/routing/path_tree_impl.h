@@ -42,37 +42,55 @@ inline PathRejection duplicate(std::string_view path) {
   return {PathRejection::Reason::Duplicate, "path \"" + std::string(path) + "\" already exists"};
 }
 
-// A node's static children. Most nodes have a few, kept in a flat map inside the node, so a lookup
-// costs what a plain flat map costs. A node with many (100k "/r/<i>" below "/r") keeps them in a
-// ShardedMap instead: copying the node then shares them, and a change below it copies 1/256 of them
-// rather than all.
+// A node's static children, in one of three forms by their number:
+//   - a few (most nodes: "/users/:id/orders"): in a small vector inside the node, found by
+//     comparing strings, so a lookup touches no memory beyond the node and the child;
+//   - up to kInlineLimit: a flat map owned by the node;
+//   - more (100k "/r/<i>" below "/r"): a ShardedMap, so that copying the node shares them and a
+//     change below it copies 1/256 of them rather than all.
+// A form is left for the next one when it is full, and kept when children are erased.
 template <typename Child>
 class StaticChildren {
  public:
+  // Up to this many are compared one by one: fewer cache misses than hashing into a map costs.
+  static constexpr std::size_t kFewLimit = 4;
   // Copying up to this many entries with their node costs a few microseconds.
   static constexpr std::size_t kInlineLimit = 1024;
 
   const Child* find(std::string_view segment) const {
     if (!wide_.empty()) return wide_.find(segment);
-    const auto found = inline_.find(segment);
-    return found == inline_.end() ? nullptr : &found->second;
+    if (!inline_.empty()) {
+      const auto found = inline_.find(segment);
+      return found == inline_.end() ? nullptr : &found->second;
+    }
+    for (const auto& [text, child] : few_) {
+      if (text == segment) return &child;
+    }
+    return nullptr;
   }
 
-  bool empty() const { return inline_.empty() && wide_.empty(); }
+  bool empty() const { return few_.empty() && inline_.empty() && wide_.empty(); }
 
   // Some child; never called when empty.
-  const Child& any() const { return wide_.empty() ? inline_.begin()->second : *wide_.any(); }
+  const Child& any() const {
+    if (!wide_.empty()) return *wide_.any();
+    return inline_.empty() ? few_.front().second : inline_.begin()->second;
+  }
 
   // The changes below are made only to children of a node that the caller's `edit` owns, whose
-  // inline map is therefore its own.
+  // few and inline children are therefore its own.
   Child* find_for_change(std::string_view segment, std::uint64_t edit) {
     if (!wide_.empty()) return wide_.find_for_change(segment, edit);
-    const auto found = inline_.find(segment);
-    return found == inline_.end() ? nullptr : &found->second;
+    return const_cast<Child*>(find(segment));
   }
 
   void insert(std::string_view segment, Child child, std::uint64_t edit) {
+    if (wide_.empty() && inline_.empty() && few_.size() < kFewLimit) {
+      few_.emplace_back(std::string(segment), std::move(child));
+      return;
+    }
     if (wide_.empty() && inline_.size() < kInlineLimit) {
+      move_few_to_inline();
       inline_.emplace(std::string(segment), std::move(child));
       return;
     }
@@ -80,22 +98,29 @@ class StaticChildren {
     wide_.insert_or_assign(segment, std::move(child), edit);
   }
 
-  // `segment` is present. Once the last wide child is erased, the next children go inline again.
+  // `segment` is present.
   void erase(std::string_view segment, std::uint64_t edit) {
-    if (wide_.empty()) {
+    if (!wide_.empty()) {
+      wide_.erase(segment, edit);  // once the last wide child is erased, the next go to the few
+    } else if (!inline_.empty()) {
       inline_.erase(inline_.find(segment));
     } else {
-      wide_.erase(segment, edit);
+      few_.erase(std::find_if(few_.begin(), few_.end(), [&](const auto& entry) { return entry.first == segment; }));
     }
   }
 
  private:
+  void move_few_to_inline() {
+    for (auto& [segment, child] : few_) inline_.emplace(std::move(segment), std::move(child));
+    few_.clear();
+  }
   void move_inline_to_wide(std::uint64_t edit) {
     for (auto& [segment, child] : inline_) wide_.insert_or_assign(segment, std::move(child), edit);
     inline_ = {};
   }
 
   ShardedMap<Child> wide_;  // first: whether it is empty is the first thing a lookup reads
+  boost::container::small_vector<std::pair<std::string, Child>, 1> few_;
   StringMap<Child> inline_;
 };
 

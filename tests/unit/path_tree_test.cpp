@@ -456,9 +456,12 @@ TEST(PathTreeCopies, ACopySharesEveryRouteAChangeLeavesInPlace) {
   EXPECT_EQ(served_by(copy, "/c/d"), "/c/d again");
 }
 
-// Beyond StaticChildren::kInlineLimit a node keeps its static children in shards.
-TEST(PathTreeCopies, ManySiblingsBehaveAsAFewDo) {
-  constexpr int kSiblings = 3000;
+// A node keeps its static children in a small vector, a flat map or shards, by their number
+// (path_tree_detail::StaticChildren): each form, and the moves from one to the next, behave alike.
+class PathTreeSiblings : public testing::TestWithParam<int> {};
+
+TEST_P(PathTreeSiblings, AnyNumberOfSiblingsBehavesAlike) {
+  const int kSiblings = GetParam();
   PathTree<std::string> original;
   for (int i = 0; i < kSiblings; ++i) {
     const auto path = "/r/" + std::to_string(i);
@@ -480,15 +483,20 @@ TEST(PathTreeCopies, ManySiblingsBehaveAsAFewDo) {
   ASSERT_TRUE(rejection);
   EXPECT_EQ(rejection->reason, Reason::Conflict);
   EXPECT_NE(rejection->message.find("conflicts with existing path \"/r/"), std::string::npos) << rejection->message;
-  EXPECT_EQ(copy.refusal("/r/7")->reason, Reason::Duplicate);
+  EXPECT_EQ(copy.refusal("/r/1")->reason, Reason::Duplicate);
 
   for (int i = 1; i < kSiblings; ++i) ASSERT_TRUE(copy.remove("/r/" + std::to_string(i)));
   ASSERT_TRUE(copy.remove("/r/new"));
   EXPECT_TRUE(copy.empty());
   ASSERT_FALSE(copy.add("/r/:id", "/r/:id"));
-  EXPECT_EQ(served_by(copy, "/r/5"), "/r/:id");
-  EXPECT_EQ(served_by(original, "/r/5"), "/r/5");
+  EXPECT_EQ(served_by(copy, "/r/1"), "/r/:id");
+  EXPECT_EQ(served_by(original, "/r/1"), "/r/1");
 }
+
+using Children = eg::routing::path_tree_detail::StaticChildren<int>;
+INSTANTIATE_TEST_SUITE_P(FewInlineAndWide, PathTreeSiblings,
+                         testing::Values(2, static_cast<int>(Children::kFewLimit), 20,
+                                         static_cast<int>(Children::kInlineLimit), 3000));
 
 // --- validation and normalization ---
 
