@@ -20,7 +20,7 @@
 //     co_spawn with bind_cancellation_slot); other cancellation types are ignored because an
 //     abandoned call may already have reached the function, or
 //   - the HttpClient is destroyed while the call is in flight.
-// Like every completion, that result is posted to the io_context: the coroutine resumes when the
+// Like every completion, that result comes through the io_context: the coroutine resumes when the
 // io_context next runs. If the io_context never runs again, the waiting coroutine is destroyed (not
 // resumed) together with the io_context.
 
