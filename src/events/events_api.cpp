@@ -157,14 +157,15 @@ asio::awaitable<Response> EventsApi::invoke(net::Request& request, std::string p
     co_return net::error_response(http::status::not_found, "function \"" + function_id + "\" in space \"" + space +
                                                                "\" has no invoke subscription");
   }
-  Event event;
+  // Constructed in place: assigning would copy the data out of the event's arena.
+  std::optional<Event> event;
   try {
-    event = make_event(std::string(model::kInvokeEvent), request[http::field::content_type], request.body());
+    event.emplace(make_event(std::string(model::kInvokeEvent), request[http::field::content_type], request.body()));
   } catch (const MalformedJson& error) {
     co_return net::error_response(http::status::bad_request, error.what());
   }
-  report_received(event, path, request);
-  const auto result = co_await dispatcher_.call(*function, event);
+  report_received(*event, path, request);
+  const auto result = co_await dispatcher_.call(*function, *event);
   if (!result.ok()) co_return call_failure(result, function_id);
   Response response{http::status::ok, 11};
   if (!result.content_type.empty()) response.set(http::field::content_type, result.content_type);
