@@ -1,0 +1,100 @@
+#!/usr/bin/env bash
+# Instructions the gateway executes per request (sync, invoke, emit), counted by callgrind: the same
+# from run to run, where timings on a shared machine move by tens of percent. Use it to compare two
+# commits' code paths; run.sh is where throughput is measured.
+#
+# Usage: bench/instructions.sh [requests per scenario, default 2000]
+# Environment: BUILD_DIR (default build). Needs valgrind and nginx (installed when missing).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+requests=${1:-2000}
+build_dir=${BUILD_DIR:-build}
+
+missing=()
+command -v valgrind >/dev/null || missing+=(valgrind)
+command -v nginx >/dev/null || missing+=(nginx-light)
+if [ ${#missing[@]} -gt 0 ]; then
+  sudo=""; [ "$(id -u)" -eq 0 ] || sudo="sudo"
+  $sudo apt-get update -q
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -q --no-install-recommends "${missing[@]}"
+fi
+cmake -S . -B "$build_dir" -G Ninja -DCMAKE_BUILD_TYPE=Release >/dev/null
+cmake --build "$build_dir" --target event-gateway >/dev/null
+
+work=$(mktemp -d)
+gateway_pid=""
+cleanup() {
+  [ -n "$gateway_pid" ] && kill "$gateway_pid" 2>/dev/null && wait "$gateway_pid" 2>/dev/null || true
+  nginx -p "$work" -c function.conf -s stop 2>/dev/null || true
+  rm -rf "$work"
+}
+trap cleanup EXIT
+free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+function_port=$(free_port); config_port=$(free_port); events_port=$(free_port)
+
+# The function: nginx answering a fixed http response object, as in run.sh.
+cat >"$work/function.conf" <<CONF
+worker_processes 1;
+pid $work/function.pid;
+error_log $work/function-error.log;
+events { worker_connections 1024; }
+http {
+  access_log off;
+  server {
+    listen 127.0.0.1:$function_port;
+    location / { default_type application/json; return 200 '{"statusCode":200,"body":"ok"}'; }
+  }
+}
+CONF
+nginx -p "$work" -c function.conf
+
+valgrind --tool=callgrind --callgrind-out-file="$work/callgrind.out" \
+  "$build_dir/event-gateway" -dev -embed-data-dir "$work/gateway.eg" -listen-address 127.0.0.1 \
+  -config-port "$config_port" -events-port "$events_port" -log-level warn >"$work/gateway.log" 2>&1 &
+gateway_pid=$!
+for _ in $(seq 600); do curl -sf "127.0.0.1:$config_port/v1/status" >/dev/null && break; sleep 0.1; done
+config() { curl -sf -X POST "127.0.0.1:$config_port/v1/spaces/default/$1" -d "$2" >/dev/null; }
+config functions "{\"functionId\":\"bench\",\"type\":\"http\",\"provider\":{\"url\":\"http://127.0.0.1:$function_port/\"}}"
+config subscriptions '{"functionId":"bench","event":"http","method":"GET","path":"/bench"}'
+config subscriptions '{"functionId":"bench","event":"invoke"}'
+config subscriptions '{"functionId":"bench","event":"bench.emit","path":"/one"}'
+sleep 1  # every event thread routes from the new snapshot
+
+# Sends COUNT requests of one scenario over 4 keep-alive connections, as run.sh's wrk scripts do.
+send() {
+  python3 - "$events_port" "$1" "$2" <<'PY'
+import http.client, json, sys, threading
+port, scenario, count = int(sys.argv[1]), sys.argv[2], int(sys.argv[3])
+event = json.dumps({"user": {"id": "u-0001", "name": "x" * 990}}, separators=(",", ":"))
+requests = {
+    "sync": ("GET", "/bench", None, {}),
+    "invoke": ("POST", "/", '{"hello":"world"}', {"Content-Type": "application/json", "Event": "invoke", "Function-ID": "bench"}),
+    "emit": ("POST", "/one", event, {"Content-Type": "application/json", "Event": "bench.emit"}),
+}
+def run(n):
+    connection = http.client.HTTPConnection("127.0.0.1", port)
+    for _ in range(n):
+        connection.request(*requests[scenario])
+        response = connection.getresponse()
+        response.read()
+        assert response.status in (200, 202), response.status
+threads = [threading.Thread(target=run, args=(count // 4,)) for _ in range(4)]
+[t.start() for t in threads]
+[t.join() for t in threads]
+PY
+}
+
+echo "| scenario | instructions per request |"
+echo "|---|---|"
+for scenario in sync invoke emit; do
+  send "$scenario" 400  # warm up: connections, pools, caches
+  sleep 1
+  callgrind_control -z "$gateway_pid" >/dev/null 2>&1
+  send "$scenario" "$requests"
+  sleep 2  # emitted events are delivered after their 202
+  callgrind_control -d "$gateway_pid" >/dev/null 2>&1
+  sleep 1
+  dump=$(ls -t "$work"/callgrind.out.* | head -1)
+  total=$(callgrind_annotate "$dump" 2>/dev/null | awk '/PROGRAM TOTALS/ { gsub(",", "", $1); print $1 }')
+  echo "| $scenario | $((total / requests)) |"
+done
