@@ -60,15 +60,18 @@ ConfigError too_much_contention() {
 // milliseconds; the wait matters only while the watch is being restored.
 constexpr auto kSnapshotWait = std::chrono::milliseconds(500);
 
-// Claims the subscription's endpoint in `txn`, guarded: no endpoint of its method was created or
-// changed after `checked_revision`, the revision the conflict check saw.
+// Claims the subscription's endpoint in `txn`, guarded: no endpoint of its method was claimed after
+// `checked_revision`, the revision the conflict check saw. Every claim also writes the method's
+// claims key, so the guard compares that one key: comparing the whole endpoint range made each
+// creation cost a read of every endpoint of the method in the store, O(n²) for n creations.
 void add_endpoint_claim(const model::Subscription& subscription, TxnRequest& txn, std::int64_t checked_revision) {
   const boost::json::object owner{
       {"space", subscription.space}, {"subscriptionId", subscription.subscription_id}, {"path", subscription.path}};
   const auto endpoint_key = store::keys::endpoint(subscription.method, subscription.path);
-  txn.compares.push_back(Compare::prefix_unchanged_since(store::keys::endpoints_prefix(subscription.method),
-                                                         checked_revision));
+  const auto claims_key = store::keys::endpoint_claims(subscription.method);
+  txn.compares.push_back(Compare::key_unchanged_since(claims_key, checked_revision));
   txn.success.push_back(Operation::put(endpoint_key, to_stored_text(owner)));
+  txn.success.push_back(Operation::put(claims_key, endpoint_key));
 }
 
 }  // namespace

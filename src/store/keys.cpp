@@ -31,6 +31,12 @@ std::string endpoints_prefix(std::string_view method) {
   return key;
 }
 
+std::string endpoint_claims(std::string_view method) {
+  std::string key(kRoot);
+  key.append("endpoint-claims/").append(method);
+  return key;
+}
+
 std::string endpoint(std::string_view method, std::string_view path) {
   return endpoints_prefix(method).append(model::path_escape(path));
 }

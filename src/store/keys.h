@@ -7,6 +7,10 @@
 //   <root>endpoints/<METHOD>/<escaped path>              {"space","subscriptionId"} of the http
 //                                                        subscription owning that endpoint: one per
 //                                                        method and path across every space
+//   <root>endpoint-claims/<METHOD>                       the endpoint key last claimed for the method,
+//                                                        written with every claim: its mod_revision
+//                                                        tells whether any endpoint of the method was
+//                                                        claimed since a revision, in one key
 
 #include <string>
 #include <string_view>
@@ -21,6 +25,7 @@ std::string subscription(std::string_view space, std::string_view subscription_i
 std::string subscriptions_prefix(std::string_view space);
 std::string endpoint(std::string_view method, std::string_view path);
 std::string endpoints_prefix(std::string_view method);
+std::string endpoint_claims(std::string_view method);
 
 enum class KeyKind { Function, Subscription, Endpoint, Unknown };
 KeyKind classify(std::string_view key);

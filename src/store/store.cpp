@@ -22,13 +22,18 @@ Compare Compare::mod_revision_equals(std::string key, std::int64_t revision) {
   return compare;
 }
 
-Compare Compare::prefix_unchanged_since(const std::string& prefix, std::int64_t revision) {
+Compare Compare::key_unchanged_since(std::string key, std::int64_t revision) {
   Compare compare;
-  compare.key = prefix;
-  compare.range_end = prefix_range_end(prefix);
+  compare.key = std::move(key);
   compare.target = Target::ModRevision;
   compare.result = Result::Less;
   compare.number = revision + 1;
+  return compare;
+}
+
+Compare Compare::prefix_unchanged_since(const std::string& prefix, std::int64_t revision) {
+  Compare compare = key_unchanged_since(prefix, revision);
+  compare.range_end = prefix_range_end(prefix);
   return compare;
 }
 

@@ -45,6 +45,8 @@ struct Compare {
 
   static Compare key_absent(std::string key);
   static Compare mod_revision_equals(std::string key, std::int64_t revision);
+  // `key` was not created or modified after `revision` (an absent key never was).
+  static Compare key_unchanged_since(std::string key, std::int64_t revision);
   // No key under `prefix` was created or modified after `revision`.
   static Compare prefix_unchanged_since(const std::string& prefix, std::int64_t revision);
 };

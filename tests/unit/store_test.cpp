@@ -377,6 +377,9 @@ TEST_P(StoreTest, EveryCompareTargetAndResultOnOneKey) {
           {"absent: value != x", on_value("/c/absent", "", Result::NotEqual, "x"), false},
           {"present: key_absent", Compare::key_absent("/c/k"), false},
           {"present: mod_revision_equals", Compare::mod_revision_equals("/c/k", modified), true},
+          {"unchanged since its last write", Compare::key_unchanged_since("/c/k", modified), true},
+          {"changed since its creation", Compare::key_unchanged_since("/c/k", created), false},
+          {"absent: unchanged since 0", Compare::key_unchanged_since("/c/absent", 0), true},
       });
 }
 
