@@ -80,8 +80,8 @@ void Dispatcher::emit_system_event(std::string_view name, boost::json::object da
 }
 
 asio::awaitable<void> Dispatcher::deliver(delivery::Delivery delivery) {
-  const auto result =
-      co_await call_and_report(*delivery.function, *delivery.event, *delivery.payload, !delivery.is_system_event);
+  const auto result = co_await call_and_report(*delivery.function, *delivery.event, *delivery.payload,
+                                               !delivery.is_system_event);
   if (!result.ok()) {
     spdlog::warn("delivery of {} {} to {}/{} failed: {}", delivery.event->name, delivery.event->id,
                  delivery.function->space, delivery.function->function_id, result.error);

@@ -160,7 +160,8 @@ asio::awaitable<Response> EventsApi::invoke(net::Request& request, std::string p
   // Constructed in place: assigning would copy the data out of the event's arena.
   std::optional<Event> event;
   try {
-    event.emplace(make_event(std::string(model::kInvokeEvent), request[http::field::content_type], request.body()));
+    event.emplace(
+        make_event(std::string(model::kInvokeEvent), request[http::field::content_type], request.body()));
   } catch (const MalformedJson& error) {
     co_return net::error_response(http::status::bad_request, error.what());
   }

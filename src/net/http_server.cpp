@@ -2,6 +2,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include <array>
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
@@ -10,7 +11,6 @@
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/asio/write.hpp>
 #include <boost/beast/core.hpp>
-#include <array>
 #include <string>
 #include <unordered_map>
 
@@ -56,7 +56,8 @@ std::string response_head(const Response& response) {
       .append(" ")
       .append(response.reason())
       .append("\r\n");
-  for (const auto& field : response) head.append(field.name_string()).append(": ").append(field.value()).append("\r\n");
+  for (const auto& field : response)
+    head.append(field.name_string()).append(": ").append(field.value()).append("\r\n");
   head.append("\r\n");
   return head;
 }

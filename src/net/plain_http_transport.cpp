@@ -49,8 +49,8 @@ namespace {
 using Executor = asio::io_context::executor_type;
 using Socket = asio::basic_stream_socket<tcp, Executor>;
 using Resolver = asio::ip::basic_resolver<tcp, Executor>;
-using Timer = asio::basic_waitable_timer<std::chrono::steady_clock, asio::wait_traits<std::chrono::steady_clock>,
-                                         Executor>;
+using Timer = asio::basic_waitable_timer<std::chrono::steady_clock,
+                                         asio::wait_traits<std::chrono::steady_clock>, Executor>;
 using Completion = asio::any_completion_handler<void(OutboundResult)>;
 using Clock = Timer::clock_type;
 
@@ -64,7 +64,7 @@ struct Destination {
   std::string host_header;  // host and port as the URL writes them, port 80 left out, as libcurl does
   std::string target;       // path and query; "/" for an empty path
 
-  std::string pool_key;      // host and port: where idle connections are kept; no host has a '/'
+  std::string pool_key;  // host and port: where idle connections are kept; no host has a '/'
 };
 
 std::optional<Destination> destination_of(std::string_view url) {
@@ -90,7 +90,8 @@ bool method_sends_body(const OutboundRequest& request) {
   // The same framing libcurl uses: a Content-Length whenever a body goes out, and POST, PUT and
   // PATCH always have one, if empty. HEAD never does.
   if (request.method == "HEAD") return false;
-  return request.method == "POST" || request.method == "PUT" || request.method == "PATCH" || !request.body.empty();
+  return request.method == "POST" || request.method == "PUT" || request.method == "PATCH" ||
+         !request.body.empty();
 }
 
 // The request line and header block, written by hand: it is a handful of appends into one string,
@@ -105,7 +106,8 @@ std::string request_head(const Destination& destination, const OutboundRequest& 
     head.append(name).append(": ").append(value).append("\r\n");
   }
   if (!host_given) head.append("Host: ").append(destination.host_header).append("\r\n");
-  if (method_sends_body(request)) head.append("Content-Length: ").append(std::to_string(request.body.size())).append("\r\n");
+  if (method_sends_body(request))
+    head.append("Content-Length: ").append(std::to_string(request.body.size())).append("\r\n");
   head.append("\r\n");
   return head;
 }
@@ -123,7 +125,9 @@ class ResponseParser final : public http::basic_parser<false> {
 
  private:
   void on_request_impl(http::verb, beast::string_view, beast::string_view, int, error_code&) override {}
-  void on_response_impl(int status, beast::string_view, int, error_code&) override { response_.status = status; }
+  void on_response_impl(int status, beast::string_view, int, error_code&) override {
+    response_.status = status;
+  }
   void on_field_impl(http::field, beast::string_view name, beast::string_view value, error_code&) override {
     response_.headers.emplace_back(name, value);
   }
@@ -243,7 +247,9 @@ std::shared_ptr<const Destination> PlainHttpTransport::Pool::destination(const s
   if (found == destinations_.end()) {
     if (destinations_.size() >= kMaxCachedUrls) destinations_.clear();
     auto parsed = destination_of(url);
-    found = destinations_.emplace(url, parsed ? std::make_shared<const Destination>(std::move(*parsed)) : nullptr).first;
+    found =
+        destinations_.emplace(url, parsed ? std::make_shared<const Destination>(std::move(*parsed)) : nullptr)
+            .first;
   }
   return found->second;
 }
@@ -255,7 +261,8 @@ void PlainHttpTransport::Pool::start(OutboundRequest request, Completion complet
     asio::post(io_.get_executor(), asio::append(std::move(completion), std::move(refused)));
     return;
   }
-  auto call = std::make_shared<Call>(shared_from_this(), std::move(request), std::move(destination), std::move(completion));
+  auto call = std::make_shared<Call>(shared_from_this(), std::move(request), std::move(destination),
+                                     std::move(completion));
   calls_.insert(call.get());
   call->start();
 }
@@ -317,16 +324,17 @@ void PlainHttpTransport::Pool::Call::resolve() {
     return;
   }
   resolver_.emplace(pool_->io_.get_executor());
-  resolver_->async_resolve(destination_->host, std::to_string(destination_->port), tcp::resolver::numeric_service,
-                           [self = shared_from_this()](error_code error, tcp::resolver::results_type results) {
-                             self->resolver_.reset();
-                             if (self->stopped_) return self->finish(*self->stopped_);
-                             if (error) {
-                               return self->fail(Kind::Connect, "cannot resolve " + self->destination_->host + ": " +
-                                                                    error.message());
-                             }
-                             self->connect({results.begin(), results.end()});
-                           });
+  resolver_->async_resolve(
+      destination_->host, std::to_string(destination_->port), tcp::resolver::numeric_service,
+      [self = shared_from_this()](error_code error, tcp::resolver::results_type results) {
+        self->resolver_.reset();
+        if (self->stopped_) return self->finish(*self->stopped_);
+        if (error) {
+          return self->fail(Kind::Connect,
+                            "cannot resolve " + self->destination_->host + ": " + error.message());
+        }
+        self->connect({results.begin(), results.end()});
+      });
 }
 
 void PlainHttpTransport::Pool::Call::connect(const std::vector<tcp::endpoint>& endpoints) {
@@ -334,7 +342,8 @@ void PlainHttpTransport::Pool::Call::connect(const std::vector<tcp::endpoint>& e
   auto on_connect = [self = shared_from_this()](error_code error, const tcp::endpoint&) {
     if (self->stopped_) return self->finish(*self->stopped_);
     if (error) {
-      return self->fail(Kind::Connect, "cannot connect to " + self->destination_->host_header + ": " + error.message());
+      return self->fail(Kind::Connect,
+                        "cannot connect to " + self->destination_->host_header + ": " + error.message());
     }
     error_code ignored;  // as libcurl does: answers must not wait for ACKs
     self->connection_->socket.set_option(tcp::no_delay(true), ignored);
@@ -348,19 +357,18 @@ void PlainHttpTransport::Pool::Call::connect(const std::vector<tcp::endpoint>& e
 void PlainHttpTransport::Pool::Call::write() {
   const std::array<asio::const_buffer, 2> message{
       asio::buffer(head_), method_sends_body(request_) ? asio::buffer(request_.body) : asio::const_buffer()};
-  asio::async_write(connection_->socket, message,
-                    [self = shared_from_this()](error_code error, std::size_t) {
-                      if (self->stopped_) return self->finish(*self->stopped_);
-                      if (error) {
-                        if (self->stale_connection()) {
-                          self->pool_->drop_idle(self->destination_->pool_key);  // the server closed them all, most likely
-                          return self->resolve();
-                        }
-                        return self->fail(Kind::Protocol, "sending the call to " + self->destination_->host_header +
-                                                              " failed: " + error.message());
-                      }
-                      self->read();
-                    });
+  asio::async_write(connection_->socket, message, [self = shared_from_this()](error_code error, std::size_t) {
+    if (self->stopped_) return self->finish(*self->stopped_);
+    if (error) {
+      if (self->stale_connection()) {
+        self->pool_->drop_idle(self->destination_->pool_key);  // the server closed them all, most likely
+        return self->resolve();
+      }
+      return self->fail(Kind::Protocol, "sending the call to " + self->destination_->host_header +
+                                            " failed: " + error.message());
+    }
+    self->read();
+  });
 }
 
 void PlainHttpTransport::Pool::Call::read() {
@@ -373,7 +381,9 @@ void PlainHttpTransport::Pool::Call::on_read(error_code error) {
   if (stopped_) return finish(*stopped_);
   if (error) {
     if (stale_connection()) {
-      pool_->drop_idle(destination_->pool_key);  // the server closed them all, most likely: it restarted, or an idle timeout
+      pool_->drop_idle(
+          destination_
+              ->pool_key);  // the server closed them all, most likely: it restarted, or an idle timeout
       return resolve();
     }
     if (error == http::error::body_limit) {

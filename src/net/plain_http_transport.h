@@ -1,8 +1,9 @@
 #pragma once
 // The plain http:// transport of HttpClient (see http_client.h): Asio sockets in a pool of keep-alive
 // connections per host and port, answers read with Beast's HTTP parser. A call on a pooled
-// connection costs one send and one or two receives. libcurl adds a poll() per reuse to check the connection is alive, timer changes,
-// and its own bookkeeping, which made it the largest cost of a proxied call.
+// connection costs one send and one or two receives. libcurl adds a poll() per reuse to check the
+// connection is alive, timer changes, and its own bookkeeping, which made it the largest cost of a
+// proxied call.
 //
 // Liveness: a pooled connection the server has closed meanwhile shows when the call on it fails
 // before any byte of an answer arrived. Such a call is repeated once on a new connection, as libcurl

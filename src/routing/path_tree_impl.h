@@ -105,7 +105,8 @@ class StaticChildren {
     } else if (!inline_.empty()) {
       inline_.erase(inline_.find(segment));
     } else {
-      few_.erase(std::find_if(few_.begin(), few_.end(), [&](const auto& entry) { return entry.first == segment; }));
+      few_.erase(
+          std::find_if(few_.begin(), few_.end(), [&](const auto& entry) { return entry.first == segment; }));
     }
   }
 

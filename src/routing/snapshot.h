@@ -52,7 +52,8 @@ class RoutingSnapshot {
   // Valid while this snapshot is.
   const model::Function* find_function(std::string_view space, std::string_view function_id) const;
   // The same function, shared with work that may outlive this snapshot (queued deliveries).
-  std::shared_ptr<const model::Function> share_function(std::string_view space, std::string_view function_id) const;
+  std::shared_ptr<const model::Function> share_function(std::string_view space,
+                                                        std::string_view function_id) const;
   std::optional<PathTree<HttpRoute>::Match> match_http(std::string_view method, std::string_view path) const;
   // Methods that have an http route matching `path` (for CORS preflights).
   std::vector<std::string> http_methods_at(std::string_view path) const;
