@@ -7,6 +7,7 @@
 # Environment: BUILD_DIR (default build). Needs valgrind and nginx (installed when missing).
 set -euo pipefail
 cd "$(dirname "$0")/.."
+source bench/common.sh
 requests=${1:-2000}
 build_dir=${BUILD_DIR:-build}
 
@@ -29,24 +30,8 @@ cleanup() {
   rm -rf "$work"
 }
 trap cleanup EXIT
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
 function_port=$(free_port); config_port=$(free_port); events_port=$(free_port)
-
-# The function: nginx answering a fixed http response object, as in run.sh.
-cat >"$work/function.conf" <<CONF
-worker_processes 1;
-pid $work/function.pid;
-error_log $work/function-error.log;
-events { worker_connections 1024; }
-http {
-  access_log off;
-  server {
-    listen 127.0.0.1:$function_port;
-    location / { default_type application/json; return 200 '{"statusCode":200,"body":"ok"}'; }
-  }
-}
-CONF
-nginx -p "$work" -c function.conf
+start_function "$work" "$function_port" "$(free_port)"
 
 valgrind --tool=callgrind --callgrind-out-file="$work/callgrind.out" \
   "$build_dir/event-gateway" -dev -embed-data-dir "$work/gateway.eg" -listen-address 127.0.0.1 \

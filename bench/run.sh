@@ -8,6 +8,7 @@
 # Environment: BUILD_DIR (default build), CONNECTIONS for wrk (default 50).
 set -euo pipefail
 cd "$(dirname "$0")/.."
+source bench/common.sh
 rounds=${1:-3}
 seconds=${2:-5}
 build_dir=${BUILD_DIR:-build}
@@ -43,33 +44,12 @@ cleanup() {
 }
 trap cleanup EXIT
 
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
 function_port=$(free_port); counting_port=$(free_port); proxy_port=$(free_port)
 config_port=$(free_port); events_port=$(free_port)
 
-# ---- the function: nginx answering a fixed http response object, never the bottleneck -------------
-# One port answers the sync scenarios without logging; the other logs one line per call, so the emit
-# scenario can count the deliveries that arrived.
-cat > "$work/function.conf" <<CONF
-worker_processes 1;
-pid $work/function.pid;
-error_log $work/function-error.log;
-events { worker_connections 16384; }
-http {
-  access_log off;
-  log_format count '.';
-  keepalive_requests 10000000;
-  server {
-    listen 127.0.0.1:$function_port;
-    location / { default_type application/json; return 200 '{"statusCode":200,"body":"ok"}'; }
-  }
-  server {
-    listen 127.0.0.1:$counting_port;
-    access_log $work/deliveries.log count buffer=64k flush=100ms;
-    location / { default_type application/json; return 200 '{"statusCode":200,"body":"ok"}'; }
-  }
-}
-CONF
+# ---- the function (bench/common.sh) -------------------------------------------------------------
+start_function "$work" "$function_port" "$counting_port"
+
 # ---- the reference L7 proxy: nginx proxy_pass with upstream keep-alive, as many workers as cores -----
 cat > "$work/proxy.conf" <<CONF
 worker_processes $threads;
@@ -86,7 +66,6 @@ http {
   }
 }
 CONF
-nginx -p "$work" -c function.conf
 nginx -p "$work" -c proxy.conf
 
 # ---- the gateway --------------------------------------------------------------------------------
