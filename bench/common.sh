@@ -30,3 +30,22 @@ http {
 CONF
   nginx -p "$work" -c function.conf
 }
+
+# wait_for_gateway: until the Configuration API on $config_port answers, for at most a minute (a
+# gateway under valgrind starts slowly).
+wait_for_gateway() {
+  for _ in $(seq 600); do curl -sf "127.0.0.1:$config_port/v1/status" >/dev/null && return 0; sleep 0.1; done
+  echo "the gateway did not start" >&2
+  return 1
+}
+
+# config KIND JSON: creates a function or subscription in space default through $config_port.
+config() { curl -sf -X POST "127.0.0.1:$config_port/v1/spaces/default/$1" -d "$2" >/dev/null; }
+
+# register_bench_function FUNCTION_PORT: the function "bench" with the sync (GET /bench) and invoke
+# subscriptions the scenarios call.
+register_bench_function() {
+  config functions "{\"functionId\":\"bench\",\"type\":\"http\",\"provider\":{\"url\":\"http://127.0.0.1:$1/\"}}"
+  config subscriptions '{"functionId":"bench","event":"http","method":"GET","path":"/bench"}'
+  config subscriptions '{"functionId":"bench","event":"invoke"}'
+}

@@ -37,11 +37,8 @@ valgrind --tool=callgrind --callgrind-out-file="$work/callgrind.out" \
   "$build_dir/event-gateway" -dev -embed-data-dir "$work/gateway.eg" -listen-address 127.0.0.1 \
   -config-port "$config_port" -events-port "$events_port" -log-level warn >"$work/gateway.log" 2>&1 &
 gateway_pid=$!
-for _ in $(seq 600); do curl -sf "127.0.0.1:$config_port/v1/status" >/dev/null && break; sleep 0.1; done
-config() { curl -sf -X POST "127.0.0.1:$config_port/v1/spaces/default/$1" -d "$2" >/dev/null; }
-config functions "{\"functionId\":\"bench\",\"type\":\"http\",\"provider\":{\"url\":\"http://127.0.0.1:$function_port/\"}}"
-config subscriptions '{"functionId":"bench","event":"http","method":"GET","path":"/bench"}'
-config subscriptions '{"functionId":"bench","event":"invoke"}'
+wait_for_gateway
+register_bench_function "$function_port"
 config subscriptions '{"functionId":"bench","event":"bench.emit","path":"/one"}'
 sleep 1  # every event thread routes from the new snapshot
 
