@@ -1,0 +1,41 @@
+#include "net/header_rules.h"
+
+#include <algorithm>
+#include <array>
+#include <boost/beast/core/string.hpp>
+
+namespace eg::net {
+namespace {
+
+constexpr std::string_view kTokenSymbols = "!#$%&'*+-.^_`|~";
+
+bool is_token_char(unsigned char c) {
+  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+         kTokenSymbols.find(static_cast<char>(c)) != std::string_view::npos;
+}
+
+bool is_forbidden_in_value(unsigned char c) { return (c < 0x20 && c != '\t') || c == 0x7f; }
+
+constexpr std::array<std::string_view, 9> kServerManagedFields{
+    "Content-Length", "Transfer-Encoding", "Connection", "Keep-Alive", "Proxy-Connection",
+    "TE",             "Trailer",           "Upgrade",    "Date"};
+
+}  // namespace
+
+bool is_field_name(std::string_view name) {
+  return !name.empty() && std::all_of(name.begin(), name.end(), [](char c) {
+    return is_token_char(static_cast<unsigned char>(c));
+  });
+}
+
+bool is_field_value(std::string_view value) {
+  return std::none_of(value.begin(), value.end(),
+                      [](char c) { return is_forbidden_in_value(static_cast<unsigned char>(c)); });
+}
+
+bool is_server_managed_field(std::string_view name) {
+  return std::any_of(kServerManagedFields.begin(), kServerManagedFields.end(),
+                     [name](std::string_view managed) { return boost::beast::iequals(name, managed); });
+}
+
+}  // namespace eg::net
