@@ -66,7 +66,8 @@ struct EventsEndpoints::Loop {
   Loop(const Options& options, unsigned threads, std::uint16_t port, routing::SnapshotHolder& snapshots,
        delivery::Capacity& capacity)
       : dispatcher(io, snapshots, capacity, dispatcher_options(options, threads)),
-        api(dispatcher),
+        api(dispatcher, events::EventsApiOptions{.max_hops = options.max_hops,
+                                                 .cross_space_events = options.cross_space_events}),
         server(io, server_options(options, port),
                [this](net::Request& request) { return api.handle(request); }) {}
 

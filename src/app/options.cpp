@@ -52,7 +52,12 @@ po::options_description describe_options(Options& options) {
       ("function-connect-timeout", po::value(&options.function_connect_timeout_ms)
            ->default_value(options.function_connect_timeout_ms), "milliseconds to connect to a function")
       ("function-timeout", po::value(&options.function_timeout_ms)->default_value(options.function_timeout_ms),
-       "milliseconds a function call may take in all");
+       "milliseconds a function call may take in all")
+      ("max-hops", po::value(&options.max_hops)->default_value(options.max_hops),
+       "Events API requests that passed more event gateways than this are refused (508 Loop Detected)")
+      ("cross-space-events", po::bool_switch(&options.cross_space_events),
+       "custom events reach subscribers in every space, as in the original gateway, not only in the "
+       "event's Space");
   return description;
 }
 

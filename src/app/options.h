@@ -35,6 +35,8 @@ struct Options {
   std::size_t max_body_bytes = 1024 * 1024;
   unsigned function_connect_timeout_ms = 2'000;
   unsigned function_timeout_ms = 30'000;
+  unsigned max_hops = 16;           // requests that passed more gateways are refused with 508
+  bool cross_space_events = false;  // custom events reach every space's subscribers (the original's way)
 };
 
 struct ParsedCommandLine {

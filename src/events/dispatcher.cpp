@@ -6,6 +6,8 @@
 #include <boost/asio/this_coro.hpp>
 #include <boost/asio/use_awaitable.hpp>
 
+#include "common/rate_limited_log.h"
+
 namespace eg::events {
 namespace asio = boost::asio;
 
@@ -30,28 +32,30 @@ Dispatcher::Dispatcher(asio::io_context& io, routing::SnapshotHolder& snapshots,
              [this](delivery::Delivery delivery) { return deliver(std::move(delivery)); }) {}
 
 bool Dispatcher::publish(std::shared_ptr<const Event> event,
-                         const std::vector<routing::Subscriber>& subscribers) {
+                         const std::vector<routing::Subscriber>& subscribers, const Provenance& provenance,
+                         std::optional<std::string_view> only_space) {
   if (subscribers.empty()) return true;
-  const bool is_system_event = event->name.starts_with(kSystemEventPrefix);
   auto payload = std::make_shared<const std::string>(event->serialize());
   std::vector<delivery::Delivery> deliveries;
   deliveries.reserve(subscribers.size());
   const auto& routes = snapshot();
   for (const auto& subscriber : subscribers) {
+    if (only_space && subscriber.space != *only_space) continue;
     auto function = routes.share_function(subscriber.space, subscriber.function_id);
     if (!function) {
       spdlog::error("subscriber {}/{} of {} has no function; skipped", subscriber.space,
                     subscriber.function_id, event->name);
       continue;
     }
-    deliveries.push_back({std::move(function), event, payload, is_system_event});
+    deliveries.push_back({std::move(function), event, payload, provenance});
   }
   return queue_.try_enqueue(std::move(deliveries));
 }
 
-asio::awaitable<providers::CallResult> Dispatcher::call(const model::Function& function, const Event& event) {
+asio::awaitable<providers::CallResult> Dispatcher::call(const model::Function& function, const Event& event,
+                                                        const Provenance& provenance) {
   const auto payload = event.serialize();
-  co_return co_await call_and_report(function, event, payload, true);
+  co_return co_await call_and_report(function, event, payload, provenance);
 }
 
 asio::awaitable<void> Dispatcher::drain() {
@@ -63,25 +67,27 @@ asio::awaitable<void> Dispatcher::drain() {
   }
 }
 
-bool Dispatcher::wants_system_event(std::string_view name) {
-  return !snapshot().system_event_subscribers(name).empty();
+bool Dispatcher::wants_system_event(std::string_view space, std::string_view name) {
+  return !snapshot().system_event_subscribers(space, name).empty();
 }
 
-void Dispatcher::emit_system_event(std::string_view name, boost::json::object data) {
+void Dispatcher::emit_system_event(std::string_view space, std::string_view name, boost::json::object data,
+                                   const Provenance& cause) {
   // Pinned: publish() reads the snapshot again, which may move on to a newer one meanwhile.
   const auto routes = pinned_snapshot();
-  const auto& subscribers = routes->system_event_subscribers(name);
+  const auto& subscribers = routes->system_event_subscribers(space, name);
   if (subscribers.empty()) return;
+  static common::RateLimitedWarning backlog_full("delivery backlog full: system event not delivered");
+  const Provenance delivery{.hops = cause.hops, .system_event = std::string(name)};
   if (!publish(std::make_shared<const Event>(make_json_event(std::string(name), std::move(data))),
-               subscribers)) {
-    spdlog::warn("delivery backlog full: system event {} not delivered to its {} subscribers", name,
-                 subscribers.size());
+               subscribers, delivery)) {
+    backlog_full.note(fmt::format("{} in space {} to {} subscribers", name, space, subscribers.size()));
   }
 }
 
 asio::awaitable<void> Dispatcher::deliver(delivery::Delivery delivery) {
-  const auto result = co_await call_and_report(*delivery.function, *delivery.event, *delivery.payload,
-                                               !delivery.is_system_event);
+  const auto result =
+      co_await call_and_report(*delivery.function, *delivery.event, *delivery.payload, delivery.provenance);
   if (!result.ok()) {
     spdlog::warn("delivery of {} {} to {}/{} failed: {}", delivery.event->name, delivery.event->id,
                  delivery.function->space, delivery.function->function_id, result.error);
@@ -90,27 +96,38 @@ asio::awaitable<void> Dispatcher::deliver(delivery::Delivery delivery) {
 
 asio::awaitable<providers::CallResult> Dispatcher::call_and_report(const model::Function& function,
                                                                    const Event& event,
-                                                                   const std::string& payload, bool report) {
+                                                                   const std::string& payload,
+                                                                   const Provenance& provenance) {
   const auto* provider = providers::find_provider(function.type);
   if (provider == nullptr) {
     co_return providers::CallResult{.outcome = providers::CallResult::Outcome::Unreachable,
                                     .error = "unknown function type " + function.type};
   }
+  const auto& space = function.space;
+  const bool report = provenance.reported();
   // System event data copies the event: build it only for events someone subscribed to.
-  if (report && wants_system_event("gateway.function.invoking")) {
-    emit_system_event("gateway.function.invoking",
-                      {{"event", event.to_json()}, {"functionId", function.function_id}});
+  if (report && wants_system_event(space, "gateway.function.invoking")) {
+    emit_system_event(space, "gateway.function.invoking",
+                      {{"event", event.to_json()}, {"space", space}, {"functionId", function.function_id}},
+                      provenance);
   }
-  auto result = co_await provider->call(function, payload, call_context_);
+  const providers::CallMarks marks{.hops = provenance.hops + 1, .system_event = provenance.system_event};
+  auto result = co_await provider->call(function, payload, marks, call_context_);
   if (!report) co_return result;
-  if (result.ok() && wants_system_event("gateway.function.invoked")) {
-    emit_system_event(
-        "gateway.function.invoked",
-        {{"event", event.to_json()}, {"functionId", function.function_id}, {"result", result_value(result)}});
-  } else if (!result.ok() && wants_system_event("gateway.function.invocationFailed")) {
-    emit_system_event(
-        "gateway.function.invocationFailed",
-        {{"event", event.to_json()}, {"functionId", function.function_id}, {"error", result.error}});
+  if (result.ok() && wants_system_event(space, "gateway.function.invoked")) {
+    emit_system_event(space, "gateway.function.invoked",
+                      {{"event", event.to_json()},
+                       {"space", space},
+                       {"functionId", function.function_id},
+                       {"result", result_value(result)}},
+                      provenance);
+  } else if (!result.ok() && wants_system_event(space, "gateway.function.invocationFailed")) {
+    emit_system_event(space, "gateway.function.invocationFailed",
+                      {{"event", event.to_json()},
+                       {"space", space},
+                       {"functionId", function.function_id},
+                       {"error", result.error}},
+                      provenance);
   }
   co_return result;
 }

@@ -4,8 +4,11 @@
 // system event (README "System Events"):
 //   gateway.event.received, gateway.function.invoking, gateway.function.invoked,
 //   gateway.function.invocationFailed
-// Deliveries of system events never produce system events themselves, so a subscriber of
-// gateway.function.invoked is not told about its own invocations, endlessly.
+// A system event reaches only the subscribers in the space of what it is about: the function's space
+// for gateway.function.*, the space the event was routed in for gateway.event.received. Deliveries
+// of system events never produce system events themselves, so a subscriber of
+// gateway.function.invoked is not told about its own invocations, endlessly; every call carries the
+// marks of its Provenance (providers::CallMarks), which keep that true across HTTP too.
 
 #include <boost/asio/awaitable.hpp>
 #include <boost/asio/io_context.hpp>
@@ -36,15 +39,19 @@ class Dispatcher {
   // The same, kept alive by the caller, for use across a co_await.
   std::shared_ptr<const routing::RoutingSnapshot> pinned_snapshot() { return reader_.pin(); }
 
-  // Queues a delivery of `event` to every subscriber; false, queuing nothing, when the backlog
-  // cannot take them all.
-  bool publish(std::shared_ptr<const Event> event, const std::vector<routing::Subscriber>& subscribers);
+  // Queues a delivery of `event` to every subscriber (only to those in `only_space`, when given);
+  // false, queuing nothing, when the backlog cannot take them all.
+  bool publish(std::shared_ptr<const Event> event, const std::vector<routing::Subscriber>& subscribers,
+               const Provenance& provenance, std::optional<std::string_view> only_space = std::nullopt);
   // Calls `function` with `event` and waits for its answer.
-  boost::asio::awaitable<providers::CallResult> call(const model::Function& function, const Event& event);
-  // Whether a system event has subscribers; data for it need not be built otherwise.
-  bool wants_system_event(std::string_view name);
-  // Emits a system event to its subscribers, if it has any.
-  void emit_system_event(std::string_view name, boost::json::object data);
+  boost::asio::awaitable<providers::CallResult> call(const model::Function& function, const Event& event,
+                                                     const Provenance& provenance);
+  // Whether a system event has subscribers in `space`; data for it need not be built otherwise.
+  bool wants_system_event(std::string_view space, std::string_view name);
+  // Emits a system event to its subscribers in `space`, if it has any; `cause` is the provenance of
+  // what the event reports.
+  void emit_system_event(std::string_view space, std::string_view name, boost::json::object data,
+                         const Provenance& cause);
   // Completes once every accepted delivery has been made and no call is in flight.
   boost::asio::awaitable<void> drain();
 
@@ -52,7 +59,8 @@ class Dispatcher {
   boost::asio::awaitable<void> deliver(delivery::Delivery delivery);
   boost::asio::awaitable<providers::CallResult> call_and_report(const model::Function& function,
                                                                 const Event& event,
-                                                                const std::string& payload, bool report);
+                                                                const std::string& payload,
+                                                                const Provenance& provenance);
 
   routing::SnapshotHolder::Reader reader_;
   net::HttpClient http_;

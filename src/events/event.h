@@ -29,6 +29,18 @@ struct Event {
   std::string serialize() const;
 };
 
+// Where an event, or a call, comes from, as far as loops are concerned (docs/events.md, "Loops"):
+// read from the marks on the request that brought it (providers::kHopsHeader, kSystemEventHeader)
+// and passed on, one hop more, to every function called on its account.
+struct Provenance {
+  unsigned hops = 0;         // gateways the request had passed before this one
+  std::string system_event;  // the system event whose delivery led to the request; empty for others
+  // Whether what happens on its account is reported as system events: not when a system event's
+  // delivery caused it, so that a subscriber is never told about its own invocations, even when its
+  // URL leads back to a gateway.
+  bool reported() const { return system_event.empty(); }
+};
+
 // Thrown for a body that claims to be JSON and is not.
 class MalformedJson : public std::invalid_argument {
  public:

@@ -1,11 +1,15 @@
 #include "events/events_api.h"
 
+#include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
 #include <boost/url/parse.hpp>
+#include <charconv>
 #include <optional>
 
+#include "common/rate_limited_log.h"
 #include "events/cors.h"
+#include "events/function_response.h"
 #include "events/http_event.h"
 #include "model/identifiers.h"
 #include "model/subscription.h"
@@ -21,8 +25,11 @@ using providers::CallResult;
 constexpr std::string_view kEventHeader = "Event";
 constexpr std::string_view kFunctionIdHeader = "Function-ID";
 constexpr std::string_view kSpaceHeader = "Space";
+constexpr std::string_view kDefaultSpace = "default";
 // Enough for an http event with a browser's headers and a small body; the arena grows beyond.
 constexpr std::size_t kHttpEventArenaBytes = 4096;
+// More hops than any chain of gateways has; a longer header is not a number of hops.
+constexpr std::size_t kMaxHopsDigits = 6;
 
 // The request path, percent-decoded, without the query; nothing when the target is malformed.
 std::optional<std::string> request_path(const net::Request& request) {
@@ -39,53 +46,61 @@ std::string normalized(std::string path) {
   return path;
 }
 
-http::status status_of_failure(CallResult::Outcome outcome) {
-  switch (outcome) {
-    case CallResult::Outcome::Unreachable: return http::status::bad_gateway;
-    case CallResult::Outcome::Timeout: return http::status::gateway_timeout;
-    default: return http::status::internal_server_error;
+// The Space header, "default" without one; nothing when it is not a valid space name.
+std::optional<std::string> space_of(const net::Request& request) {
+  const std::string_view space = request[kSpaceHeader];
+  if (space.empty()) return std::string(kDefaultSpace);
+  if (!model::is_valid_name(space)) return std::nullopt;
+  return std::string(space);
+}
+
+Response invalid_space() {
+  return net::error_response(
+      http::status::bad_request,
+      "invalid Space header: use 1-128 characters of letters, digits, '.', '_' and '-'");
+}
+
+std::optional<unsigned> parse_hops(std::string_view text) {
+  unsigned hops = 0;
+  if (text.empty() || text.size() > kMaxHopsDigits) return std::nullopt;
+  const auto [end, error] = std::from_chars(text.data(), text.data() + text.size(), hops);
+  if (error != std::errc() || end != text.data() + text.size()) return std::nullopt;
+  return hops;
+}
+
+// What the caller of a failed synchronous call hears: what kind of failure, and the request id (the
+// event's id) under which the log and gateway.function.invocationFailed tell the rest. Nothing of
+// the function's URL, host, ARN or account reaches the caller.
+Response call_failure(const CallResult& result, const model::Function& function, const Event& event) {
+  spdlog::warn("{} call of function {}/{} failed (request id {}): {}", event.name, function.space,
+               function.function_id, event.id, result.error);
+  switch (result.outcome) {
+    case CallResult::Outcome::Unreachable:
+      return net::error_response(http::status::bad_gateway,
+                                 "the function could not be reached (request id " + event.id + ")");
+    case CallResult::Outcome::Timeout:
+      return net::error_response(http::status::gateway_timeout,
+                                 "the function did not answer in time (request id " + event.id + ")");
+    default:
+      return net::error_response(http::status::internal_server_error,
+                                 "the function failed (request id " + event.id + ")");
   }
 }
 
-Response call_failure(const CallResult& result, std::string_view function_id) {
-  return net::error_response(status_of_failure(result.outcome),
-                             "function \"" + std::string(function_id) + "\" failed: " + result.error);
+Response refused_answer(const RefusedAnswer& refusal, const model::Function& function, const Event& event) {
+  spdlog::warn("function {}/{} returned an invalid http response (request id {}): {}", function.space,
+               function.function_id, event.id, refusal.detail);
+  return net::error_response(
+      http::status::internal_server_error,
+      "the function returned an invalid http response: " + refusal.reason + " (request id " + event.id + ")");
 }
 
-Response malformed_function_response(std::string_view function_id, std::string_view why) {
-  return net::error_response(http::status::internal_server_error,
-                             "function \"" + std::string(function_id) +
-                                 "\" returned an invalid http response object: " + std::string(why));
-}
-
-// The function's answer to an http event: {"statusCode": int (default 200), "headers": {name:
-// string}, "body": string}.
-Response http_response_from(const CallResult& result, std::string_view function_id) {
-  boost::system::error_code error;
-  const auto json = boost::json::parse(result.body, error);
-  if (error || !json.is_object()) return malformed_function_response(function_id, "not a JSON object");
-  const auto& object = json.get_object();
-  int status = 200;
-  if (const auto* code = object.if_contains("statusCode")) {
-    if (!code->is_int64() || code->get_int64() < 100 || code->get_int64() > 599) {
-      return malformed_function_response(function_id, "statusCode must be an integer from 100 to 599");
-    }
-    status = static_cast<int>(code->get_int64());
-  }
-  Response response{static_cast<http::status>(status), 11};
-  if (const auto* headers = object.if_contains("headers"); headers && !headers->is_null()) {
-    if (!headers->is_object()) return malformed_function_response(function_id, "headers must be an object");
-    for (const auto& [name, value] : headers->get_object()) {
-      if (!value.is_string()) return malformed_function_response(function_id, "header values must be strings");
-      response.insert(std::string_view(name), std::string_view(value.get_string()));
-    }
-  }
-  if (const auto* body = object.if_contains("body"); body && !body->is_null()) {
-    if (!body->is_string()) return malformed_function_response(function_id, "body must be a string");
-    response.body() = body->get_string();
-  }
-  response.prepare_payload();
-  return response;
+Response response_to_http_event(const CallResult& result, const model::Function& function,
+                                const Event& event) {
+  if (!result.ok()) return call_failure(result, function, event);
+  auto checked = http_response_from_answer(result.body);
+  if (auto* refusal = std::get_if<RefusedAnswer>(&checked)) return refused_answer(*refusal, function, event);
+  return std::move(std::get<Response>(checked));
 }
 
 }  // namespace
@@ -94,17 +109,53 @@ asio::awaitable<Response> EventsApi::handle(net::Request& request) {
   if (draining_) {
     co_return net::error_response(http::status::service_unavailable, "the event gateway is shutting down");
   }
+  auto provenance = provenance_of(request);
+  if (auto* refusal = std::get_if<Response>(&provenance)) co_return std::move(*refusal);
+  const auto& origin = std::get<Provenance>(provenance);
   auto path = request_path(request);
   if (!path) co_return net::error_response(http::status::bad_request, "malformed request target");
   const std::string_view event_name = request[kEventHeader];
   if (event_name.empty() && is_preflight(request)) co_return preflight(request, *path);
-  if (event_name.empty()) co_return co_await http_event(request, std::move(*path));
-  if (event_name == model::kInvokeEvent) co_return co_await invoke(request, std::move(*path));
-  co_return co_await emit_custom_event(request, normalized(std::move(*path)), std::string(event_name));
+  if (event_name.empty()) co_return co_await http_event(request, std::move(*path), origin);
+  if (event_name == model::kInvokeEvent) co_return co_await invoke(request, std::move(*path), origin);
+  co_return co_await emit_custom_event(request, normalized(std::move(*path)), std::string(event_name),
+                                       origin);
+}
+
+std::variant<Provenance, Response> EventsApi::provenance_of(const net::Request& request) const {
+  Provenance provenance;
+  if (const auto hops_header = request[providers::kHopsHeader]; !hops_header.empty()) {
+    const auto hops = parse_hops(hops_header);
+    if (!hops) {
+      return net::error_response(http::status::bad_request, std::string("invalid ") +
+                                                                std::string(providers::kHopsHeader) +
+                                                                " header: must be a number of gateway hops");
+    }
+    provenance.hops = *hops;
+  }
+  if (provenance.hops > options_.max_hops) {
+    static common::RateLimitedWarning loop("request loop: refused a request that passed too many gateways");
+    loop.note(fmt::format("{} {} passed {} gateways (-max-hops {})", std::string(request.method_string()),
+                          std::string(request.target().substr(0, 200)), provenance.hops, options_.max_hops));
+    return net::error_response(
+        http::status::loop_detected,
+        fmt::format(
+            "the request passed more than {} event gateways: a function's URL leads back to a gateway",
+            options_.max_hops));
+  }
+  if (const auto system_event = request[providers::kSystemEventHeader]; !system_event.empty()) {
+    if (!model::is_valid_name(system_event)) {
+      return net::error_response(
+          http::status::bad_request,
+          "invalid " + std::string(providers::kSystemEventHeader) + " header: must be a system event name");
+    }
+    provenance.system_event = system_event;
+  }
+  return provenance;
 }
 
 asio::awaitable<Response> EventsApi::emit_custom_event(net::Request& request, std::string path,
-                                                       std::string event_name) {
+                                                       std::string event_name, const Provenance& provenance) {
   if (request.method() != http::verb::post) {
     co_return net::error_response(http::status::bad_request, "custom events must be sent with POST");
   }
@@ -119,6 +170,8 @@ asio::awaitable<Response> EventsApi::emit_custom_event(net::Request& request, st
     co_return net::error_response(http::status::bad_request,
                                   "event names starting with \"gateway.\" are reserved for system events");
   }
+  const auto space = space_of(request);
+  if (!space) co_return invalid_space();
   const std::string_view content_type = request[http::field::content_type];
   std::shared_ptr<const Event> event;
   try {
@@ -129,33 +182,36 @@ asio::awaitable<Response> EventsApi::emit_custom_event(net::Request& request, st
   // Pinned: publish() reads the snapshot again, which may move on to a newer one meanwhile.
   const auto routes = dispatcher_.pinned_snapshot();
   const auto& subscribers = routes->subscribers(path, event->name);
-  if (!dispatcher_.publish(event, subscribers)) {
-    spdlog::warn("delivery backlog full: refused event {} on {}", event->name, path);
+  const auto only_space =
+      options_.cross_space_events ? std::nullopt : std::optional<std::string_view>(*space);
+  if (!dispatcher_.publish(event, subscribers, provenance, only_space)) {
+    static common::RateLimitedWarning backlog_full("delivery backlog full: custom event refused with 429");
+    backlog_full.note(fmt::format("{} on {} in space {}", event->name, path, *space));
     co_return net::error_response(http::status::too_many_requests,
                                   "the delivery backlog is full; the event was not accepted, retry later");
   }
-  report_received(*event, path, request);
+  report_custom_event_received(*event, *space, subscribers, path, request, provenance);
   auto response = net::empty_response(http::status::accepted);
   add_cors_headers(response, custom_event_cors(), request[http::field::origin]);
   co_return response;
 }
 
-asio::awaitable<Response> EventsApi::invoke(net::Request& request, std::string path) {
+asio::awaitable<Response> EventsApi::invoke(net::Request& request, std::string path,
+                                            const Provenance& provenance) {
   if (request.method() != http::verb::post) {
     co_return net::error_response(http::status::bad_request, "invoke must be sent with POST");
   }
   const std::string function_id(request[kFunctionIdHeader]);
-  std::string space(request[kSpaceHeader]);
-  if (space.empty()) space = "default";
   if (!model::is_valid_name(function_id)) {
     co_return net::error_response(http::status::bad_request, "invoke needs a valid Function-ID header");
   }
-  if (!model::is_valid_name(space)) co_return net::error_response(http::status::bad_request, "invalid Space header");
+  const auto space = space_of(request);
+  if (!space) co_return invalid_space();
   const auto routes = dispatcher_.pinned_snapshot();  // alive until the function has answered
-  const auto* function = routes->find_function(space, function_id);
-  if (function == nullptr || !routes->has_invoke_subscription(space, function_id)) {
-    co_return net::error_response(http::status::not_found, "function \"" + function_id + "\" in space \"" + space +
-                                                               "\" has no invoke subscription");
+  const auto* function = routes->find_function(*space, function_id);
+  if (function == nullptr || !routes->has_invoke_subscription(*space, function_id)) {
+    co_return net::error_response(http::status::not_found, "function \"" + function_id + "\" in space \"" +
+                                                               *space + "\" has no invoke subscription");
   }
   // Constructed in place: assigning would copy the data out of the event's arena.
   std::optional<Event> event;
@@ -165,9 +221,9 @@ asio::awaitable<Response> EventsApi::invoke(net::Request& request, std::string p
   } catch (const MalformedJson& error) {
     co_return net::error_response(http::status::bad_request, error.what());
   }
-  report_received(*event, path, request);
-  const auto result = co_await dispatcher_.call(*function, *event);
-  if (!result.ok()) co_return call_failure(result, function_id);
+  report_received(*space, *event, path, request, provenance);
+  const auto result = co_await dispatcher_.call(*function, *event, provenance);
+  if (!result.ok()) co_return call_failure(result, *function, *event);
   Response response{http::status::ok, 11};
   if (!result.content_type.empty()) response.set(http::field::content_type, result.content_type);
   response.body() = result.body;
@@ -175,7 +231,8 @@ asio::awaitable<Response> EventsApi::invoke(net::Request& request, std::string p
   co_return response;
 }
 
-asio::awaitable<Response> EventsApi::http_event(net::Request& request, std::string path) {
+asio::awaitable<Response> EventsApi::http_event(net::Request& request, std::string path,
+                                                const Provenance& provenance) {
   const auto routes = dispatcher_.pinned_snapshot();  // alive until the function has answered
   auto match = routes->match_http(request.method_string(), path);
   if (!match) {
@@ -185,7 +242,10 @@ asio::awaitable<Response> EventsApi::http_event(net::Request& request, std::stri
   const auto& route = *match->value;
   const auto* function = routes->find_function(route.space, route.function_id);
   if (function == nullptr) {
-    co_return net::error_response(http::status::not_found, "function \"" + route.function_id + "\" not found");
+    spdlog::error("http subscription {}/{} has no function {}", route.space, route.subscription_id,
+                  route.function_id);
+    co_return net::error_response(http::status::not_found,
+                                  "no function serves " + std::string(request.method_string()) + " " + path);
   }
   // The event's JSON is built in one arena that lives as long as this request: one allocation
   // instead of one per object and string of the event (a dozen or more).
@@ -198,9 +258,9 @@ asio::awaitable<Response> EventsApi::http_event(net::Request& request, std::stri
   } catch (const MalformedJson& error) {
     co_return net::error_response(http::status::bad_request, error.what());
   }
-  report_received(*event, path, request);
-  const auto result = co_await dispatcher_.call(*function, *event);
-  auto response = result.ok() ? http_response_from(result, route.function_id) : call_failure(result, route.function_id);
+  report_received(route.space, *event, path, request, provenance);
+  const auto result = co_await dispatcher_.call(*function, *event, provenance);
+  auto response = response_to_http_event(result, *function, *event);
   if (route.cors) add_cors_headers(response, *route.cors, request[http::field::origin]);
   co_return response;
 }
@@ -214,11 +274,27 @@ Response EventsApi::preflight(const net::Request& request, std::string_view path
   return preflight_response(custom_event_cors(), request);
 }
 
-void EventsApi::report_received(const Event& event, std::string_view path,
-                                const net::Request& request) {
-  if (!dispatcher_.wants_system_event("gateway.event.received")) return;
-  dispatcher_.emit_system_event("gateway.event.received",
-                                {{"event", event.to_json()}, {"path", path}, {"headers", request_headers(request)}});
+void EventsApi::report_received(std::string_view space, const Event& event, std::string_view path,
+                                const net::Request& request, const Provenance& provenance) {
+  if (!provenance.reported() || !dispatcher_.wants_system_event(space, "gateway.event.received")) return;
+  dispatcher_.emit_system_event(
+      space, "gateway.event.received",
+      {{"event", event.to_json()}, {"space", space}, {"path", path}, {"headers", request_headers(request)}},
+      provenance);
+}
+
+void EventsApi::report_custom_event_received(const Event& event, std::string_view space,
+                                             const std::vector<routing::Subscriber>& subscribers,
+                                             std::string_view path, const net::Request& request,
+                                             const Provenance& provenance) {
+  if (!options_.cross_space_events) return report_received(space, event, path, request, provenance);
+  // Across spaces the event reaches every space it has subscribers in; each hears of it once.
+  std::vector<std::string_view> reached;
+  for (const auto& subscriber : subscribers) {
+    if (std::find(reached.begin(), reached.end(), subscriber.space) != reached.end()) continue;
+    reached.push_back(subscriber.space);
+    report_received(subscriber.space, event, path, request, provenance);
+  }
 }
 
 }  // namespace eg::events

@@ -1,24 +1,38 @@
 #pragma once
 // The Events API (README "Events API"), one instance per event-loop thread:
-//   - `Event: <name>` (POST): a custom event, delivered asynchronously to every subscriber of that
-//     event on that path; 202 once accepted, 429 when the delivery backlog is full.
+//   - `Event: <name>` (POST, optional `Space`, default "default"): a custom event, delivered
+//     asynchronously to every subscriber of that event on that path in that space (in every space
+//     with cross_space_events); 202 once accepted, 429 when the delivery backlog is full.
 //   - `Event: invoke` (POST, `Function-ID`, optional `Space`): a synchronous call of a function that
 //     has an invoke subscription; 200 with the function's raw answer.
 //   - no Event header: an http event, routed by method and path to the http subscription, answered
-//     with the function's {statusCode, headers, body}.
-// Failed calls answer 500 (the function failed or answered with something that is not a response
-// object), 502 (unreachable) or 504 (timed out), always with a JSON error.
+//     with the function's {statusCode, headers, body} once it passed the checks of
+//     function_response.h.
+// Failed calls answer 500 (the function failed or answered with something that is not a valid
+// response object), 502 (unreachable) or 504 (timed out), always with a JSON error that names the
+// request id (the event's id) and nothing of the function's location: the details go to the log and
+// to gateway.function.invocationFailed in the function's space.
+// A request that passed more than max_hops gateways (providers::kHopsHeader) is refused with 508.
 
 #include <boost/asio/awaitable.hpp>
+#include <optional>
 
 #include "events/dispatcher.h"
 #include "net/json_response.h"
 
 namespace eg::events {
 
+struct EventsApiOptions {
+  // Requests that passed more gateways than this are refused (508 Loop Detected).
+  unsigned max_hops = 16;
+  // Custom events reach the subscribers of every space, as in the original gateway, instead of those
+  // in the event's `Space` only.
+  bool cross_space_events = false;
+};
+
 class EventsApi {
  public:
-  explicit EventsApi(Dispatcher& dispatcher) : dispatcher_(dispatcher) {}
+  EventsApi(Dispatcher& dispatcher, EventsApiOptions options) : dispatcher_(dispatcher), options_(options) {}
 
   boost::asio::awaitable<net::Response> handle(net::Request& request);
   // From now on every request is answered 503: the gateway is shutting down.
@@ -26,14 +40,26 @@ class EventsApi {
 
  private:
   boost::asio::awaitable<net::Response> emit_custom_event(net::Request& request, std::string path,
-                                                          std::string event_name);
-  boost::asio::awaitable<net::Response> invoke(net::Request& request, std::string path);
-  boost::asio::awaitable<net::Response> http_event(net::Request& request, std::string path);
+                                                          std::string event_name,
+                                                          const Provenance& provenance);
+  boost::asio::awaitable<net::Response> invoke(net::Request& request, std::string path,
+                                               const Provenance& provenance);
+  boost::asio::awaitable<net::Response> http_event(net::Request& request, std::string path,
+                                                   const Provenance& provenance);
   net::Response preflight(const net::Request& request, std::string_view path);
-  // Emits gateway.event.received; builds nothing unless someone subscribed to it.
-  void report_received(const Event& event, std::string_view path, const net::Request& request);
+  // The request's provenance, or the answer that refuses it (malformed marks, a loop).
+  std::variant<Provenance, net::Response> provenance_of(const net::Request& request) const;
+  // Emits gateway.event.received in `space`; builds nothing unless someone there subscribed to it.
+  void report_received(std::string_view space, const Event& event, std::string_view path,
+                       const net::Request& request, const Provenance& provenance);
+  // Reports a received custom event in the spaces its routing reaches.
+  void report_custom_event_received(const Event& event, std::string_view space,
+                                    const std::vector<routing::Subscriber>& subscribers,
+                                    std::string_view path, const net::Request& request,
+                                    const Provenance& provenance);
 
   Dispatcher& dispatcher_;
+  EventsApiOptions options_;
   bool draining_ = false;
 };
 

@@ -31,6 +31,19 @@ struct CallResult {
   bool ok() const { return outcome == Outcome::Success; }
 };
 
+// Headers every call of an http function carries, so that a function whose URL leads back to a
+// gateway (directly, or through code that passes them on) cannot start a loop that never ends: the
+// gateway refuses requests that passed more than -max-hops gateways, and a request that a system
+// event's delivery made emits no system events (docs/events.md, "Loops").
+inline constexpr std::string_view kHopsHeader = "Event-Gateway-Hops";
+inline constexpr std::string_view kSystemEventHeader = "Event-Gateway-System-Event";
+
+// What a call tells the function about where it comes from.
+struct CallMarks {
+  unsigned hops = 1;              // gateways the call has passed, this one included
+  std::string_view system_event;  // the system event whose delivery led to this call, if any
+};
+
 // What a provider may use to make a call; one per event-loop thread.
 struct CallContext {
   net::HttpClient& http;
@@ -44,9 +57,10 @@ class Provider {
   virtual std::optional<std::string> validate(const boost::json::object& settings) const = 0;
   // Settings that are stored but never returned by the Config API.
   virtual const std::vector<std::string_view>& secret_fields() const;
-  // Calls `function` with `payload` (the event as JSON text). Never throws for a failed call.
+  // Calls `function` with `payload` (the event as JSON text), passing `marks` on where the function
+  // type can carry them. Never throws for a failed call.
   virtual boost::asio::awaitable<CallResult> call(const model::Function& function, const std::string& payload,
-                                                  CallContext& context) const = 0;
+                                                  const CallMarks& marks, CallContext& context) const = 0;
 };
 
 // The provider for a function type, or nullptr for an unknown type.

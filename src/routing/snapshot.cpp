@@ -16,8 +16,9 @@ std::string space_key(std::string_view space, std::string_view function_id) {
   return key;
 }
 
-std::string custom_key(std::string_view path, std::string_view event) {
-  std::string key(path);
+// "<path>\n<event>" for custom events, "<space>\n<event>" for system events: no name holds a newline.
+std::string event_key(std::string_view scope, std::string_view event) {
+  std::string key(scope);
   key.append("\n").append(event);
   return key;
 }
@@ -108,12 +109,13 @@ std::optional<PathRejection> RoutingSnapshot::http_route_refusal(std::string_vie
 }
 
 const std::vector<Subscriber>& RoutingSnapshot::subscribers(std::string_view path, std::string_view event) const {
-  const auto* found = custom_.find(custom_key(path, event));
+  const auto* found = custom_.find(event_key(path, event));
   return found == nullptr ? no_subscribers() : (*found)->subscribers;
 }
 
-const std::vector<Subscriber>& RoutingSnapshot::system_event_subscribers(std::string_view event) const {
-  const auto* found = system_events_.find(event);
+const std::vector<Subscriber>& RoutingSnapshot::system_event_subscribers(std::string_view space,
+                                                                         std::string_view event) const {
+  const auto* found = system_events_.find(event_key(space, event));
   return found == nullptr ? no_subscribers() : (*found)->subscribers;
 }
 
@@ -212,9 +214,10 @@ void ConfigState::route(const std::string& key, const model::Subscription& subsc
     next_.invokable_.insert_or_assign(function, count == nullptr ? 1 : *count + 1, edit);
   } else {
     const Subscriber subscriber{subscription.space, subscription.function_id};
-    add_subscriber(next_.custom_, custom_key(subscription.path, subscription.event), key, subscriber, edit);
+    add_subscriber(next_.custom_, event_key(subscription.path, subscription.event), key, subscriber, edit);
     if (is_system_event(subscription.event)) {
-      add_subscriber(next_.system_events_, subscription.event, key, subscriber, edit);
+      add_subscriber(next_.system_events_, event_key(subscription.space, subscription.event), key, subscriber,
+                     edit);
     }
   }
 }
@@ -233,8 +236,10 @@ void ConfigState::unroute(const std::string& key, const model::Subscription& sub
       next_.invokable_.erase(function, edit);
     }
   } else {
-    remove_subscriber(next_.custom_, custom_key(subscription.path, subscription.event), key, edit);
-    if (is_system_event(subscription.event)) remove_subscriber(next_.system_events_, subscription.event, key, edit);
+    remove_subscriber(next_.custom_, event_key(subscription.path, subscription.event), key, edit);
+    if (is_system_event(subscription.event)) {
+      remove_subscriber(next_.system_events_, event_key(subscription.space, subscription.event), key, edit);
+    }
   }
 }
 

@@ -62,8 +62,10 @@ class RoutingSnapshot {
   std::optional<PathRejection> http_route_refusal(std::string_view method, std::string_view path) const;
   // Subscribers of a custom event emitted on `path` (normalized, no trailing slash).
   const std::vector<Subscriber>& subscribers(std::string_view path, std::string_view event) const;
-  // Subscribers of a system event (named "gateway.*"), whatever the path of their subscription.
-  const std::vector<Subscriber>& system_event_subscribers(std::string_view event) const;
+  // Subscribers in `space` of a system event (named "gateway.*"), whatever the path of their
+  // subscription: spaces keep their system events.
+  const std::vector<Subscriber>& system_event_subscribers(std::string_view space,
+                                                          std::string_view event) const;
   bool has_invoke_subscription(std::string_view space, std::string_view function_id) const;
   std::int64_t revision() const { return revision_; }
 
@@ -75,7 +77,7 @@ class RoutingSnapshot {
   ShardedMap<std::shared_ptr<const model::Function>> functions_;  // "<space>/<functionId>"
   std::map<std::string, PathTree<HttpRoute>, std::less<>> http_routes_;  // by method
   SubscriberLists custom_;                                     // "<path>\n<event>"
-  SubscriberLists system_events_;                              // by event
+  SubscriberLists system_events_;                              // "<space>\n<event>"
   ShardedMap<int> invokable_;  // "<space>/<functionId>": how many invoke subscriptions it has
   EditToken edit_;             // owns the parts of the maps above that this copy created
 };

@@ -49,6 +49,6 @@ test('an unknown delivery stream is reported as not found', async () => {
   await gateway.registerInvocable('nowhere', 'awsfirehose', { deliveryStreamName: 'nowhere' })
   const answer = await gateway.invoke('nowhere', {})
   assert.equal(answer.status, 502)
-  assert.match(JSON.parse(answer.text).errors[0].message,
+  assert.match(await gateway.loggedFailure(answer),
     /Firehose delivery stream nowhere was not found in region eu-central-1 \(ResourceNotFoundException: Firehose nowhere under account/)
 })

@@ -82,6 +82,6 @@ test('an unknown stream is reported as not found', async () => {
   await gateway.registerInvocable('noStream', 'awskinesis', stream('missing'))
   const answer = await gateway.invoke('noStream', {})
   assert.equal(answer.status, 502)
-  assert.match(JSON.parse(answer.text).errors[0].message,
+  assert.match(await gateway.loggedFailure(answer),
     /Kinesis stream missing was not found in region us-west-2 \(ResourceNotFoundException: Stream missing under account .* not found\.\)/)
 })

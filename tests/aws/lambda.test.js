@@ -31,10 +31,6 @@ function lambda (arn, credentials = STATIC, extra = {}) {
   }
 }
 
-function errorMessage (answer) {
-  return JSON.parse(answer.text).errors[0].message
-}
-
 before(async () => {
   await aws.listen()
   gateway = await Gateway.start({ env: { AWS_ENDPOINT_URL_LAMBDA: aws.url } })
@@ -93,7 +89,7 @@ test('a function error is a 500 to the caller and a gateway.function.invocationF
 
   const answer = await gateway.invoke('fails', {})
   assert.equal(answer.status, 500)
-  assert.match(errorMessage(answer), /AWS Lambda function fails failed \(Unhandled\): Error: boom/)
+  assert.match(await gateway.loggedFailure(answer), /AWS Lambda function fails failed \(Unhandled\): Error: boom/)
   // (The probes of Gateway.sync() fail too, and are reported the same way.)
   const reportOf = call => call.event.event === 'gateway.function.invocationFailed' && call.event.data.functionId === 'fails'
   await waitUntil(() => aws.accepted.some(reportOf), 'the invocationFailed system event')
@@ -106,30 +102,30 @@ test('access denied, unknown keys, expired tokens and throttling get messages th
   await gateway.registerInvocable('denied', 'awslambda', lambda('denied'))
   const denied = await gateway.invoke('denied', {})
   assert.equal(denied.status, 502)
-  assert.match(errorMessage(denied), /AWS denied access: the credentials from provider\.awsAccessKeyId \(access key AKIASTATICEXAMPLE\) may not call lambda:InvokeFunction on AWS Lambda function denied; allow it in their IAM policy \(AccessDeniedException: User: .* is not authorized/)
+  assert.match(await gateway.loggedFailure(denied), /AWS denied access: the credentials from provider\.awsAccessKeyId \(access key AKIASTATICEXAMPLE\) may not call lambda:InvokeFunction on AWS Lambda function denied; allow it in their IAM policy \(AccessDeniedException: User: .* is not authorized/)
 
   await gateway.registerInvocable('unknownKey', 'awslambda', lambda('echo', { accessKeyId: 'AKIANOBODY', secretAccessKey: 'x' }))
   const unknown = await gateway.invoke('unknownKey', {})
   assert.equal(unknown.status, 502)
-  assert.match(errorMessage(unknown), /AWS does not recognize the credentials from provider\.awsAccessKeyId \(access key AKIANOBODY\): check the access key id.*\(UnrecognizedClientException: /)
+  assert.match(await gateway.loggedFailure(unknown), /AWS does not recognize the credentials from provider\.awsAccessKeyId \(access key AKIANOBODY\): check the access key id.*\(UnrecognizedClientException: /)
 
   await gateway.registerInvocable('wrongSecret', 'awslambda', lambda('echo', { accessKeyId: STATIC.accessKeyId, secretAccessKey: 'not-the-secret' }))
   const wrongSecret = await gateway.invoke('wrongSecret', {})
-  assert.match(errorMessage(wrongSecret), /AWS refused the request signature: check that the secret access key .* \(InvalidSignatureException: /)
+  assert.match(await gateway.loggedFailure(wrongSecret), /AWS refused the request signature: check that the secret access key .* \(InvalidSignatureException: /)
 
   await gateway.registerInvocable('expired', 'awslambda', lambda('echo', EXPIRED))
   const expired = await gateway.invoke('expired', {})
   assert.equal(expired.status, 502)
-  assert.match(errorMessage(expired), /session token of the credentials from provider\.awsAccessKeyId .* has expired; give the gateway fresh temporary credentials \(ExpiredTokenException: /)
+  assert.match(await gateway.loggedFailure(expired), /session token of the credentials from provider\.awsAccessKeyId .* has expired; give the gateway fresh temporary credentials \(ExpiredTokenException: /)
 
   await gateway.registerInvocable('throttled', 'awslambda', lambda('throttled'))
   const throttled = await gateway.invoke('throttled', {})
   assert.equal(throttled.status, 502)
-  assert.match(errorMessage(throttled), /AWS throttled the call to AWS Lambda function throttled: .*retry later .*\(TooManyRequestsException: Rate Exceeded\.\)/)
+  assert.match(await gateway.loggedFailure(throttled), /AWS throttled the call to AWS Lambda function throttled: .*retry later .*\(TooManyRequestsException: Rate Exceeded\.\)/)
 
   await gateway.registerInvocable('missing', 'awslambda', lambda('nope'))
   const missing = await gateway.invoke('missing', {})
-  assert.match(errorMessage(missing), /AWS Lambda function nope was not found in region us-east-1 \(ResourceNotFoundException: /)
+  assert.match(await gateway.loggedFailure(missing), /AWS Lambda function nope was not found in region us-east-1 \(ResourceNotFoundException: /)
 
   for (const secret of [STATIC.secretAccessKey, EXPIRED.secretAccessKey, EXPIRED.sessionToken, 'not-the-secret']) {
     assert.ok(!gateway.log.includes(secret), `the log holds the secret ${secret}`)
@@ -151,7 +147,7 @@ test('a provider endpoint overrides the environment, and a closed one is a 502',
   await gateway.registerInvocable('closed', 'awslambda', lambda('echo', STATIC, { endpoint: 'http://127.0.0.1:1' }))
   const answer = await gateway.invoke('closed', {})
   assert.equal(answer.status, 502)
-  assert.match(errorMessage(answer), /calling AWS Lambda function echo at http:\/\/127\.0\.0\.1:1 failed/)
+  assert.match(await gateway.loggedFailure(answer), /calling AWS Lambda function echo at http:\/\/127\.0\.0\.1:1 failed/)
 })
 
 test('credentials and region from the environment: AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, AWS_SESSION_TOKEN, AWS_REGION', async () => {
@@ -215,12 +211,12 @@ test('without credentials or region the call fails with a message that says how 
   assert.equal((await gateway.registerInvocable('noCredentials', 'awslambda', { arn: 'echo', region: 'us-east-1' })).status, 201)
   const noCredentials = await gateway.invoke('noCredentials', {})
   assert.equal(noCredentials.status, 502)
-  assert.match(errorMessage(noCredentials), /no AWS credentials found: give the function provider\.awsAccessKeyId and provider\.awsSecretAccessKey, or start the gateway with AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY set, or with profile "default" in .*\.aws\/credentials/)
+  assert.match(await gateway.loggedFailure(noCredentials), /no AWS credentials found: give the function provider\.awsAccessKeyId and provider\.awsSecretAccessKey, or start the gateway with AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY set, or with profile "default" in .*\.aws\/credentials/)
 
   assert.equal((await gateway.registerInvocable('noRegion', 'awslambda', { arn: 'echo', awsAccessKeyId: STATIC.accessKeyId, awsSecretAccessKey: STATIC.secretAccessKey })).status, 201)
   const noRegion = await gateway.invoke('noRegion', {})
   assert.equal(noRegion.status, 502)
-  assert.match(errorMessage(noRegion), /no AWS region: give the function provider\.region or set AWS_REGION/)
+  assert.match(await gateway.loggedFailure(noRegion), /no AWS region: give the function provider\.region or set AWS_REGION/)
 })
 
 test('invalid AWS settings are refused with a 400', async () => {

@@ -127,8 +127,8 @@ TEST_F(ClusterTest, ConfigurationWrittenThroughOneInstanceIsRoutedByTheOther) {
                      201));
   ASSERT_TRUE(IsJson(subscribe_get(b(), "/later"), 201));
   ASSERT_TRUE(wait_for_route(*a_, "/later", 200));
-  const auto accepted =
-      blackbox::request("POST", a_->events_url() + "/app", R"({"n":1})", {{"Event", "user.created"}});
+  const auto accepted = blackbox::request("POST", a_->events_url() + "/app", R"({"n":1})",
+                                          {{"Event", "user.created"}, {"Space", kSpace}});
   EXPECT_EQ(accepted.status, 202) << accepted.describe();
   ASSERT_TRUE(function_.wait_until(
       [](const auto& requests) {

@@ -1,13 +1,12 @@
 // Black-box tests of the Events API: the real event-gateway binary, real HTTP functions (UpstreamServer).
 //
 // Most tests share one gateway (started once for the suite) and isolate themselves with paths under
-// "/<TestName>/" (custom event paths and http endpoints are global to the gateway), spaces and function
-// ids named after the test. Tests that need special flags, system-event subscriptions (which see every
-// space) or a process of their own (drain, backlog, timeouts) start a fresh gateway.
+// "/<TestName>/" (http endpoints are global to the gateway), spaces and function ids named after the
+// test; custom events are emitted in the test's space. Tests that need special flags, system-event
+// subscriptions in the default space, or a process of their own (drain, backlog, timeouts) start a
+// fresh gateway.
 //
-// Configuration changes reach the Events API asynchronously (the routing snapshot follows the store), so
-// after configuring, a test calls `sync()`: it creates a probe http subscription and polls until it is
-// routable; snapshots apply the store's changes in order, so everything configured before is routable too.
+// After configuring, a test calls `sync()` (support/gateway_client.h) before it sends events.
 
 #include <arpa/inet.h>
 #include <gtest/gtest.h>
@@ -30,6 +29,7 @@
 #include <vector>
 
 #include "support/config_client.h"
+#include "support/gateway_client.h"
 #include "support/gateway_process.h"
 #include "support/http_client.h"
 #include "support/json_checks.h"
@@ -125,69 +125,7 @@ UpstreamResponse http_answer(const bj::value& answer) {
   return r;
 }
 
-std::atomic<int> sync_counter{0};
-
-// A client for one gateway: configuration and events.
-class Gateway {
- public:
-  explicit Gateway(GatewayProcess& process) : process_(process) {}
-
-  GatewayProcess& process() { return process_; }
-  ConfigClient config() const { return ConfigClient(process_.config_url()); }
-  std::string events_url(const std::string& path) const { return process_.events_url() + path; }
-  int events_port() const { return process_.events_port(); }
-
-  ::testing::AssertionResult add_function(const std::string& space, const std::string& id,
-                                          const std::string& url) const {
-    auto r = config().create_function(space, http_function(id, url));
-    if (r.status != 201)
-      return ::testing::AssertionFailure()
-             << "registering function " << space << "/" << id << ": " << r.describe();
-    return ::testing::AssertionSuccess();
-  }
-
-  ::testing::AssertionResult subscribe(const std::string& space, const bj::object& subscription,
-                                       std::string* id = nullptr) const {
-    auto r = config().create_subscription(space, subscription);
-    if (r.status != 201)
-      return ::testing::AssertionFailure()
-             << "subscribing " << to_json(subscription) << " in " << space << ": " << r.describe();
-    if (id) *id = string_field(r.json(), "subscriptionId");
-    return ::testing::AssertionSuccess();
-  }
-
-  // Waits until everything configured so far is routable (see the top of the file).
-  ::testing::AssertionResult sync() const {
-    const std::string space = "syncprobe";
-    auto f = config().create_function(
-        space,
-        http_function("probe", "http://127.0.0.1:" + std::to_string(blackbox::closed_port()) + "/probe"));
-    if (f.status != 201 && f.status != 409)
-      return ::testing::AssertionFailure() << "registering the sync probe: " << f.describe();
-    const std::string path = "/__sync/" + std::to_string(sync_counter++);
-    if (auto s = subscribe(space, http_subscription("probe", "GET", path)); !s) return s;
-    const auto deadline = std::chrono::steady_clock::now() + 5s;
-    HttpResponse r;
-    while (std::chrono::steady_clock::now() < deadline) {
-      r = blackbox::request("GET", events_url(path));
-      if (r.status != 0 && r.status != 404) return ::testing::AssertionSuccess();
-      std::this_thread::sleep_for(10ms);
-    }
-    return ::testing::AssertionFailure()
-           << "configuration not routable after 5 s: GET " << path << " -> " << r.describe();
-  }
-
-  // Emits a custom event.
-  HttpResponse emit(const std::string& path, const std::string& event, const std::string& body,
-                    const std::string& content_type = "application/json", Headers extra = {}) const {
-    extra.emplace_back("Event", event);
-    extra.emplace_back("Content-Type", content_type);
-    return blackbox::request("POST", events_url(path), body, extra);
-  }
-
- private:
-  GatewayProcess& process_;
-};
+using Gateway = blackbox::GatewayClient;
 
 // Polls `request` until `done(response)` or `timeout`; returns the last response.
 template <typename Request, typename Done>
@@ -254,6 +192,12 @@ class EventsApiTest : public blackbox::SharedGatewayTest<EventsApiTest> {
     ASSERT_TRUE(gw().add_function(space_, id, upstream.url("/" + id)));
   }
   void subscribe(const bj::object& subscription) { ASSERT_TRUE(gw().subscribe(space_, subscription)); }
+  // Emits a custom event in this test's space (custom events reach only the subscribers of theirs).
+  HttpResponse emit(const std::string& path, const std::string& event, const std::string& body,
+                    const std::string& content_type = "application/json", Headers extra = {}) {
+    extra.emplace_back("Space", space_);
+    return gw().emit(path, event, body, content_type, std::move(extra));
+  }
 
   std::unique_ptr<Gateway> gw_;
   UpstreamServer upstream_;
@@ -268,7 +212,7 @@ TEST_F(EventsApiTest, CustomEventIsDeliveredAsAJsonEvent) {
   ASSERT_TRUE(gw().sync());
 
   const auto before = now_ms();
-  auto r = gw().emit(path, "user.created", R"({"name":"Max"})");
+  auto r = emit(path, "user.created", R"({"name":"Max"})");
   EXPECT_EQ(r.status, 202) << r.describe();
   ASSERT_TRUE(upstream_.wait_for_requests("/f", 1));
   const auto after = now_ms();
@@ -286,7 +230,7 @@ TEST_F(EventsApiTest, EventIdsAreUniquePerEvent) {
   function("f", upstream_);
   subscribe(custom_subscription("user.created", "f", path));
   ASSERT_TRUE(gw().sync());
-  for (int i = 0; i < 3; ++i) EXPECT_EQ(gw().emit(path, "user.created", "{}").status, 202);
+  for (int i = 0; i < 3; ++i) EXPECT_EQ(emit(path, "user.created", "{}").status, 202);
   ASSERT_TRUE(upstream_.wait_for_requests("/f", 3));
   std::set<std::string> ids;
   for (const auto& req : upstream_.requests("/f")) ids.insert(string_field(req.json(), "id"));
@@ -303,16 +247,15 @@ TEST_F(EventsApiTest, NonJsonPayloadsAreBase64) {
   ASSERT_TRUE(gw().sync());
 
   const auto before = now_ms();
-  EXPECT_EQ(gw().emit(path, "text.sent", "hello", "text/plain").status, 202);
+  EXPECT_EQ(emit(path, "text.sent", "hello", "text/plain").status, 202);
   // No Content-Type at all (curl would add one to a POST body): raw HTTP.
   const std::string raw_request = "POST " + path +
-                                  " HTTP/1.1\r\nHost: 127.0.0.1\r\nEvent: raw.sent\r\n"
-                                  "Content-Length: 5\r\nConnection: close\r\n\r\nhello";
+                                  " HTTP/1.1\r\nHost: 127.0.0.1\r\nEvent: raw.sent\r\nSpace: " + space_ +
+                                  "\r\nContent-Length: 5\r\nConnection: close\r\n\r\nhello";
   auto raw = blackbox::send_raw(gw().events_port(), raw_request);
   EXPECT_TRUE(starts_with_status(raw.data, 202)) << raw.data;
-  EXPECT_EQ(gw().emit(path, "api.sent", R"({"type":"users","id":"1"})", "application/vnd.api+json").status,
-            202);
-  EXPECT_EQ(gw().emit(path, "charset.sent", R"([1,2])", "application/json; charset=utf-8").status, 202);
+  EXPECT_EQ(emit(path, "api.sent", R"({"type":"users","id":"1"})", "application/vnd.api+json").status, 202);
+  EXPECT_EQ(emit(path, "charset.sent", R"([1,2])", "application/json; charset=utf-8").status, 202);
   ASSERT_TRUE(upstream_.wait_for_requests("/f", 4));
   const auto after = now_ms();
   const auto all = upstream_.requests("/f");
@@ -345,10 +288,10 @@ TEST_F(EventsApiTest, MalformedJsonIs400AndNothingIsDelivered) {
   subscribe(custom_subscription("marker", "f", path));
   ASSERT_TRUE(gw().sync());
 
-  EXPECT_TRUE(IsJsonError(gw().emit(path, "user.created", R"({"name":)"), 400));
-  EXPECT_TRUE(IsJsonError(gw().emit(path, "user.created", "not json"), 400));
+  EXPECT_TRUE(IsJsonError(emit(path, "user.created", R"({"name":)"), 400));
+  EXPECT_TRUE(IsJsonError(emit(path, "user.created", "not json"), 400));
   // A later event overtakes nothing: once it arrived, the refused ones would have arrived before it.
-  EXPECT_EQ(gw().emit(path, "marker", "{}").status, 202);
+  EXPECT_EQ(emit(path, "marker", "{}").status, 202);
   ASSERT_TRUE(upstream_.wait_for_requests("/f", 1));
   auto all = upstream_.requests("/f");
   EXPECT_EQ(all.size(), 1u);
@@ -366,7 +309,7 @@ TEST_F(EventsApiTest, CustomEventMustBePost) {
       IsJsonError(blackbox::request("GET", gw().events_url(path), "", {{"Event", "user.created"}}), 400));
   EXPECT_TRUE(
       IsJsonError(blackbox::request("PUT", gw().events_url(path), "{}", {{"Event", "user.created"}}), 400));
-  EXPECT_EQ(gw().emit(path, "marker", "{}").status, 202);
+  EXPECT_EQ(emit(path, "marker", "{}").status, 202);
   ASSERT_TRUE(upstream_.wait_for_requests("/f", 1));
   EXPECT_EQ(upstream_.count("/f"), 1u);
   EXPECT_TRUE(events_named(upstream_.requests("/f"), "user.created").empty());
@@ -380,12 +323,12 @@ TEST_F(EventsApiTest, ClientsCannotFakeSystemEvents) {
   subscribe(custom_subscription("gateway.function.invoked", "recorder", path));
   ASSERT_TRUE(gw().sync());
 
-  const auto faked = gw().emit(path, "gateway.function.invoked", R"({"functionId":"f"})");
+  const auto faked = emit(path, "gateway.function.invoked", R"({"functionId":"f"})");
   EXPECT_TRUE(IsJsonError(faked, 400));
   EXPECT_NE(faked.body.find("reserved for system events"), std::string::npos) << faked.body;
   // The genuine gateway.function.invoked for the marker's delivery reaches the recorder; a faked
   // one would have been queued before it.
-  EXPECT_EQ(gw().emit(path, "marker", "{}").status, 202);
+  EXPECT_EQ(emit(path, "marker", "{}").status, 202);
   ASSERT_TRUE(upstream_.wait_for_requests("/recorder", 1));
   for (const auto& event : events_named(upstream_.requests("/recorder"), "gateway.function.invoked")) {
     const auto* invoked_event = field(*field(event, "data"), "event");
@@ -399,7 +342,7 @@ TEST_F(EventsApiTest, TrailingSlashReachesTheSameSubscribers) {
   function("f", upstream_);
   subscribe(custom_subscription("user.created", "f", path));
   ASSERT_TRUE(gw().sync());
-  EXPECT_EQ(gw().emit(path + "/", "user.created", R"({"n":1})").status, 202);
+  EXPECT_EQ(emit(path + "/", "user.created", R"({"n":1})").status, 202);
   ASSERT_TRUE(upstream_.wait_for_requests("/f", 1));
   EXPECT_EQ(to_json(*field(upstream_.requests("/f").front().json(), "data")), R"({"n":1})");
 }
@@ -412,10 +355,10 @@ TEST_F(EventsApiTest, FanOutDeliversToEverySubscriberExactlyOnce) {
     subscribe(custom_subscription("marker", fn, path));
   }
   ASSERT_TRUE(gw().sync());
-  EXPECT_EQ(gw().emit(path, "user.created", R"({"name":"Max"})").status, 202);
+  EXPECT_EQ(emit(path, "user.created", R"({"name":"Max"})").status, 202);
   for (const std::string fn : {"/f1", "/f2", "/f3"}) ASSERT_TRUE(upstream_.wait_for_requests(fn, 1));
   // The marker, emitted afterwards, arrives after any duplicate would have.
-  EXPECT_EQ(gw().emit(path, "marker", "{}").status, 202);
+  EXPECT_EQ(emit(path, "marker", "{}").status, 202);
   for (const std::string fn : {"/f1", "/f2", "/f3"}) {
     ASSERT_TRUE(upstream_.wait_for_requests(fn, 2));
     auto got = upstream_.requests(fn);
@@ -440,11 +383,11 @@ TEST_F(EventsApiTest, SubscriptionsAreScopedByPathAndEventName) {
   subscribe(custom_subscription("user.deleted", "othername", path));
   ASSERT_TRUE(gw().sync());
 
-  EXPECT_EQ(gw().emit(path, "user.created", R"({"where":"myteam"})").status, 202);
+  EXPECT_EQ(emit(path, "user.created", R"({"where":"myteam"})").status, 202);
   ASSERT_TRUE(upstream_.wait_for_requests("/f", 1));
   // Later events to the other subscribers: once they arrived, a wrong delivery would have too.
-  EXPECT_EQ(gw().emit(other, "user.created", R"({"where":"other"})").status, 202);
-  EXPECT_EQ(gw().emit(path, "user.deleted", R"({"where":"deleted"})").status, 202);
+  EXPECT_EQ(emit(other, "user.created", R"({"where":"other"})").status, 202);
+  EXPECT_EQ(emit(path, "user.deleted", R"({"where":"deleted"})").status, 202);
   ASSERT_TRUE(upstream_.wait_for_requests("/onother", 1));
   ASSERT_TRUE(upstream_.wait_for_requests("/othername", 1));
 
@@ -458,7 +401,7 @@ TEST_F(EventsApiTest, SubscriptionsAreScopedByPathAndEventName) {
 }
 
 TEST_F(EventsApiTest, EventWithoutSubscribersIsAccepted) {
-  auto r = gw().emit(prefix_ + "/nobody", "nobody.listens", R"({"a":1})");
+  auto r = emit(prefix_ + "/nobody", "nobody.listens", R"({"a":1})");
   EXPECT_EQ(r.status, 202) << r.describe();
   EXPECT_EQ(upstream_.count(), 0u);
 }
@@ -479,7 +422,7 @@ TEST_F(EventsApiTest, CustomEventsAllowAnyOrigin) {
   const auto allowed = pre.header("Access-Control-Allow-Origin");
   EXPECT_TRUE(allowed == "*" || allowed == "http://x.test") << allowed;
 
-  auto post = gw().emit(path, "user.created", "{}", "application/json", {{"Origin", "http://x.test"}});
+  auto post = emit(path, "user.created", "{}", "application/json", {{"Origin", "http://x.test"}});
   EXPECT_EQ(post.status, 202) << post.describe();
   EXPECT_TRUE(post.has_header("Access-Control-Allow-Origin")) << post.describe();
   // The preflight itself is not an event.
@@ -1082,7 +1025,7 @@ TEST_F(EventsApiTest, MalformedHttpIsRejectedAndTheServerKeepsServing) {
     } else {
       EXPECT_TRUE(starts_with_status(raw.data, 400)) << "response: " << raw.data.substr(0, 300);
     }
-    auto ok = gw().emit(path, "user.created", R"({"after":"garbage"})");
+    auto ok = emit(path, "user.created", R"({"after":"garbage"})");
     EXPECT_EQ(ok.status, 202) << "after " << name << ": " << ok.describe();
   }
   ASSERT_TRUE(upstream_.wait_for_requests("/f", cases.size()));
@@ -1112,8 +1055,9 @@ TEST_F(EventsApiTest, StalledClientDoesNotBlockOthers) {
 
   blackbox::RequestOptions quick;
   quick.timeout = 3s;
-  auto ok = blackbox::request("POST", gw().events_url(path), R"({"b":1})",
-                              {{"Event", "user.created"}, {"Content-Type", "application/json"}}, quick);
+  auto ok = blackbox::request(
+      "POST", gw().events_url(path), R"({"b":1})",
+      {{"Event", "user.created"}, {"Content-Type", "application/json"}, {"Space", space_}}, quick);
   EXPECT_EQ(ok.status, 202) << ok.describe();
   auto h = blackbox::request("GET", gw().events_url(prefix_ + "/h"), "", {}, quick);
   EXPECT_EQ(h.status, 200) << h.describe();

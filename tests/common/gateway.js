@@ -119,6 +119,20 @@ class Gateway {
     return { status: response.status, contentType: response.headers.get('content-type'), text: await response.text() }
   }
 
+  // For a failed call: what the gateway logged about it. The caller hears only a generic message and
+  // a request id (nothing of the function's location, account or keys: docs/events.md); the log line
+  // under that id says what went wrong.
+  async loggedFailure (answer) {
+    const message = JSON.parse(answer.text).errors[0].message
+    const id = /request id ([0-9a-f-]{36})/.exec(message)?.[1]
+    if (!id) throw new Error(`no request id in the caller's message: ${message}`)
+    if (/arn:|AKIA|ASIA|https?:|amazonaws|\.internal/.test(message)) {
+      throw new Error(`the caller's message tells more than it should: ${message}`)
+    }
+    await waitUntil(() => this.log.includes(id), `the log line of request ${id}`)
+    return this.log.split('\n').find(line => line.includes(id))
+  }
+
   async emit (event, data, eventPath = '/') {
     const response = await fetch(`${this.eventsUrl}${eventPath}`, {
       method: 'POST', headers: { Event: event, 'Content-Type': 'application/json' }, body: JSON.stringify(data)

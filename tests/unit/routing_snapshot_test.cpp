@@ -74,7 +74,9 @@ TEST(ConfigState, BuildsEveryKindOfRoute) {
   EXPECT_FALSE(snapshot->match_http("POST", "/users/7"));
   EXPECT_EQ(snapshot->subscribers("/team", "user.created").size(), 1U);
   EXPECT_TRUE(snapshot->subscribers("/other", "user.created").empty());
-  EXPECT_EQ(snapshot->system_event_subscribers("gateway.function.invoked").size(), 1U);
+  EXPECT_EQ(snapshot->system_event_subscribers("default", "gateway.function.invoked").size(), 1U);
+  EXPECT_TRUE(snapshot->system_event_subscribers("other", "gateway.function.invoked").empty())
+      << "spaces keep their system events";
   EXPECT_EQ(snapshot->subscribers("/", "gateway.function.invoked").size(), 1U);
   EXPECT_TRUE(snapshot->has_invoke_subscription("default", "f"));
   EXPECT_FALSE(snapshot->has_invoke_subscription("other", "f"));
@@ -127,7 +129,7 @@ TEST(ConfigState, ASnapshotStaysAsItWasWhateverChangesFollow) {
   EXPECT_EQ(routed_to(*before, "/a"), "http,GET,/a");
   EXPECT_EQ(routed_to(*before, "/b"), "<none>");
   EXPECT_EQ(before->subscribers("/team", "user.created").size(), 1U);
-  EXPECT_EQ(before->system_event_subscribers("gateway.event.received").size(), 1U);
+  EXPECT_EQ(before->system_event_subscribers("default", "gateway.event.received").size(), 1U);
   EXPECT_TRUE(before->has_invoke_subscription("default", "f"));
 
   EXPECT_EQ(after->revision(), 13);
@@ -136,7 +138,7 @@ TEST(ConfigState, ASnapshotStaysAsItWasWhateverChangesFollow) {
   EXPECT_EQ(routed_to(*after, "/a"), "<none>");
   EXPECT_EQ(routed_to(*after, "/b"), "http,GET,/b");
   EXPECT_TRUE(after->subscribers("/team", "user.created").empty());
-  EXPECT_TRUE(after->system_event_subscribers("gateway.event.received").empty());
+  EXPECT_TRUE(after->system_event_subscribers("default", "gateway.event.received").empty());
   EXPECT_FALSE(after->has_invoke_subscription("default", "f"));
 }
 
@@ -318,7 +320,7 @@ Observed observe(const RoutingSnapshot& snapshot) {
       }
     }
   }
-  for (const auto& function : functions_of(snapshot.system_event_subscribers("gateway.x"))) {
+  for (const auto& function : functions_of(snapshot.system_event_subscribers("default", "gateway.x"))) {
     out.push_back("system <- " + function);
   }
   for (int i = 0; i < 4; ++i) {

@@ -29,9 +29,9 @@ const std::vector<std::string_view>& AwsFirehoseProvider::secret_fields() const 
   return aws_secret_fields();
 }
 
-boost::asio::awaitable<CallResult> AwsFirehoseProvider::call(const model::Function& function,
-                                                             const std::string& payload,
-                                                             CallContext& context) const {
+boost::asio::awaitable<CallResult> AwsFirehoseProvider::call(
+    const model::Function& function, const std::string& payload,
+    const CallMarks& /*marks: AWS passes no headers on*/, CallContext& context) const {
   const auto delivery_stream = std::string(function.provider.at("deliveryStreamName").as_string());
   co_return co_await aws::put_record(function, firehose_put_record(delivery_stream, payload), context);
 }

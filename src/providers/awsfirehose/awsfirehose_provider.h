@@ -11,7 +11,7 @@ class AwsFirehoseProvider : public Provider {
   std::optional<std::string> validate(const boost::json::object& settings) const override;
   const std::vector<std::string_view>& secret_fields() const override;
   boost::asio::awaitable<CallResult> call(const model::Function& function, const std::string& payload,
-                                          CallContext& context) const override;
+                                          const CallMarks& marks, CallContext& context) const override;
 };
 
 }  // namespace eg::providers

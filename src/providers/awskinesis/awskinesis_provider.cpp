@@ -41,9 +41,9 @@ std::optional<std::string> AwsKinesisProvider::validate(const boost::json::objec
 
 const std::vector<std::string_view>& AwsKinesisProvider::secret_fields() const { return aws_secret_fields(); }
 
-boost::asio::awaitable<CallResult> AwsKinesisProvider::call(const model::Function& function,
-                                                            const std::string& payload,
-                                                            CallContext& context) const {
+boost::asio::awaitable<CallResult> AwsKinesisProvider::call(
+    const model::Function& function, const std::string& payload,
+    const CallMarks& /*marks: AWS passes no headers on*/, CallContext& context) const {
   const auto stream = std::string(function.provider.at("streamName").as_string());
   co_return co_await aws::put_record(function, kinesis_put_record(stream, payload), context);
 }

@@ -66,9 +66,9 @@ std::optional<std::string> AwsLambdaProvider::validate(const boost::json::object
 
 const std::vector<std::string_view>& AwsLambdaProvider::secret_fields() const { return aws_secret_fields(); }
 
-boost::asio::awaitable<CallResult> AwsLambdaProvider::call(const model::Function& function,
-                                                           const std::string& payload,
-                                                           CallContext& context) const {
+boost::asio::awaitable<CallResult> AwsLambdaProvider::call(
+    const model::Function& function, const std::string& payload,
+    const CallMarks& /*marks: AWS passes no headers on*/, CallContext& context) const {
   auto call = invoke_call(std::string(function.provider.at("arn").as_string()), payload);
   const auto resource = call.resource;
   auto result = co_await aws::call_api(function, std::move(call), context);

@@ -37,20 +37,23 @@ CallResult from_error(const net::OutboundError& error, std::string_view url) {
 }
 
 // Built outside the coroutine: GCC 12 miscompiles brace-initialized lists inside co_await expressions.
-net::OutboundRequest json_post(std::string_view url, const std::string& payload) {
+net::OutboundRequest json_post(std::string_view url, const std::string& payload, const CallMarks& marks) {
   net::OutboundRequest request;
   request.url = url;
   request.headers.emplace_back("Content-Type", "application/json");
+  request.headers.emplace_back(kHopsHeader, std::to_string(marks.hops));
+  if (!marks.system_event.empty()) request.headers.emplace_back(kSystemEventHeader, marks.system_event);
   request.body = payload;
   return request;
 }
 
 }  // namespace
 
-boost::asio::awaitable<CallResult> HttpProvider::call(const model::Function& function, const std::string& payload,
+boost::asio::awaitable<CallResult> HttpProvider::call(const model::Function& function,
+                                                      const std::string& payload, const CallMarks& marks,
                                                       CallContext& context) const {
   const std::string_view url = function.provider.at("url").as_string();  // the function outlives the call
-  auto result = co_await context.http.send(json_post(url, payload));
+  auto result = co_await context.http.send(json_post(url, payload, marks));
   if (const auto* error = std::get_if<net::OutboundError>(&result)) co_return from_error(*error, url);
   auto& response = std::get<net::OutboundResponse>(result);
   CallResult call{.body = std::move(response.body), .content_type = content_type_of(response)};

@@ -11,7 +11,7 @@ class HttpProvider : public Provider {
   std::string_view type() const override { return "http"; }
   std::optional<std::string> validate(const boost::json::object& settings) const override;
   boost::asio::awaitable<CallResult> call(const model::Function& function, const std::string& payload,
-                                          CallContext& context) const override;
+                                          const CallMarks& marks, CallContext& context) const override;
 };
 
 }  // namespace eg::providers
