@@ -27,7 +27,6 @@ struct Delivery {
   std::shared_ptr<const model::Function> function;  // as it was when the event was accepted
   std::shared_ptr<const events::Event> event;  // shared by every subscriber of one event
   std::shared_ptr<const std::string> payload;  // the event serialized once
-  events::Provenance provenance;
 };
 
 // The gateway-wide count of deliveries accepted and not finished: one atomic counter, so the limit

@@ -32,7 +32,7 @@ Dispatcher::Dispatcher(asio::io_context& io, routing::SnapshotHolder& snapshots,
              [this](delivery::Delivery delivery) { return deliver(std::move(delivery)); }) {}
 
 bool Dispatcher::publish(std::shared_ptr<const Event> event,
-                         const std::vector<routing::Subscriber>& subscribers, const Provenance& provenance,
+                         const std::vector<routing::Subscriber>& subscribers,
                          std::optional<std::string_view> only_space) {
   if (subscribers.empty()) return true;
   auto payload = std::make_shared<const std::string>(event->serialize());
@@ -47,15 +47,14 @@ bool Dispatcher::publish(std::shared_ptr<const Event> event,
                     subscriber.function_id, event->name);
       continue;
     }
-    deliveries.push_back({std::move(function), event, payload, provenance});
+    deliveries.push_back({std::move(function), event, payload});
   }
   return queue_.try_enqueue(std::move(deliveries));
 }
 
-asio::awaitable<providers::CallResult> Dispatcher::call(const model::Function& function, const Event& event,
-                                                        const Provenance& provenance) {
+asio::awaitable<providers::CallResult> Dispatcher::call(const model::Function& function, const Event& event) {
   const auto payload = event.serialize();
-  co_return co_await call_and_report(function, event, payload, provenance);
+  co_return co_await call_and_report(function, event, payload);
 }
 
 asio::awaitable<void> Dispatcher::drain() {
@@ -78,16 +77,15 @@ void Dispatcher::emit_system_event(std::string_view space, std::string_view name
   const auto& subscribers = routes->system_event_subscribers(space, name);
   if (subscribers.empty()) return;
   static common::RateLimitedWarning backlog_full("delivery backlog full: system event not delivered");
-  const Provenance delivery{.hops = cause.hops, .system_event = std::string(name)};
-  if (!publish(std::make_shared<const Event>(make_json_event(std::string(name), std::move(data))),
-               subscribers, delivery)) {
+  auto event = make_json_event(std::string(name), std::move(data));
+  event.provenance = Provenance{.hops = cause.hops, .system_event = std::string(name)};
+  if (!publish(std::make_shared<const Event>(std::move(event)), subscribers)) {
     backlog_full.note(fmt::format("{} in space {} to {} subscribers", name, space, subscribers.size()));
   }
 }
 
 asio::awaitable<void> Dispatcher::deliver(delivery::Delivery delivery) {
-  const auto result =
-      co_await call_and_report(*delivery.function, *delivery.event, *delivery.payload, delivery.provenance);
+  const auto result = co_await call_and_report(*delivery.function, *delivery.event, *delivery.payload);
   if (!result.ok()) {
     spdlog::warn("delivery of {} {} to {}/{} failed: {}", delivery.event->name, delivery.event->id,
                  delivery.function->space, delivery.function->function_id, result.error);
@@ -96,8 +94,8 @@ asio::awaitable<void> Dispatcher::deliver(delivery::Delivery delivery) {
 
 asio::awaitable<providers::CallResult> Dispatcher::call_and_report(const model::Function& function,
                                                                    const Event& event,
-                                                                   const std::string& payload,
-                                                                   const Provenance& provenance) {
+                                                                   const std::string& payload) {
+  const auto& provenance = event.provenance;
   const auto* provider = providers::find_provider(function.type);
   if (provider == nullptr) {
     co_return providers::CallResult{.outcome = providers::CallResult::Outcome::Unreachable,

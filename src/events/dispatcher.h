@@ -8,7 +8,7 @@
 // for gateway.function.*, the space the event was routed in for gateway.event.received. Deliveries
 // of system events never produce system events themselves, so a subscriber of
 // gateway.function.invoked is not told about its own invocations, endlessly; every call carries the
-// marks of its Provenance (providers::CallMarks), which keep that true across HTTP too.
+// marks of its event's Provenance (providers::CallMarks), which keep that true across HTTP too.
 
 #include <boost/asio/awaitable.hpp>
 #include <boost/asio/io_context.hpp>
@@ -42,10 +42,9 @@ class Dispatcher {
   // Queues a delivery of `event` to every subscriber (only to those in `only_space`, when given);
   // false, queuing nothing, when the backlog cannot take them all.
   bool publish(std::shared_ptr<const Event> event, const std::vector<routing::Subscriber>& subscribers,
-               const Provenance& provenance, std::optional<std::string_view> only_space = std::nullopt);
+               std::optional<std::string_view> only_space = std::nullopt);
   // Calls `function` with `event` and waits for its answer.
-  boost::asio::awaitable<providers::CallResult> call(const model::Function& function, const Event& event,
-                                                     const Provenance& provenance);
+  boost::asio::awaitable<providers::CallResult> call(const model::Function& function, const Event& event);
   // Whether a system event has subscribers in `space`; data for it need not be built otherwise.
   bool wants_system_event(std::string_view space, std::string_view name);
   // Emits a system event to its subscribers in `space`, if it has any; `cause` is the provenance of
@@ -59,8 +58,7 @@ class Dispatcher {
   boost::asio::awaitable<void> deliver(delivery::Delivery delivery);
   boost::asio::awaitable<providers::CallResult> call_and_report(const model::Function& function,
                                                                 const Event& event,
-                                                                const std::string& payload,
-                                                                const Provenance& provenance);
+                                                                const std::string& payload);
 
   routing::SnapshotHolder::Reader reader_;
   net::HttpClient http_;

@@ -16,19 +16,6 @@ inline constexpr std::string_view kDefaultDataType = "application/octet-stream";
 // which custom events may not use.
 inline constexpr std::string_view kSystemEventPrefix = "gateway.";
 
-struct Event {
-  std::string name;
-  std::string id;
-  std::int64_t received_at = 0;
-  std::string data_type;
-  boost::json::value data;
-
-  boost::json::object to_json() const;
-  // The same JSON as text, written straight from the fields: what functions receive. Cheaper than
-  // serializing to_json(), which copies `data`.
-  std::string serialize() const;
-};
-
 // Where an event, or a call, comes from, as far as loops are concerned (docs/events.md, "Loops"):
 // read from the marks on the request that brought it (providers::kHopsHeader, kSystemEventHeader)
 // and passed on, one hop more, to every function called on its account.
@@ -39,6 +26,21 @@ struct Provenance {
   // delivery caused it, so that a subscriber is never told about its own invocations, even when its
   // URL leads back to a gateway.
   bool reported() const { return system_event.empty(); }
+};
+
+struct Event {
+  std::string name;
+  std::string id;
+  std::int64_t received_at = 0;
+  std::string data_type;
+  boost::json::value data;
+  // Not part of the JSON: what the calls made on the event's account tell the function.
+  Provenance provenance;
+
+  boost::json::object to_json() const;
+  // The same JSON as text, written straight from the fields: what functions receive. Cheaper than
+  // serializing to_json(), which copies `data`.
+  std::string serialize() const;
 };
 
 // Thrown for a body that claims to be JSON and is not.

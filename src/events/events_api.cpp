@@ -175,7 +175,9 @@ asio::awaitable<Response> EventsApi::emit_custom_event(net::Request& request, st
   const std::string_view content_type = request[http::field::content_type];
   std::shared_ptr<const Event> event;
   try {
-    event = std::make_shared<const Event>(make_event(std::move(event_name), content_type, request.body()));
+    auto made = make_event(std::move(event_name), content_type, request.body());
+    made.provenance = provenance;
+    event = std::make_shared<const Event>(std::move(made));
   } catch (const MalformedJson& error) {
     co_return net::error_response(http::status::bad_request, error.what());
   }
@@ -184,13 +186,13 @@ asio::awaitable<Response> EventsApi::emit_custom_event(net::Request& request, st
   const auto& subscribers = routes->subscribers(path, event->name);
   const auto only_space =
       options_.cross_space_events ? std::nullopt : std::optional<std::string_view>(*space);
-  if (!dispatcher_.publish(event, subscribers, provenance, only_space)) {
+  if (!dispatcher_.publish(event, subscribers, only_space)) {
     static common::RateLimitedWarning backlog_full("delivery backlog full: custom event refused with 429");
     backlog_full.note(fmt::format("{} on {} in space {}", event->name, path, *space));
     co_return net::error_response(http::status::too_many_requests,
                                   "the delivery backlog is full; the event was not accepted, retry later");
   }
-  report_custom_event_received(*event, *space, subscribers, path, request, provenance);
+  report_custom_event_received(*event, *space, subscribers, path, request);
   auto response = net::empty_response(http::status::accepted);
   add_cors_headers(response, custom_event_cors(), request[http::field::origin]);
   co_return response;
@@ -221,8 +223,9 @@ asio::awaitable<Response> EventsApi::invoke(net::Request& request, std::string p
   } catch (const MalformedJson& error) {
     co_return net::error_response(http::status::bad_request, error.what());
   }
-  report_received(*space, *event, path, request, provenance);
-  const auto result = co_await dispatcher_.call(*function, *event, provenance);
+  event->provenance = provenance;
+  report_received(*space, *event, path, request);
+  const auto result = co_await dispatcher_.call(*function, *event);
   if (!result.ok()) co_return call_failure(result, *function, *event);
   Response response{http::status::ok, 11};
   if (!result.content_type.empty()) response.set(http::field::content_type, result.content_type);
@@ -258,8 +261,9 @@ asio::awaitable<Response> EventsApi::http_event(net::Request& request, std::stri
   } catch (const MalformedJson& error) {
     co_return net::error_response(http::status::bad_request, error.what());
   }
-  report_received(route.space, *event, path, request, provenance);
-  const auto result = co_await dispatcher_.call(*function, *event, provenance);
+  event->provenance = provenance;
+  report_received(route.space, *event, path, request);
+  const auto result = co_await dispatcher_.call(*function, *event);
   auto response = response_to_http_event(result, *function, *event);
   if (route.cors) add_cors_headers(response, *route.cors, request[http::field::origin]);
   co_return response;
@@ -275,25 +279,25 @@ Response EventsApi::preflight(const net::Request& request, std::string_view path
 }
 
 void EventsApi::report_received(std::string_view space, const Event& event, std::string_view path,
-                                const net::Request& request, const Provenance& provenance) {
-  if (!provenance.reported() || !dispatcher_.wants_system_event(space, "gateway.event.received")) return;
+                                const net::Request& request) {
+  if (!event.provenance.reported() || !dispatcher_.wants_system_event(space, "gateway.event.received"))
+    return;
   dispatcher_.emit_system_event(
       space, "gateway.event.received",
       {{"event", event.to_json()}, {"space", space}, {"path", path}, {"headers", request_headers(request)}},
-      provenance);
+      event.provenance);
 }
 
 void EventsApi::report_custom_event_received(const Event& event, std::string_view space,
                                              const std::vector<routing::Subscriber>& subscribers,
-                                             std::string_view path, const net::Request& request,
-                                             const Provenance& provenance) {
-  if (!options_.cross_space_events) return report_received(space, event, path, request, provenance);
+                                             std::string_view path, const net::Request& request) {
+  if (!options_.cross_space_events) return report_received(space, event, path, request);
   // Across spaces the event reaches every space it has subscribers in; each hears of it once.
   std::vector<std::string_view> reached;
   for (const auto& subscriber : subscribers) {
     if (std::find(reached.begin(), reached.end(), subscriber.space) != reached.end()) continue;
     reached.push_back(subscriber.space);
-    report_received(subscriber.space, event, path, request, provenance);
+    report_received(subscriber.space, event, path, request);
   }
 }
 

@@ -51,12 +51,11 @@ class EventsApi {
   std::variant<Provenance, net::Response> provenance_of(const net::Request& request) const;
   // Emits gateway.event.received in `space`; builds nothing unless someone there subscribed to it.
   void report_received(std::string_view space, const Event& event, std::string_view path,
-                       const net::Request& request, const Provenance& provenance);
+                       const net::Request& request);
   // Reports a received custom event in the spaces its routing reaches.
   void report_custom_event_received(const Event& event, std::string_view space,
                                     const std::vector<routing::Subscriber>& subscribers,
-                                    std::string_view path, const net::Request& request,
-                                    const Provenance& provenance);
+                                    std::string_view path, const net::Request& request);
 
   Dispatcher& dispatcher_;
   EventsApiOptions options_;

@@ -6,8 +6,6 @@
 namespace eg::model {
 namespace {
 
-constexpr std::size_t kMaxNameLength = 128;
-
 bool is_name_char(char c) {
   return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '.' || c == '_' ||
          c == '-';

@@ -8,6 +8,7 @@
 namespace eg::model {
 
 // Spaces, function ids and event names: 1-128 characters of [A-Za-z0-9._-].
+inline constexpr std::size_t kMaxNameLength = 128;
 bool is_valid_name(std::string_view name);
 
 // Go's url.PathEscape, which the original gateway used for subscription ids: escapes everything but

@@ -40,6 +40,7 @@ CallResult from_error(const net::OutboundError& error, std::string_view url) {
 net::OutboundRequest json_post(std::string_view url, const std::string& payload, const CallMarks& marks) {
   net::OutboundRequest request;
   request.url = url;
+  request.headers.reserve(3);
   request.headers.emplace_back("Content-Type", "application/json");
   request.headers.emplace_back(kHopsHeader, std::to_string(marks.hops));
   if (!marks.system_event.empty()) request.headers.emplace_back(kSystemEventHeader, marks.system_event);
