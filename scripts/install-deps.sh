@@ -2,6 +2,7 @@
 # Installs the Debian bookworm packages the gateway needs to build, run and be tested.
 # Skips apt entirely when everything is already there, so repeated runs are fast.
 # etcd-client (etcdctl) and openssl are for the tests: they inspect etcd and make TLS certificates.
+# clang-14 and libclang-rt-14-dev (libFuzzer and the sanitizer runtimes) build the fuzzers (fuzz/).
 # --with-node also installs Node.js and npm (for the Node SDK compatibility test).
 set -euo pipefail
 
@@ -12,6 +13,7 @@ packages=(
   libgrpc++-dev libprotobuf-dev protobuf-compiler-grpc
   libgtest-dev libgmock-dev libbenchmark-dev
   etcd-server etcd-client openssl curl python3
+  clang-14 libclang-rt-14-dev
 )
 [ "${1:-}" = "--with-node" ] && packages+=(nodejs npm)
 

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # One command from a fresh clone to a passing test suite: installs the Debian packages, then builds
 # and runs every unit and black-box test twice, in Release and under AddressSanitizer +
-# UndefinedBehaviorSanitizer. A throw-away etcd on a free loopback port serves the etcd store tests.
+# UndefinedBehaviorSanitizer, runs the Node suites, and runs each libFuzzer harness for a bounded
+# time (scripts/fuzz.sh). A throw-away etcd on a free loopback port serves the etcd store tests.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -25,6 +26,11 @@ EG_BINARY="$PWD/build/event-gateway" node --test tests/sdk/sdk_compat.test.js
 echo "== AWS providers against local stand-ins (kinesalite; Lambda and Firehose verifying SigV4) =="
 npm ci --prefix tests/aws --no-audit --no-fund --omit=optional  # kinesalite keeps its streams in memory: no leveldown
 EG_BINARY="$PWD/build/event-gateway" node --test tests/aws/
+
+# On its own rather than beside another stage: the build and every fuzzer are CPU-bound, and the
+# Node suites, the only stage that mostly waits, take seconds.
+echo "== Fuzzing: each libFuzzer harness for 20 s (fuzz/README.md) =="
+scripts/fuzz.sh
 
 echo "== ASan + UBSan build and tests =="
 ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \

@@ -41,12 +41,20 @@ std::unique_ptr<store::Store> open_store(const Options& options) {
 }
 
 // The store's side of /v1/status: whether a read succeeds now (within the store's request
-// timeout), and which configuration revision this instance routes with.
+// timeout) from the history this instance follows, and which configuration revision it routes with.
 boost::json::object store_status(store::Store& store, routing::SnapshotHolder::Reader& routing) {
-  boost::json::object status{{"backend", store.describe()}, {"routingRevision", routing.current().revision()}};
+  const auto routed = routing.current().revision();  // read first: a store in step is at least there
+  boost::json::object status{{"backend", store.describe()}, {"routingRevision", routed}};
   try {
-    store.get(std::string(store::keys::kRoot));
-    status["available"] = true;
+    const auto revision = store.get(std::string(store::keys::kRoot)).revision;
+    status["available"] = revision >= routed;
+    if (revision < routed) {
+      // Until the watch notices and the configuration is reloaded (docs/store.md).
+      status["error"] = "the store is at revision " + std::to_string(revision) + ", behind revision " +
+                        std::to_string(routed) +
+                        " that this instance routes: it went back in history (restored from an older backup, "
+                        "or its data wiped); the configuration is being reloaded";
+    }
   } catch (const store::StoreUnavailable& error) {
     status["available"] = false;
     status["error"] = error.what();

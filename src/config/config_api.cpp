@@ -15,12 +15,7 @@ namespace {
 namespace http = net::http;
 using net::Response;
 
-boost::json::value parse_body(const net::Request& request) {
-  boost::system::error_code error;
-  auto body = boost::json::parse(request.body(), error);
-  if (error) throw invalid("malformed JSON in request body: " + error.message());
-  return body;
-}
+boost::json::value parse_body(const net::Request& request) { return parse_request_body(request.body()); }
 
 Response method_not_allowed(std::string_view allowed) {
   auto response = net::error_response(http::status::method_not_allowed,

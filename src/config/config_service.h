@@ -46,10 +46,13 @@ class ConfigService {
  private:
   // One attempt of create_subscription: true when committed, false when a guard failed.
   bool try_create_subscription(const model::Subscription& subscription, bool first_attempt);
-  // Adds the guards and writes that claim the subscription's http endpoint to `txn`.
-  void claim_http_endpoint(const model::Subscription& subscription, store::TxnRequest& txn, bool first_attempt);
+  // Adds the guards and writes that claim the subscription's http endpoint to `txn`; `store_revision`
+  // is the store's revision as of the attempt's reads.
+  void claim_http_endpoint(const model::Subscription& subscription, store::TxnRequest& txn,
+                           bool first_attempt, std::int64_t store_revision);
   // The conflict check against the routing snapshot; false when it cannot decide.
-  bool check_endpoint_against_snapshot(const model::Subscription& subscription, store::TxnRequest& txn);
+  bool check_endpoint_against_snapshot(const model::Subscription& subscription, store::TxnRequest& txn,
+                                       std::int64_t store_revision);
   // The conflict check against every endpoint of the method in the store.
   void check_endpoint_against_store(const model::Subscription& subscription, store::TxnRequest& txn);
   // One attempt of delete_function.
@@ -60,6 +63,9 @@ class ConfigService {
   store::Store& store_;
   routing::SnapshotHolder* routes_;
   // The revision of this service's latest write: a snapshot older than it misses our own writes.
+  // The latest rather than the highest: after etcd went back in history (docs/store.md) the highest
+  // would stay ahead of every snapshot to come. Between concurrent writes it may be the lower one;
+  // that costs a guard failure at worst, never a wrong answer.
   std::atomic<std::int64_t> last_write_revision_{0};
 };
 

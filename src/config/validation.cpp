@@ -112,6 +112,13 @@ void check_non_http_fields(const boost::json::object& body, const model::Subscri
 
 }  // namespace
 
+boost::json::value parse_request_body(std::string_view body) {
+  boost::system::error_code error;
+  auto json = boost::json::parse(body, error);
+  if (error) throw invalid("malformed JSON in request body: " + error.message());
+  return json;
+}
+
 void validate_space(std::string_view space) { validate_name("space", space); }
 
 model::Function parse_function(std::string_view space, const boost::json::value& body,

@@ -11,6 +11,10 @@
 
 namespace eg::config {
 
+// A request body as JSON, or ConfigError(Invalid) saying what is malformed: what the Configuration
+// API parses before it validates (and what fuzz/config_validation.cpp feeds the parsers below).
+boost::json::value parse_request_body(std::string_view body);
+
 // Space names come from the URL; they follow the same rule as function ids.
 void validate_space(std::string_view space);
 

@@ -46,6 +46,12 @@ void ConfigWatcher::load_and_watch() {
   std::unique_ptr<store::WatchHandle> old_watch;
   {
     std::lock_guard lock(mutex_);
+    // From scratch, even when the store's revision went back (etcd restored from an older backup):
+    // what the store holds now is the configuration, whatever was routed before.
+    if (everything.revision < state_.revision()) {
+      spdlog::warn("the configuration store went back from revision {} to {}: routing what it holds now",
+                   state_.revision(), everything.revision);
+    }
     state_.reset(everything);
     snapshots_.publish(state_.build());
     old_watch = std::move(watch_);

@@ -1,8 +1,9 @@
 #pragma once
 // Keeps the routing snapshot in step with the store, the etcd way: read everything under the root,
 // note the revision, watch from the next one, apply events in order, publish a new snapshot after
-// each batch. When the watch fails (history compacted, store unreachable) it starts over from a
-// fresh read, retrying with backoff, while routing continues on the last snapshot.
+// each batch. When the watch fails (history compacted, store unreachable, or the store went back in
+// history: store::StoreRewound) it starts over from a fresh read, retrying with backoff, while routing
+// continues on the last snapshot.
 
 #include <condition_variable>
 #include <memory>

@@ -6,7 +6,8 @@
 // tests (tests/unit/store_test.cpp) run against both.
 //
 // All methods are thread-safe and blocking. Failures to reach the backing database throw
-// StoreUnavailable; a watch asked to start before the compacted revision reports RevisionCompacted.
+// StoreUnavailable; a watch asked to start before the compacted revision reports RevisionCompacted;
+// a watch whose store lost the history it was following reports StoreRewound.
 
 #include <cstdint>
 #include <functional>
@@ -105,6 +106,16 @@ class RevisionCompacted : public std::runtime_error {
   std::int64_t compacted_;
 };
 
+// The store's history went back under a live watch: its revision is now below one the store already
+// answered with, or it is another cluster (etcd restored from an older backup, its data wiped, another
+// etcd at the same address). What the watch delivered may no longer exist, and revisions may be
+// reused for other changes: read everything again. The embedded store, which owns its file, never
+// reports it.
+class StoreRewound : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
 class Store {
  public:
   virtual ~Store() = default;
@@ -112,7 +123,8 @@ class Store {
   virtual RangeResult get(const std::string& key) = 0;
   virtual RangeResult get_prefix(const std::string& prefix) = 0;
   virtual TxnResult txn(const TxnRequest& request) = 0;
-  // Streams every change under `prefix` with revision >= start_revision.
+  // Streams every change under `prefix` with revision >= start_revision. Ends with RevisionCompacted
+  // when that history is gone, with StoreRewound when the store went back in history.
   virtual std::unique_ptr<WatchHandle> watch_prefix(const std::string& prefix, std::int64_t start_revision,
                                                     WatchCallback on_events, WatchErrorCallback on_error) = 0;
   // Forgets history before `revision`; watches from older revisions then fail with RevisionCompacted.

@@ -102,6 +102,28 @@ class ClusterTest : public ::testing::Test {
     return api.create_subscription(kSpace, blackbox::http_subscription("f", "GET", path));
   }
 
+  // What a client does with a 503: tries again, here until the instances have reconnected to etcd.
+  template <typename Call>
+  static HttpResponse retry_while_unavailable(const Call& call) {
+    HttpResponse response;
+    for (const auto deadline = Clock::now() + kConvergeTimeout; Clock::now() < deadline;) {
+      response = call();
+      if (response.status != 503) break;
+    }
+    return response;
+  }
+
+  // An instance that says its store is available routes no revision the store has not reached.
+  void expect_truthful_status(const GatewayProcess& gateway) const {
+    const auto status = blackbox::request("GET", gateway.config_url() + "/v1/status");
+    ASSERT_TRUE(IsJson(status, 200));
+    const auto store = status.json().at("store");
+    if (store.at("available") != true) return;
+    EXPECT_LE(store.at("routingRevision").as_int64(), etcd_revision(*etcd_))
+        << gateway.config_url()
+        << " says it follows the store while it routes a revision the store does not have: " << store;
+  }
+
   std::unique_ptr<testsupport::EtcdProcess> etcd_;
   std::unique_ptr<GatewayProcess> a_;
   std::unique_ptr<GatewayProcess> b_;
@@ -204,11 +226,7 @@ TEST_F(ClusterTest, EtcdOutageKeepsRoutingFailsWritesCleanlyAndRecovers) {
   // etcd returns: no restart of the instances, they reconnect and follow new writes.
   etcd_->start();
   // A client retries a 503; the first tries may meet A's connection still backing off.
-  HttpResponse recovered;
-  for (const auto deadline = Clock::now() + kConvergeTimeout; Clock::now() < deadline;) {
-    recovered = subscribe_get(a(), "/after");
-    if (recovered.status != 503) break;
-  }
+  const auto recovered = retry_while_unavailable([&] { return subscribe_get(a(), "/after"); });
   EXPECT_TRUE(IsJson(recovered, 201)) << recovered.describe();
   EXPECT_TRUE(wait_for_route(*b_, "/after", 200)) << "B did not catch up after etcd came back";
   EXPECT_EQ(blackbox::request("GET", b_->events_url() + "/during").status, 404);
@@ -232,6 +250,51 @@ TEST_F(ClusterTest, InstancesConvergeAfterEtcdCompactsItsHistory) {
     EXPECT_TRUE(wait_for_route(late, path, 200)) << path;
   }
   EXPECT_TRUE(late.stop());
+}
+
+// etcd restored from an older backup starts again from the backup's, lower, revision. An instance that
+// kept watching from the revision it had reached would route what etcd no longer holds and miss every
+// new write until etcd's revision caught up with it, all while /v1/status said the store was fine.
+TEST_F(ClusterTest, AGatewayNoticesARewoundEtcdAndRoutesWhatItHoldsNow) {
+  ASSERT_TRUE(IsJson(subscribe_get(a(), "/kept"), 201));
+  const auto backup = etcd_->save_backup("backup.db");
+  // Lost with the restore. Enough writes that the registrations after it stay below the revision the
+  // instances had reached, so that nothing new reaches an instance that did not notice.
+  for (int i = 0; i < 5; ++i) ASSERT_TRUE(IsJson(subscribe_get(a(), "/lost/" + std::to_string(i)), 201));
+  for (const auto* gateway : {a_.get(), b_.get()}) ASSERT_TRUE(wait_for_route(*gateway, "/lost/4", 200));
+  const auto routed_before = etcd_revision(*etcd_);
+
+  etcd_->stop();
+  etcd_->restore_backup(backup);
+  etcd_->start();
+  ASSERT_LT(etcd_revision(*etcd_), routed_before);
+  // Whether or not an instance has noticed yet, it does not claim to follow a store it is ahead of.
+  for (const auto* gateway : {a_.get(), b_.get()}) expect_truthful_status(*gateway);
+
+  function_.respond("/g", {.body = R"({"statusCode":200,"body":"new"})"});
+  ASSERT_TRUE(IsJson(retry_while_unavailable([&] {
+                       return b().create_function(kSpace, blackbox::http_function("g", function_.url("/g")));
+                     }),
+                     201));
+  ASSERT_TRUE(IsJson(b().create_subscription(kSpace, blackbox::http_subscription("g", "GET", "/new")), 201));
+  for (const auto* gateway : {a_.get(), b_.get()}) {
+    expect_truthful_status(*gateway);
+    EXPECT_TRUE(wait_for_route(*gateway, "/new", 200))
+        << gateway->config_url() << " missed a write after the restore";
+    EXPECT_EQ(blackbox::request("GET", gateway->events_url() + "/new").body, "new");
+    EXPECT_EQ(blackbox::request("GET", gateway->events_url() + "/kept").status, 200);
+    for (int i = 0; i < 5; ++i) {
+      EXPECT_EQ(blackbox::request("GET", gateway->events_url() + "/lost/" + std::to_string(i)).status, 404)
+          << gateway->config_url() << " still routes a subscription the restore removed";
+    }
+    const auto status = blackbox::request("GET", gateway->config_url() + "/v1/status").json().at("store");
+    EXPECT_EQ(status.at("available"), true) << status;
+    EXPECT_EQ(status.at("routingRevision").as_int64(), etcd_revision(*etcd_)) << status;
+    // Operators are told what happened, with both revisions.
+    EXPECT_NE(gateway->log().find("went back from revision " + std::to_string(routed_before) + " to "),
+              std::string::npos)
+        << gateway->log();
+  }
 }
 
 // Every change made through A becomes routable through B, in order. Prints the propagation

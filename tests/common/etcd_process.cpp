@@ -94,15 +94,14 @@ EtcdProcess::~EtcdProcess() {
 
 void EtcdProcess::start() {
   const auto client_url = (tls_ ? "https://" : "http://") + endpoint();
-  const auto peer_url = "http://127.0.0.1:" + std::to_string(peer_port_);
   std::vector<std::string> arguments{etcd_binary(),
                                      "--name=test",
-                                     "--data-dir=" + (directory_.path() / "data").string(),
+                                     "--data-dir=" + data_directory().string(),
                                      "--listen-client-urls=" + client_url,
                                      "--advertise-client-urls=" + client_url,
-                                     "--listen-peer-urls=" + peer_url,
-                                     "--initial-advertise-peer-urls=" + peer_url,
-                                     "--initial-cluster=test=" + peer_url};
+                                     "--listen-peer-urls=" + peer_url(),
+                                     "--initial-advertise-peer-urls=" + peer_url(),
+                                     "--initial-cluster=test=" + peer_url()};
   arguments.insert(arguments.end(), extra_arguments_.begin(), extra_arguments_.end());
   pid_ = spawn(std::move(arguments), log());
   const auto deadline = Clock::now() + kStartTimeout;
@@ -139,5 +138,33 @@ std::optional<std::string> EtcdProcess::etcdctl(std::vector<std::string> argumen
   std::ifstream file(output);
   return std::string(std::istreambuf_iterator<char>(file), {});
 }
+
+std::filesystem::path EtcdProcess::save_backup(const std::string& name) {
+  const auto backup = directory_.path() / name;
+  if (!etcdctl({"snapshot", "save", backup.string()})) {
+    throw std::runtime_error("etcdctl snapshot save failed; see " +
+                             (directory_.path() / "etcdctl.out").string());
+  }
+  return backup;
+}
+
+void EtcdProcess::restore_backup(const std::filesystem::path& backup, const std::string& cluster_token) {
+  wipe_data();  // etcdctl refuses to restore into an existing data directory
+  std::vector<std::string> arguments{etcdctl_binary(),
+                                     "snapshot",
+                                     "restore",
+                                     backup.string(),
+                                     "--name=test",
+                                     "--data-dir=" + data_directory().string(),
+                                     "--initial-advertise-peer-urls=" + peer_url(),
+                                     "--initial-cluster=test=" + peer_url()};
+  if (!cluster_token.empty()) arguments.push_back("--initial-cluster-token=" + cluster_token);
+  const auto output = directory_.path() / "restore.out";
+  if (!run_program(std::move(arguments), output)) {
+    throw std::runtime_error("etcdctl snapshot restore failed; see " + output.string());
+  }
+}
+
+void EtcdProcess::wipe_data() { std::filesystem::remove_all(data_directory()); }
 
 }  // namespace testsupport

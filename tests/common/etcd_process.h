@@ -6,6 +6,9 @@
 //
 //   testsupport::EtcdProcess etcd(probe);   // started; probe(endpoint) says when it serves
 //   etcd.stop(); ...; etcd.start();
+//
+// It can also lose its history the ways operators lose one: data wiped, or restored from an older
+// backup (etcdctl snapshot save / restore), which makes the store's revision go back.
 
 #include <sys/types.h>
 
@@ -51,7 +54,21 @@ class EtcdProcess {
   // Runs etcdctl against this member: its output when it succeeds, nothing otherwise.
   std::optional<std::string> etcdctl(std::vector<std::string> arguments);
 
+  // While running: a backup of the member's data (etcdctl snapshot save) in the test's directory.
+  // Throws when etcdctl fails.
+  std::filesystem::path save_backup(const std::string& name);
+  // While stopped: the member's data becomes `backup` (etcdctl snapshot restore), so that start()
+  // serves the backup's keys at the backup's revision. The cluster id stays the same unless
+  // `cluster_token` is given (etcd derives it from the members and the token): another cluster.
+  // Throws when etcdctl fails.
+  void restore_backup(const std::filesystem::path& backup, const std::string& cluster_token = "");
+  // While stopped: deletes the member's data; start() begins a new history at revision 1.
+  void wipe_data();
+
  private:
+  std::filesystem::path data_directory() const { return directory_.path() / "data"; }
+  std::string peer_url() const { return "http://127.0.0.1:" + std::to_string(peer_port_); }
+
   ServingProbe serving_;
   std::vector<std::string> extra_arguments_;
   bool tls_;

@@ -29,29 +29,31 @@ using namespace std::chrono_literals;
 
 using testsupport::TemporaryDirectory;
 
-// Forwards to a store and counts the reads of every endpoint of a method: the O(n) conflict check.
+// Forwards to a store and counts the reads of every endpoint of a method: the O(n) conflict check. A
+// test may point it at another store under a live service, as etcd restored from an older backup.
 class CountingStore : public store::Store {
  public:
-  explicit CountingStore(store::Store& inner) : inner_(inner) {}
+  explicit CountingStore(store::Store& inner) : inner_(&inner) {}
+  void point_at(store::Store& inner) { inner_ = &inner; }
 
-  store::RangeResult get(const std::string& key) override { return inner_.get(key); }
+  store::RangeResult get(const std::string& key) override { return inner_->get(key); }
   store::RangeResult get_prefix(const std::string& prefix) override {
     if (prefix.starts_with(std::string(store::keys::kRoot) + "endpoints/")) ++endpoint_reads;
-    return inner_.get_prefix(prefix);
+    return inner_->get_prefix(prefix);
   }
-  store::TxnResult txn(const store::TxnRequest& request) override { return inner_.txn(request); }
+  store::TxnResult txn(const store::TxnRequest& request) override { return inner_->txn(request); }
   std::unique_ptr<store::WatchHandle> watch_prefix(const std::string& prefix, std::int64_t start_revision,
                                                    store::WatchCallback on_events,
                                                    store::WatchErrorCallback on_error) override {
-    return inner_.watch_prefix(prefix, start_revision, std::move(on_events), std::move(on_error));
+    return inner_->watch_prefix(prefix, start_revision, std::move(on_events), std::move(on_error));
   }
-  void compact(std::int64_t revision) override { inner_.compact(revision); }
-  std::string describe() const override { return inner_.describe(); }
+  void compact(std::int64_t revision) override { inner_->compact(revision); }
+  std::string describe() const override { return inner_->describe(); }
 
   std::atomic<int> endpoint_reads{0};
 
  private:
-  store::Store& inner_;
+  store::Store* inner_;
 };
 
 model::Function http_function(const std::string& space) {
@@ -92,10 +94,22 @@ class ConfigServiceEndpoints : public testing::Test {
   }
 
   // Routes as of now, whatever is written afterwards: a watch lagging behind the store.
-  void freeze_routes_now() {
+  void freeze_routes_now() { freeze_routes_of(store_); }
+
+  // Routes as of now in `store`.
+  void freeze_routes_of(store::Store& store) {
     routing::ConfigState state;
-    state.reset(store_.get_prefix(std::string(store::keys::kRoot)));
+    state.reset(store.get_prefix(std::string(store::keys::kRoot)));
     routes_.publish(state.build());
+  }
+
+  // Eleven revisions in `store`: more than a test then writes to store_, which stands for the same
+  // etcd restored from an older backup.
+  static void write_a_longer_history(store::Store& store) {
+    ConfigService writer(store);
+    writer.register_function(http_function("default"));
+    for (int i = 0; i < 10; ++i)
+      writer.create_subscription(http_subscription("/before/" + std::to_string(i)));
   }
 
   std::string endpoint_owner(const std::string& path) {
@@ -166,6 +180,41 @@ TEST_F(ConfigServiceEndpoints, WithoutRoutesEveryCreationReadsTheEndpoints) {
   EXPECT_EQ(error_of([&] { service.create_subscription(http_subscription("/b/:name")); }),
             ConfigError::Kind::Invalid);
   EXPECT_EQ(counted_.endpoint_reads, 4);
+}
+
+// Routes from before a rewind are ahead of the store: their revision says nothing about what the store
+// claimed since, so the guard built on it would let a conflicting endpoint in.
+TEST_F(ConfigServiceEndpoints, RoutesAheadOfARewoundStoreAreNotTrusted) {
+  TemporaryDirectory before_directory;
+  store::SqliteStore before(before_directory.path());
+  write_a_longer_history(before);
+  freeze_routes_of(before);
+  ConfigService other_instance(store_);
+  other_instance.register_function(http_function("default"));
+  other_instance.create_subscription(http_subscription("/users/:id"));
+
+  ConfigService service(counted_, &routes_);
+  EXPECT_EQ(error_of([&] { service.create_subscription(http_subscription("/users/:name")); }),
+            ConfigError::Kind::Invalid);
+  EXPECT_EQ(endpoint_owner("/users/:name"), "<none>");
+}
+
+// The revision of a write before the rewind is one the store will not reach for a while: waiting for
+// routes to show it would hold every creation for the whole wait and then read every endpoint.
+TEST_F(ConfigServiceEndpoints, AfterARewindCreationsWaitForTheirOwnWritesOnly) {
+  TemporaryDirectory before_directory;
+  store::SqliteStore before(before_directory.path());
+  write_a_longer_history(before);
+  counted_.point_at(before);
+  ConfigService service(counted_, &routes_);
+  service.register_function(http_function("other"));  // the service's last write before the rewind
+
+  counted_.point_at(store_);
+  follow_the_store();
+  service.register_function(http_function("default"));
+  wait_for_routes();
+  EXPECT_EQ(error_of([&] { service.create_subscription(http_subscription("/after")); }), std::nullopt);
+  EXPECT_EQ(counted_.endpoint_reads, 0);
 }
 
 }  // namespace

@@ -126,6 +126,13 @@ void set_deadline(grpc::ClientContext& context, Clock::time_point deadline) {
 
 bool contains(const std::string& text, std::string_view part) { return text.find(part) != std::string::npos; }
 
+// A cluster or member id as etcdctl shows it.
+std::string hex_id(std::uint64_t id) {
+  std::ostringstream text;
+  text << std::hex << id;
+  return text.str();
+}
+
 std::string read_file(const std::string& path, std::string_view what) {
   std::ifstream file(path, std::ios::binary);
   std::ostringstream content;
@@ -315,6 +322,31 @@ class Connection {
     return endpoints_[index].channel->GetState(/*try_to_connect=*/true) != GRPC_CHANNEL_TRANSIENT_FAILURE;
   }
 
+  // The store's revision now, with a linearizable count-only read of one key (as sent, with the key
+  // prefix): at least every revision etcd committed before the call, on whichever member answers.
+  std::int64_t current_revision(const std::string& wire_key) {
+    pb::RangeRequest request;
+    request.set_key(wire_key);
+    request.set_count_only(true);
+    return unary<pb::RangeResponse>(
+               "read", true,
+               [&](Endpoint& endpoint, grpc::ClientContext& context, pb::RangeResponse& out) {
+                 return endpoint.kv->Range(&context, request, &out);
+               })
+        .header()
+        .revision();
+  }
+
+  // The revision and cluster id of the last answer from etcd: where a new watch starts checking that
+  // etcd keeps its history (EtcdWatch::history_lost). The last rather than the highest, so that once
+  // a rewind has been noticed, watches created after it follow the new history. 0: no answer yet.
+  void observe(const pb::ResponseHeader& header) {
+    last_revision_.store(header.revision(), std::memory_order_relaxed);
+    last_cluster_id_.store(header.cluster_id(), std::memory_order_relaxed);
+  }
+  std::int64_t last_revision() const { return last_revision_.load(std::memory_order_relaxed); }
+  std::uint64_t last_cluster_id() const { return last_cluster_id_.load(std::memory_order_relaxed); }
+
   // One unary call with the request deadline, the token, and endpoint failover. `call` is
   // grpc::Status(Endpoint&, grpc::ClientContext&, Response&). An
   // idempotent call with other endpoints left gives each endpoint its share of the deadline and moves
@@ -350,7 +382,10 @@ class Connection {
       if (!token.empty()) context.AddMetadata("token", token);
       Response response;
       const grpc::Status status = call(endpoints_[index], context, response);
-      if (status.ok()) return response;
+      if (status.ok()) {
+        observe(response.header());
+        return response;
+      }
       if (!token.empty() && !token_renewed && is_token_rejected(status)) {
         token_rejected(token);
         token_renewed = true;
@@ -371,6 +406,8 @@ class Connection {
   std::vector<Endpoint> endpoints_;
   std::string targets_;
   std::atomic<std::size_t> active_{0};
+  std::atomic<std::int64_t> last_revision_{0};
+  std::atomic<std::uint64_t> last_cluster_id_{0};
   std::mutex token_mutex_;
   std::optional<std::string> token_;  // none: not authenticated yet
 };
@@ -386,6 +423,8 @@ class EtcdWatch {
         key_(std::move(key)),
         range_end_(std::move(range_end)),
         next_revision_(next_revision),
+        known_revision_(connection_->last_revision()),
+        cluster_id_(connection_->last_cluster_id()),
         on_events_(std::move(on_events)),
         on_error_(std::move(on_error)) {}
 
@@ -566,7 +605,19 @@ class EtcdWatch {
           ended_here = true;
           break;
         }
-        if (response.created()) outcome.created = true;
+        if (response.created()) {
+          outcome.created = true;
+          try {
+            outcome.error = history_lost(response.header(), endpoint);
+          } catch (const StoreUnavailable&) {
+            ended_here = true;  // could not tell: reconnect and look again
+            break;
+          }
+          if (outcome.error) {
+            ended_here = true;
+            break;
+          }
+        }
         if (response.events_size() == 0) continue;
         // Without `fragment`, etcd sends the events of one revision in one response.
         std::vector<WatchEvent> events;
@@ -594,6 +645,7 @@ class EtcdWatch {
           break;
         }
         next_revision_ = last_revision + 1;
+        known_revision_ = std::max(known_revision_, last_revision);
       }
     }
     if (ended_here) context.TryCancel();
@@ -601,10 +653,40 @@ class EtcdWatch {
     return outcome;
   }
 
+  // Whether etcd lost the history this watch follows, judged by the header of a stream it just
+  // created: a revision below one etcd already answered with (restored from an older backup, its
+  // data wiped), or another cluster id (another etcd at the address). Resuming would then wait for
+  // revisions that now name other changes, and never deliver what the store holds now. Returns
+  // StoreRewound, or nothing; throws StoreUnavailable when it cannot tell.
+  std::exception_ptr history_lost(const pb::ResponseHeader& header, const Endpoint& endpoint) {
+    const auto lost = [&](const std::string& what) {
+      return std::make_exception_ptr(StoreRewound("etcd " + endpoint.target + " " + what));
+    };
+    if (cluster_id_ != 0 && header.cluster_id() != cluster_id_) {
+      return lost("is another cluster: its cluster id changed from " + hex_id(cluster_id_) + " to " +
+                  hex_id(header.cluster_id()));
+    }
+    cluster_id_ = header.cluster_id();
+    if (header.revision() >= known_revision_) {
+      known_revision_ = header.revision();
+      return nullptr;
+    }
+    // A member that lags behind the leader answers with its own, older revision; a linearizable
+    // read waits until it has caught up, so it tells a lagging member from a lost history.
+    const auto revision = connection_->current_revision(key_);
+    if (revision >= known_revision_) return nullptr;
+    return lost("went back from revision " + std::to_string(known_revision_) + " to " +
+                std::to_string(revision) + ": restored from an older backup, or its data wiped");
+  }
+
   const std::shared_ptr<Connection> connection_;
   const std::string key_;        // on the wire: with the key prefix
   const std::string range_end_;  // likewise
   std::int64_t next_revision_;   // the first revision not yet delivered; the watch's thread only
+  // The highest revision etcd is known to have reached, and its cluster id (0: unknown): what a new
+  // stream's header must not contradict. The watch's thread only.
+  std::int64_t known_revision_;
+  std::uint64_t cluster_id_;
   WatchCallback on_events_;      // called and released by the watch's thread only
   WatchErrorCallback on_error_;
 
@@ -648,21 +730,6 @@ struct EtcdStore::Impl {
     result.kvs.reserve(static_cast<std::size_t>(response.kvs_size()));
     for (const auto& kv : response.kvs()) result.kvs.push_back(to_key_value(kv, keys));
     return result;
-  }
-
-  // The store's revision now, with a count-only read of one key.
-  std::int64_t current_revision(const std::string& key) {
-    pb::RangeRequest request;
-    request.set_key(connection->keys().key(key));
-    request.set_count_only(true);
-    return connection
-        ->unary<pb::RangeResponse>(
-            "read", true,
-            [&](Endpoint& endpoint, grpc::ClientContext& context, pb::RangeResponse& out) {
-              return endpoint.kv->Range(&context, request, &out);
-            })
-        .header()
-        .revision();
   }
 
   // Joins the threads of watches that have ended.
@@ -806,7 +873,7 @@ std::unique_ptr<WatchHandle> EtcdStore::watch_prefix(const std::string& prefix, 
   const auto& keys = impl_->connection->keys();
   // Pinned now, as the embedded store does: a change made after this call returns is never missed.
   const std::int64_t next_revision =
-      start_revision > 0 ? start_revision : impl_->current_revision(prefix) + 1;
+      start_revision > 0 ? start_revision : impl_->connection->current_revision(keys.key(prefix)) + 1;
   auto watch = std::make_shared<EtcdWatch>(impl_->connection, keys.key(prefix),
                                            keys.range_end(prefix_range_end(prefix)), next_revision,
                                            std::move(on_events), std::move(on_error));

@@ -11,7 +11,9 @@
 // - Each watch runs its etcd Watch stream on a thread of its own. When the stream breaks (etcd
 //   restarted, network lost) it reconnects with backoff, for as long as the handle lives, and
 //   resumes from the revision after the last one it delivered; when etcd has compacted that
-//   revision in the meantime the watch ends with RevisionCompacted.
+//   revision in the meantime the watch ends with RevisionCompacted. When the new stream shows that
+//   etcd lost that history (its revision is below one it already answered this store with, confirmed
+//   by a linearizable read, or its cluster id changed) the watch ends with StoreRewound.
 // - Callbacks follow store.h and the embedded store: events of whole revisions, in order, never
 //   concurrently for one watch; a callback may use the store and destroy its own handle; an
 //   exception thrown by on_events ends the watch and goes to its on_error. Destroying the store

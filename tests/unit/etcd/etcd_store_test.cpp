@@ -52,6 +52,11 @@ class EtcdProcess {
   std::optional<std::string> etcdctl(std::vector<std::string> arguments) {
     return process_.etcdctl(std::move(arguments));
   }
+  std::filesystem::path save_backup(const std::string& name) { return process_.save_backup(name); }
+  void restore_backup(const std::filesystem::path& backup, const std::string& cluster_token = "") {
+    process_.restore_backup(backup, cluster_token);
+  }
+  void wipe_data() { process_.wipe_data(); }
 
  private:
   static bool serves(EtcdOptions options, const std::string& endpoint) {
@@ -130,6 +135,18 @@ std::string message_of(const std::exception_ptr& error) {
     return exception.what();
   } catch (...) {
     return "unknown exception";
+  }
+}
+
+// The message of a watch error that is StoreRewound, or nothing.
+std::optional<std::string> rewound_message_of(const std::exception_ptr& error) {
+  if (!error) return std::nullopt;
+  try {
+    std::rethrow_exception(error);
+  } catch (const StoreRewound& rewound) {
+    return rewound.what();
+  } catch (...) {
+    return std::nullopt;
   }
 }
 
@@ -260,6 +277,74 @@ TEST_F(EtcdStoreTest, WatchFromACompactedRevisionAfterARestartReportsRevisionCom
   EXPECT_EQ(compacted_revision_of(too_old.wait_for_error()), last);
   EXPECT_EQ(kept.wait_for_key("/h/k").size(), 1u);
   EXPECT_FALSE(kept.error()) << message_of(kept.error());
+}
+
+// A watch resumed on a wiped etcd would wait for revisions that the new history gives to other
+// changes, and never deliver what etcd holds now.
+TEST_F(EtcdStoreTest, AWatchOnAnEtcdWhoseDataWasWipedEndsWithStoreRewound) {
+  EtcdProcess etcd;
+  EtcdStore store(options_for(etcd.endpoint()));
+  for (int i = 0; i < 3; ++i) put(store, "/w/" + std::to_string(i), "v");
+  Recorder recorder;
+  const auto handle = store.watch_prefix("/w/", 0, recorder.on_events(), recorder.on_error());
+  const auto reached = put(store, "/w/last", "v").revision;
+  ASSERT_EQ(recorder.wait_for_key("/w/last").size(), 1u);
+
+  etcd.stop();
+  etcd.wipe_data();
+  etcd.start();
+  const auto message = rewound_message_of(recorder.wait_for_error());
+  ASSERT_TRUE(message) << message_of(recorder.error());
+  EXPECT_NE(message->find(etcd.endpoint() + " went back from revision " + std::to_string(reached) + " to 1"),
+            std::string::npos)
+      << *message;
+
+  // Read again, a watch follows the new history.
+  const auto now = store.get_prefix("/w/");
+  EXPECT_TRUE(now.kvs.empty());
+  Recorder after;
+  const auto resumed = store.watch_prefix("/w/", now.revision + 1, after.on_events(), after.on_error());
+  put(store, "/w/new", "v");
+  EXPECT_EQ(keys_of(after.wait_for_key("/w/new")), std::vector<std::string>{"/w/new"});
+  EXPECT_FALSE(after.error()) << message_of(after.error());
+}
+
+// Restored from a backup taken after the last write, under another cluster token: the same keys at the
+// same revision, but another cluster, whose later revisions need not be the ones this one would have had.
+TEST_F(EtcdStoreTest, AWatchNoticesAnotherClusterAtTheSameAddress) {
+  EtcdProcess etcd;
+  EtcdStore store(options_for(etcd.endpoint()));
+  Recorder recorder;
+  const auto handle = store.watch_prefix("/c/", 0, recorder.on_events(), recorder.on_error());
+  put(store, "/c/k", "v");
+  ASSERT_EQ(recorder.wait_for_key("/c/k").size(), 1u);
+  const auto backup = etcd.save_backup("backup.db");
+
+  etcd.stop();
+  etcd.restore_backup(backup, "another-cluster");
+  etcd.start();
+  const auto message = rewound_message_of(recorder.wait_for_error());
+  ASSERT_TRUE(message) << message_of(recorder.error());
+  EXPECT_NE(message->find("is another cluster: its cluster id changed from "), std::string::npos) << *message;
+}
+
+// The same data after a restart is the same history: the watch goes on (and sees no rewind).
+TEST_F(EtcdStoreTest, AWatchOnARestoredUpToDateBackupGoesOn) {
+  EtcdProcess etcd;
+  EtcdStore store(options_for(etcd.endpoint()));
+  Recorder recorder;
+  const auto handle = store.watch_prefix("/u/", 0, recorder.on_events(), recorder.on_error());
+  put(store, "/u/before", "v");
+  ASSERT_EQ(recorder.wait_for_key("/u/before").size(), 1u);
+  const auto backup = etcd.save_backup("backup.db");
+
+  etcd.stop();
+  etcd.restore_backup(backup);
+  etcd.start();
+  EtcdStore other(options_for(etcd.endpoint()));  // `store` may still be backing off from its last try
+  put(other, "/u/after", "v");
+  EXPECT_EQ(keys_of(recorder.wait_for_key("/u/after")), (std::vector<std::string>{"/u/before", "/u/after"}));
+  EXPECT_FALSE(recorder.error()) << message_of(recorder.error());
 }
 
 TEST_F(EtcdStoreTest, FailsOverToTheNextEndpoint) {

@@ -1,0 +1,59 @@
+#!/usr/bin/env bash
+# Builds the libFuzzer harnesses of fuzz/ (clang 14, ASan + UBSan, in build-fuzz/) and runs each
+# for a bounded time from its committed seed corpus, fuzz/corpus/<harness>/. Fails on any crash,
+# leak, timeout, memory blow-up or sanitizer report; the input that caused it is kept in
+# build-fuzz/artifacts/ (fuzz/README.md says how it becomes a unit test).
+#
+#   scripts/fuzz.sh                  # every harness, FUZZ_SECONDS (default 20) each
+#   scripts/fuzz.sh path_tree sigv4  # some of them
+#
+# New inputs found go to build-fuzz/corpus/<harness>/, never into the committed corpus.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+seconds=${FUZZ_SECONDS:-20}
+build_dir=build-fuzz
+
+cmake -S . -B "$build_dir" -G Ninja -DCMAKE_CXX_COMPILER=clang++-14 -DEG_FUZZ=ON >/dev/null
+cmake --build "$build_dir" --target fuzzers -j2
+
+if [ $# -gt 0 ]; then
+  harnesses=("$@")
+else
+  harnesses=()
+  for program in "$build_dir"/fuzz/*_fuzzer; do
+    name=$(basename "$program")
+    harnesses+=("${name%_fuzzer}")
+  done
+fi
+
+# Leaks count as failures (ASan's LeakSanitizer); UBSan stops at the first report (the build
+# makes every check fatal) and prints where.
+export ASAN_OPTIONS=detect_leaks=1:abort_on_error=1
+export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
+
+failed=()
+for harness in "${harnesses[@]}"; do
+  program="$build_dir/fuzz/${harness}_fuzzer"
+  seeds="fuzz/corpus/$harness"
+  [ -x "$program" ] || { echo "fuzz.sh: no harness $program" >&2; exit 2; }
+  [ -d "$seeds" ] || { echo "fuzz.sh: harness $harness has no seed corpus $seeds/" >&2; exit 2; }
+  found="$build_dir/corpus/$harness"
+  mkdir -p "$found" "$build_dir/artifacts"
+  echo "== fuzzing $harness for ${seconds}s"
+  # -timeout: one input taking longer is a hang; -rss_limit_mb: one blowing up memory is a bug too.
+  if ! "$program" -max_total_time="$seconds" -timeout=10 -rss_limit_mb=2048 -print_final_stats=1 \
+      -artifact_prefix="$build_dir/artifacts/$harness-" "$found" "$seeds" >"$build_dir/$harness.log" 2>&1; then
+    failed+=("$harness")
+    echo "fuzz.sh: $harness failed; its output, from $build_dir/$harness.log:" >&2
+    tail -n 60 "$build_dir/$harness.log" >&2
+  else
+    grep -E '^stat::number_of_executed_units|^Done' "$build_dir/$harness.log" || true
+  fi
+done
+
+if [ ${#failed[@]} -gt 0 ]; then
+  echo "fuzz.sh: failed: ${failed[*]} (inputs in $build_dir/artifacts/)" >&2
+  exit 1
+fi
+echo "fuzz.sh: ${#harnesses[@]} harnesses, no failure"
