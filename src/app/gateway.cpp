@@ -41,9 +41,17 @@ std::unique_ptr<store::Store> open_store(const Options& options) {
 }
 
 // The store's side of /v1/status: whether a read succeeds now (within the store's request
-// timeout), and which configuration revision this instance routes with.
+// timeout), which configuration revision this instance routes with, and which records it could not
+// read.
 boost::json::object store_status(store::Store& store, routing::SnapshotHolder::Reader& routing) {
-  boost::json::object status{{"backend", store.describe()}, {"routingRevision", routing.current().revision()}};
+  const auto& snapshot = routing.current();
+  boost::json::array unreadable;
+  for (const auto& [key, reason] : snapshot.unreadable_records()) {
+    unreadable.push_back(boost::json::object{{"key", key}, {"reason", reason}});
+  }
+  boost::json::object status{{"backend", store.describe()},
+                             {"routingRevision", snapshot.revision()},
+                             {"unreadableRecords", std::move(unreadable)}};
   try {
     store.get(std::string(store::keys::kRoot));
     status["available"] = true;

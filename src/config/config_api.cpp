@@ -4,6 +4,7 @@
 
 #include <vector>
 
+#include "common/json.h"
 #include "config/errors.h"
 #include "config/validation.h"
 #include "model/identifiers.h"
@@ -16,10 +17,9 @@ namespace http = net::http;
 using net::Response;
 
 boost::json::value parse_body(const net::Request& request) {
-  boost::system::error_code error;
-  auto body = boost::json::parse(request.body(), error);
-  if (error) throw invalid("malformed JSON in request body: " + error.message());
-  return body;
+  auto body = common::parse_json(request.body());
+  if (!body.ok()) throw invalid("the request body holds " + body.error);
+  return std::move(body.value);
 }
 
 Response method_not_allowed(std::string_view allowed) {
@@ -33,6 +33,8 @@ http::status status_of(ConfigError::Kind kind) {
   switch (kind) {
     case ConfigError::Kind::NotFound: return http::status::not_found;
     case ConfigError::Kind::AlreadyExists: return http::status::conflict;
+    case ConfigError::Kind::Unreadable:
+      return http::status::internal_server_error;
     case ConfigError::Kind::Invalid: break;
   }
   return http::status::bad_request;

@@ -5,6 +5,7 @@
 #include <boost/url/parse.hpp>
 #include <optional>
 
+#include "common/json.h"
 #include "events/cors.h"
 #include "events/http_event.h"
 #include "model/identifiers.h"
@@ -61,10 +62,10 @@ Response malformed_function_response(std::string_view function_id, std::string_v
 // The function's answer to an http event: {"statusCode": int (default 200), "headers": {name:
 // string}, "body": string}.
 Response http_response_from(const CallResult& result, std::string_view function_id) {
-  boost::system::error_code error;
-  const auto json = boost::json::parse(result.body, error);
-  if (error || !json.is_object()) return malformed_function_response(function_id, "not a JSON object");
-  const auto& object = json.get_object();
+  const auto json = common::parse_json(result.body);
+  if (!json.ok() || !json.value.is_object())
+    return malformed_function_response(function_id, "not a JSON object");
+  const auto& object = json.value.get_object();
   int status = 200;
   if (const auto* code = object.if_contains("statusCode")) {
     if (!code->is_int64() || code->get_int64() < 100 || code->get_int64() > 599) {
