@@ -50,30 +50,11 @@ void must_succeed(const char* what, const Call& call) {
   }
 }
 
-// Whether `value` holds a number beyond double's range (1e400 parses as infinity). Issue 12, item 3,
-// is about those ("Numbers that stay JSON"), and is being fixed apart from this harness: until it
-// is, such a function is stored as text that does not read back, and the harness does not check
-// its round trip. Remove this once validation refuses them.
-bool holds_non_finite_number(const bj::value& value) {
-  if (value.is_double()) return !std::isfinite(value.get_double());
-  if (value.is_array()) {
-    const auto& array = value.get_array();
-    return std::any_of(array.begin(), array.end(), holds_non_finite_number);
-  }
-  if (value.is_object()) {
-    const auto& object = value.get_object();
-    return std::any_of(object.begin(), object.end(),
-                       [](const auto& entry) { return holds_non_finite_number(entry.value()); });
-  }
-  return false;
-}
-
 void check_function(const eg::model::Function& function) {
-  if (holds_non_finite_number(function.provider)) return;
   const auto stored = bj::serialize(function.to_stored_json());
   std::string read_back;
   must_succeed("a stored function reads back", [&] {
-    read_back = bj::serialize(eg::model::Function::from_stored_json(bj::parse(stored)).to_stored_json());
+    read_back = bj::serialize(eg::model::Function::from_stored_text(stored).to_stored_json());
   });
   check(read_back == stored, "a stored function reads back unchanged", stored + "\n" + read_back);
 
@@ -96,7 +77,7 @@ void check_subscription(const eg::model::Subscription& subscription) {
   const auto stored = bj::serialize(subscription.to_json());
   std::string read_back;
   must_succeed("a stored subscription reads back", [&] {
-    read_back = bj::serialize(eg::model::Subscription::from_stored_json(bj::parse(stored)).to_json());
+    read_back = bj::serialize(eg::model::Subscription::from_stored_text(stored).to_json());
   });
   check(read_back == stored, "a stored subscription reads back unchanged", stored + "\n" + read_back);
 

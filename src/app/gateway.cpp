@@ -41,10 +41,17 @@ std::unique_ptr<store::Store> open_store(const Options& options) {
 }
 
 // The store's side of /v1/status: whether a read succeeds now (within the store's request
-// timeout) from the history this instance follows, and which configuration revision it routes with.
+// timeout) from the history this instance follows, which configuration revision it routes with, and
+// which records it could not read.
 boost::json::object store_status(store::Store& store, routing::SnapshotHolder::Reader& routing) {
-  const auto routed = routing.current().revision();  // read first: a store in step is at least there
-  boost::json::object status{{"backend", store.describe()}, {"routingRevision", routed}};
+  const auto& snapshot = routing.current();
+  const auto routed = snapshot.revision();  // read first: a store in step is at least there
+  boost::json::array unreadable;
+  for (const auto& [key, reason] : snapshot.unreadable_records()) {
+    unreadable.push_back(boost::json::object{{"key", key}, {"reason", reason}});
+  }
+  boost::json::object status{
+      {"backend", store.describe()}, {"routingRevision", routed}, {"unreadableRecords", std::move(unreadable)}};
   try {
     const auto revision = store.get(std::string(store::keys::kRoot)).revision;
     status["available"] = revision >= routed;

@@ -1,11 +1,13 @@
 #include "app/logging.h"
 
+#include <fmt/chrono.h>
 #include <spdlog/sinks/stdout_sinks.h>
 #include <spdlog/spdlog.h>
-#include <fmt/chrono.h>
 
 #include <boost/json.hpp>
 #include <chrono>
+
+#include "common/utf8.h"
 
 namespace eg::app {
 namespace {
@@ -30,7 +32,8 @@ class JsonFormatter : public spdlog::formatter {
         {"level", level_name(message.level)},
         {"msg", std::string_view(message.payload.data(), message.payload.size())},
     };
-    const auto text = boost::json::serialize(line);
+    auto text = boost::json::serialize(line);
+    common::make_valid_utf8(text);  // a message may quote a request's bytes
     destination.append(text.data(), text.data() + text.size());
     destination.push_back('\n');
   }

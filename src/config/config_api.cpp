@@ -4,6 +4,7 @@
 
 #include <vector>
 
+#include "common/json.h"
 #include "config/errors.h"
 #include "config/validation.h"
 #include "model/identifiers.h"
@@ -28,6 +29,8 @@ http::status status_of(ConfigError::Kind kind) {
   switch (kind) {
     case ConfigError::Kind::NotFound: return http::status::not_found;
     case ConfigError::Kind::AlreadyExists: return http::status::conflict;
+    case ConfigError::Kind::Unreadable:
+      return http::status::internal_server_error;
     case ConfigError::Kind::Invalid: break;
   }
   return http::status::bad_request;

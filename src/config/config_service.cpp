@@ -4,6 +4,7 @@
 
 #include <chrono>
 
+#include "common/json.h"
 #include "config/errors.h"
 #include "routing/path_tree.h"
 #include "routing/snapshot.h"
@@ -33,18 +34,33 @@ Compare key_exists(std::string key) {
 
 std::string to_stored_text(const boost::json::object& object) { return boost::json::serialize(object); }
 
+// Lists leave out what they cannot read, so that one bad record does not hide the others; the log
+// and /v1/status name it.
 template <typename Record>
 std::vector<Record> parse_all(const store::RangeResult& range) {
   std::vector<Record> records;
   records.reserve(range.kvs.size());
   for (const auto& kv : range.kvs) {
     try {
-      records.push_back(Record::from_stored_json(boost::json::parse(kv.value)));
+      records.push_back(Record::from_stored_text(kv.value));
     } catch (const std::exception& error) {
-      spdlog::error("skipping unreadable record at {}: {}", kv.key, error.what());
+      spdlog::error("unreadable record at {} left out of a list (GET /v1/status lists it): {}", kv.key,
+                    error.what());
     }
   }
   return records;
+}
+
+// One record read back from the store; `what` names it for the message of an unreadable one.
+template <typename Record>
+Record read_record(const store::KeyValue& kv, const std::string& what, std::string_view repair) {
+  try {
+    return Record::from_stored_text(kv.value);
+  } catch (const std::invalid_argument& error) {
+    spdlog::error("unreadable record at {}: {}", kv.key, error.what());
+    throw unreadable(what + " is stored in a form that cannot be read (" + error.what() + "); " +
+                     std::string(repair));
+  }
 }
 
 ConfigError function_not_found(std::string_view space, std::string_view function_id) {
@@ -124,7 +140,9 @@ bool ConfigService::try_delete_function(std::string_view space, std::string_view
 model::Function ConfigService::get_function(std::string_view space, std::string_view function_id) {
   const auto found = store_.get(store::keys::function(space, function_id));
   if (found.kvs.empty()) throw function_not_found(space, function_id);
-  return model::Function::from_stored_json(boost::json::parse(found.kvs.front().value));
+  return read_record<model::Function>(found.kvs.front(),
+                                      "function " + quoted(function_id) + " in space " + quoted(space),
+                                      "replace it with PUT or remove it with DELETE");
 }
 
 std::vector<model::Function> ConfigService::list_functions(std::string_view space) {
@@ -186,7 +204,10 @@ void ConfigService::check_endpoint_against_store(const model::Subscription& subs
   const auto endpoints = store_.get_prefix(store::keys::endpoints_prefix(subscription.method));
   routing::PathTree<std::string> tree;
   for (const auto& kv : endpoints.kvs) {
-    const auto owner = boost::json::parse(kv.value).as_object();
+    const auto stored = common::parse_json(kv.value);
+    if (!stored.ok())
+      throw std::invalid_argument("unreadable endpoint record at " + kv.key + ": it holds " + stored.error);
+    const auto& owner = stored.value.as_object();
     tree.add(owner.at("path").as_string(), std::string(owner.at("space").as_string()));
   }
   if (auto rejection = tree.add(subscription.path, subscription.space)) {
@@ -207,7 +228,7 @@ void ConfigService::delete_subscription(std::string_view space, std::string_view
       throw not_found("subscription " + quoted(subscription_id) + " not found in space " + quoted(space));
     }
     const auto& kv = found.kvs.front();
-    const auto subscription = model::Subscription::from_stored_json(boost::json::parse(kv.value));
+    const auto subscription = model::Subscription::from_stored_text(kv.value);
     TxnRequest txn{.compares = {Compare::mod_revision_equals(key, kv.mod_revision)},
                    .success = {Operation::remove(key)}};
     if (subscription.is_http()) {
@@ -223,7 +244,9 @@ model::Subscription ConfigService::get_subscription(std::string_view space, std:
   if (found.kvs.empty()) {
     throw not_found("subscription " + quoted(subscription_id) + " not found in space " + quoted(space));
   }
-  return model::Subscription::from_stored_json(boost::json::parse(found.kvs.front().value));
+  return read_record<model::Subscription>(
+      found.kvs.front(), "subscription " + quoted(subscription_id) + " in space " + quoted(space),
+      "GET /v1/status lists it");
 }
 
 std::vector<model::Subscription> ConfigService::list_subscriptions(std::string_view space) {

@@ -13,6 +13,7 @@ class ConfigError : public std::runtime_error {
     Invalid,        // 400: the request can never succeed as it is
     NotFound,       // 404
     AlreadyExists,  // 409
+    Unreadable,     // 500: the stored record cannot be read (GET /v1/status lists it)
   };
   ConfigError(Kind kind, const std::string& message) : std::runtime_error(message), kind_(kind) {}
   Kind kind() const { return kind_; }
@@ -26,5 +27,6 @@ inline ConfigError not_found(const std::string& message) { return {ConfigError::
 inline ConfigError already_exists(const std::string& message) {
   return {ConfigError::Kind::AlreadyExists, message};
 }
+inline ConfigError unreadable(const std::string& message) { return {ConfigError::Kind::Unreadable, message}; }
 
 }  // namespace eg::config

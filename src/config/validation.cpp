@@ -4,6 +4,7 @@
 #include <array>
 #include <cctype>
 
+#include "common/json.h"
 #include "config/errors.h"
 #include "model/identifiers.h"
 #include "providers/provider.h"
@@ -113,10 +114,9 @@ void check_non_http_fields(const boost::json::object& body, const model::Subscri
 }  // namespace
 
 boost::json::value parse_request_body(std::string_view body) {
-  boost::system::error_code error;
-  auto json = boost::json::parse(body, error);
-  if (error) throw invalid("malformed JSON in request body: " + error.message());
-  return json;
+  auto parsed = common::parse_json(body);
+  if (!parsed.ok()) throw invalid("the request body holds " + parsed.error);
+  return std::move(parsed.value);
 }
 
 void validate_space(std::string_view space) { validate_name("space", space); }

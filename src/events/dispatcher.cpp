@@ -6,6 +6,7 @@
 #include <boost/asio/this_coro.hpp>
 #include <boost/asio/use_awaitable.hpp>
 
+#include "common/json.h"
 #include "common/rate_limited_log.h"
 
 namespace eg::events {
@@ -13,11 +14,11 @@ namespace asio = boost::asio;
 
 namespace {
 
-// The function's answer as JSON where it is JSON, else as text: what system events carry.
+// The function's answer as JSON where it is JSON the gateway may pass on, else as text: what
+// system events carry.
 boost::json::value result_value(const providers::CallResult& result) {
-  boost::system::error_code error;
-  auto parsed = boost::json::parse(result.body, error);
-  if (!error) return parsed;
+  auto parsed = common::parse_json(result.body);
+  if (parsed.ok()) return std::move(parsed.value);
   return boost::json::string(result.body);
 }
 

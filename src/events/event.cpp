@@ -8,6 +8,9 @@
 #include <boost/uuid/uuid_io.hpp>
 #include <chrono>
 
+#include "common/json.h"
+#include "common/utf8.h"
+
 namespace eg::events {
 
 boost::json::object Event::to_json() const {
@@ -47,6 +50,8 @@ std::string Event::serialize() const {
   serializer.reset(boost::json::string_view(data_type));
   append_serialized(text, serializer);
   text += '}';
+  // Strings copied from requests and answers may hold any bytes; functions must get JSON they can parse.
+  common::make_valid_utf8(text);
   return text;
 }
 
@@ -82,10 +87,9 @@ boost::json::value encode_data(std::string_view content_type, std::string_view b
                                boost::json::storage_ptr storage) {
   if (!is_json_media_type(content_type)) return boost::json::string(base64_encode(body), std::move(storage));
   if (body.empty()) return nullptr;
-  boost::system::error_code error;
-  auto data = boost::json::parse(body, error, std::move(storage));
-  if (error) throw MalformedJson("malformed JSON body: " + error.message());
-  return data;
+  auto data = common::parse_json(body, std::move(storage));
+  if (!data.ok()) throw MalformedJson("the body holds " + data.error);
+  return std::move(data.value);
 }
 
 std::string base64_encode(std::string_view bytes) {

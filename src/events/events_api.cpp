@@ -7,6 +7,7 @@
 #include <charconv>
 #include <optional>
 
+#include "common/json.h"
 #include "common/rate_limited_log.h"
 #include "events/cors.h"
 #include "events/function_response.h"

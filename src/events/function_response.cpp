@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include "common/json.h"
 #include "net/header_rules.h"
 
 namespace eg::events {
@@ -72,10 +73,9 @@ bool carries_no_body(int status) { return status == 204 || status == 304; }
 }  // namespace
 
 CheckedAnswer http_response_from_answer(std::string_view answer) {
-  boost::system::error_code error;
-  const auto json = boost::json::parse(answer, error);
-  if (error || !json.is_object()) return refused("not a JSON object");
-  const auto& object = json.get_object();
+  const auto json = common::parse_json(answer);
+  if (!json.ok() || !json.value.is_object()) return refused("not a JSON object");
+  const auto& object = json.value.get_object();
   const auto status = status_of(object);
   if (const auto* refusal = std::get_if<RefusedAnswer>(&status)) return *refusal;
   const int code = std::get<int>(status);

@@ -2,6 +2,7 @@
 
 #include <stdexcept>
 
+#include "common/json.h"
 #include "providers/provider.h"
 
 namespace eg::model {
@@ -19,9 +20,11 @@ boost::json::object Function::to_public_json() const {
   return json;
 }
 
-Function Function::from_stored_json(const boost::json::value& json) {
+Function Function::from_stored_text(std::string_view text) {
+  const auto json = common::parse_json(text);
+  if (!json.ok()) throw std::invalid_argument("corrupt function record: it holds " + json.error);
   try {
-    const auto& object = json.as_object();
+    const auto& object = json.value.as_object();
     return Function{
         .space = std::string(object.at("space").as_string()),
         .function_id = std::string(object.at("functionId").as_string()),

@@ -5,6 +5,7 @@
 
 #include <boost/json.hpp>
 #include <string>
+#include <string_view>
 
 namespace eg::model {
 
@@ -18,8 +19,8 @@ struct Function {
   boost::json::object to_stored_json() const;
   // The form the Config API returns: secrets removed by the provider's own list of secret fields.
   boost::json::object to_public_json() const;
-  // Reads the stored form back; throws std::invalid_argument on a corrupt record.
-  static Function from_stored_json(const boost::json::value& json);
+  // Reads the stored form back; throws std::invalid_argument saying why a record cannot be read.
+  static Function from_stored_text(std::string_view text);
 };
 
 }  // namespace eg::model

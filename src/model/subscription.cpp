@@ -2,6 +2,8 @@
 
 #include <stdexcept>
 
+#include "common/json.h"
+
 namespace eg::model {
 namespace {
 
@@ -44,9 +46,11 @@ boost::json::object Subscription::to_json() const {
   return json;
 }
 
-Subscription Subscription::from_stored_json(const boost::json::value& json) {
+Subscription Subscription::from_stored_text(std::string_view text) {
+  const auto json = common::parse_json(text);
+  if (!json.ok()) throw std::invalid_argument("corrupt subscription record: it holds " + json.error);
   try {
-    const auto& object = json.as_object();
+    const auto& object = json.value.as_object();
     Subscription subscription;
     subscription.space = object.at("space").as_string();
     subscription.subscription_id = object.at("subscriptionId").as_string();

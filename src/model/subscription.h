@@ -6,6 +6,7 @@
 #include <boost/json.hpp>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace eg::model {
@@ -35,8 +36,8 @@ struct Subscription {
   bool is_invoke() const { return event == kInvokeEvent; }
 
   boost::json::object to_json() const;
-  // Reads the stored form back; throws std::invalid_argument on a corrupt record.
-  static Subscription from_stored_json(const boost::json::value& json);
+  // Reads the stored form back; throws std::invalid_argument saying why a record cannot be read.
+  static Subscription from_stored_text(std::string_view text);
 };
 
 }  // namespace eg::model

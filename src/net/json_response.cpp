@@ -1,11 +1,14 @@
 #include "net/json_response.h"
 
+#include "common/utf8.h"
+
 namespace eg::net {
 
 Response json_response(http::status status, const boost::json::value& body) {
   Response response{status, 11};
   response.set(http::field::content_type, "application/json");
   response.body() = boost::json::serialize(body);
+  common::make_valid_utf8(response.body());  // messages may quote a request's bytes
   response.prepare_payload();
   return response;
 }

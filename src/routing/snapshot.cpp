@@ -139,6 +139,8 @@ void ConfigState::reset(const store::RangeResult& everything) {
   functions_.clear();
   subscriptions_.clear();
   unrouted_.clear();
+  unreadable_.clear();
+  unreadable_changed_ = true;
   next_ = RoutingSnapshot();
   // Applied as puts straight from the read: a copy of 100k keys would double the memory a start
   // needs at its peak, which the process keeps as RSS.
@@ -159,6 +161,10 @@ void ConfigState::finish_batch() {
 
 std::shared_ptr<const RoutingSnapshot> ConfigState::build() {
   next_.revision_ = revision_;
+  if (unreadable_changed_) {
+    next_.unreadable_ = std::make_shared<const std::map<std::string, std::string>>(unreadable_);
+    unreadable_changed_ = false;
+  }
   // The copy shares every part with next_, and copying gives both new edit tokens: changes to
   // next_ from now on copy what they touch, so the published copy never changes.
   return std::make_shared<const RoutingSnapshot>(next_);
@@ -174,16 +180,32 @@ void ConfigState::apply_one(store::WatchEvent::Type type, const store::KeyValue&
   if (type == store::WatchEvent::Type::Delete) {
     remove_function(key);
     remove_subscription(key);
+    note_readable(key);
     return;
   }
   if (kind != store::keys::KeyKind::Function && kind != store::keys::KeyKind::Subscription) return;
   try {
-    const auto json = boost::json::parse(kv.value);
-    if (kind == store::keys::KeyKind::Function) put_function(key, model::Function::from_stored_json(json));
-    if (kind == store::keys::KeyKind::Subscription) put_subscription(key, model::Subscription::from_stored_json(json));
+    put_record(kind, kv);
+    note_readable(key);
   } catch (const std::exception& error) {
-    spdlog::error("ignoring unreadable configuration at {}: {}", key, error.what());
+    // What was read at `key` before, if anything, stays routed (a bad write does not take a working
+    // function down), and the record is reported until it is replaced or deleted.
+    spdlog::error("unreadable configuration at {} (GET /v1/status lists it): {}", key, error.what());
+    unreadable_.insert_or_assign(key, error.what());
+    unreadable_changed_ = true;
   }
+}
+
+void ConfigState::put_record(store::keys::KeyKind kind, const store::KeyValue& kv) {
+  if (kind == store::keys::KeyKind::Function)
+    put_function(kv.key, model::Function::from_stored_text(kv.value));
+  if (kind == store::keys::KeyKind::Subscription) {
+    put_subscription(kv.key, model::Subscription::from_stored_text(kv.value));
+  }
+}
+
+void ConfigState::note_readable(const std::string& key) {
+  if (unreadable_.erase(key) > 0) unreadable_changed_ = true;
 }
 
 void ConfigState::put_function(const std::string& key, model::Function function) {

@@ -8,8 +8,8 @@
 // configuration, and consecutive snapshots do not hold two copies of the routing data.
 
 #include <atomic>
-#include <condition_variable>
 #include <chrono>
+#include <condition_variable>
 #include <cstdint>
 #include <map>
 #include <memory>
@@ -23,6 +23,7 @@
 #include "model/subscription.h"
 #include "routing/path_tree.h"
 #include "routing/shared_parts.h"
+#include "store/keys.h"
 #include "store/store.h"
 
 namespace eg::routing {
@@ -67,6 +68,9 @@ class RoutingSnapshot {
   const std::vector<Subscriber>& system_event_subscribers(std::string_view space,
                                                           std::string_view event) const;
   bool has_invoke_subscription(std::string_view space, std::string_view function_id) const;
+  // Functions and subscriptions the store holds that could not be read (key -> why), and so are not
+  // routed: what /v1/status reports.
+  const std::map<std::string, std::string>& unreadable_records() const { return *unreadable_; }
   std::int64_t revision() const { return revision_; }
 
  private:
@@ -79,6 +83,8 @@ class RoutingSnapshot {
   SubscriberLists custom_;                                     // "<path>\n<event>"
   SubscriberLists system_events_;                              // "<space>\n<event>"
   ShardedMap<int> invokable_;  // "<space>/<functionId>": how many invoke subscriptions it has
+  std::shared_ptr<const std::map<std::string, std::string>> unreadable_ =
+      std::make_shared<const std::map<std::string, std::string>>();
   EditToken edit_;             // owns the parts of the maps above that this copy created
 };
 
@@ -97,6 +103,8 @@ class ConfigState {
 
  private:
   void apply_one(store::WatchEvent::Type type, const store::KeyValue& kv);
+  void put_record(store::keys::KeyKind kind, const store::KeyValue& kv);
+  void note_readable(const std::string& key);
   // Rebuilds the http routes of the methods a batch's conflicts involved.
   void finish_batch();
   void put_function(const std::string& key, model::Function function);
@@ -119,6 +127,8 @@ class ConfigState {
   // API refuses conflicting paths).
   std::map<std::string, std::set<std::string>, std::less<>> unrouted_;
   std::set<std::string> methods_to_rebuild_;  // at the end of the batch being applied
+  std::map<std::string, std::string> unreadable_;  // what next_ reports; copied into it by build()
+  bool unreadable_changed_ = false;
   RoutingSnapshot next_;
 };
 

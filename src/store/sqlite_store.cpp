@@ -1,11 +1,19 @@
 #include "store/sqlite_store.h"
 
+#include <fcntl.h>
+#include <spdlog/spdlog.h>
 #include <sqlite3.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include <algorithm>
+#include <cerrno>
 #include <compare>
 #include <condition_variable>
+#include <cstring>
+#include <deque>
 #include <exception>
+#include <limits>
 #include <mutex>
 #include <optional>
 #include <string_view>
@@ -25,6 +33,11 @@
 //     on_events ends the watch and is passed to its on_error; one thrown by on_error is dropped.
 //   - Destroying the store ends each live watch with on_error(StoreUnavailable("store closed")),
 //     called before the destructor returns. A callback must not destroy the store itself.
+//   - History is kept for at least SqliteStoreOptions::history_retention and at most the latest
+//     kHistoryRevisionsKept revisions. The notifier forgets what has expired once per retention
+//     period, never a revision that a live watch has not yet received; what is forgotten is then
+//     also gone from the file: deleted content is zeroed (secure_delete) and the write-ahead log,
+//     which holds pages as they were, is truncated.
 
 namespace eg::store {
 namespace {
@@ -33,6 +46,8 @@ namespace {
 // does not grow without bound. A watch that falls further behind than this fails with
 // RevisionCompacted, as it would on a compacted etcd.
 constexpr std::int64_t kHistoryRevisionsKept = 10'000;
+// Commits this close together share one entry of the record of commit times.
+constexpr auto kCommitTimeGranularity = std::chrono::milliseconds(100);
 // Bounds the memory of one callback when a watch replays a long history.
 constexpr std::int64_t kMaxRevisionsPerBatch = 1'000;
 // Only another process can hold the file lock; wait that long for it before giving up.
@@ -198,6 +213,9 @@ void Database::configure() {
   execute("PRAGMA journal_mode = WAL");
   // Durable across a crash of the process; a power loss may lose the last commits, not the file.
   execute("PRAGMA synchronous = NORMAL");
+  // Deleted content (replaced values, forgotten history) is overwritten with zeros rather than left
+  // in free space: it may be a secret.
+  execute("PRAGMA secure_delete = ON");
 }
 
 void Database::create_schema() {
@@ -367,6 +385,13 @@ struct WatchHub {
     on_error = std::exchange(watch->on_error, nullptr);
   }
 
+  // The first revision some live watch has not yet received (the largest revision when none).
+  std::int64_t oldest_undelivered_revision() const {
+    std::int64_t oldest = std::numeric_limits<std::int64_t>::max();
+    for (const auto& watch : watches) oldest = std::min(oldest, watch->next_revision);
+    return oldest;
+  }
+
   std::vector<std::shared_ptr<WatchState>> due_watches() const {
     std::vector<std::shared_ptr<WatchState>> due;
     for (const auto& watch : watches) {
@@ -438,25 +463,82 @@ struct Batch {
   std::exception_ptr error;
 };
 
-std::filesystem::path database_file(const std::filesystem::path& data_dir) {
+namespace fs = std::filesystem;
+
+// An existing directory keeps its mode: it may be shared (a home directory, /tmp), and only its
+// owner should change that. A new one is the owner's only.
+void prepare_data_directory(const fs::path& data_dir) {
   std::error_code error;
-  std::filesystem::create_directories(data_dir, error);
+  const bool existed = fs::exists(data_dir, error);
+  fs::create_directories(data_dir, error);
   if (error) {
     throw StoreUnavailable("cannot create the data directory " + data_dir.string() + ": " + error.message());
   }
-  return std::filesystem::absolute(data_dir / "config.db");
+  if (!existed) {
+    fs::permissions(data_dir, fs::perms::owner_all, fs::perm_options::replace, error);
+    if (error)
+      throw StoreUnavailable("cannot restrict the data directory " + data_dir.string() + ": " +
+                             error.message());
+    return;
+  }
+  const auto mode = fs::status(data_dir, error).permissions();
+  if (!error && (mode & (fs::perms::group_all | fs::perms::others_all)) != fs::perms::none) {
+    spdlog::warn(
+        "the data directory {} is open to other users (mode {:o}) and holds function secrets: chmod 700 it",
+        data_dir.string(), static_cast<unsigned>(mode));
+  }
 }
+
+// SQLite creates a database file with mode 0644, and its -wal and -shm files with the mode of the
+// database file: so the database file is created (or set) 0600 before SQLite opens it, and the
+// files an older gateway left are set 0600 too.
+void restrict_to_owner(const fs::path& database) {
+  const int fd = ::open(database.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+  if (fd < 0 || ::fchmod(fd, 0600) != 0) {
+    const std::string why = std::strerror(errno);
+    if (fd >= 0) ::close(fd);
+    throw StoreUnavailable("sqlite store " + database.string() +
+                           ": cannot make it private to its owner: " + why);
+  }
+  ::close(fd);
+  for (const char* suffix : {"-wal", "-shm", "-journal"}) {
+    const auto companion = fs::path(database.string() + suffix);
+    std::error_code error;
+    if (fs::exists(companion, error)) {
+      fs::permissions(companion, fs::perms::owner_read | fs::perms::owner_write, fs::perm_options::replace,
+                      error);
+    }
+  }
+}
+
+fs::path database_file(const fs::path& data_dir) {
+  prepare_data_directory(data_dir);
+  auto database = fs::absolute(data_dir / "config.db");
+  restrict_to_owner(database);
+  return database;
+}
+
+// When revisions were committed, for the history's retention: one entry per group of revisions
+// committed within kCommitTimeGranularity of the group's first, oldest first.
+struct CommitTime {
+  std::int64_t first_revision = 0;
+  std::chrono::steady_clock::time_point first_at;
+  std::chrono::steady_clock::time_point last_at;
+};
 
 }  // namespace
 
 struct SqliteStore::Impl {
-  explicit Impl(const std::filesystem::path& data_dir)
-      : database(database_file(data_dir)), statements(database) {
+  Impl(const std::filesystem::path& data_dir, SqliteStoreOptions store_options)
+      : options(store_options), database(database_file(data_dir)), statements(database) {
     Query meta(statements.read_meta);
     if (!meta.step()) database.fail("the meta table is empty");
     revision = meta.integer(0);
     compacted_revision = meta.integer(1);
     hub->committed_revision = revision;
+    // The history written before this open is taken as written now: its commit times are not stored.
+    const auto now = std::chrono::steady_clock::now();
+    commit_times.push_back({compacted_revision, now, now});
   }
 
   void start_notifier() {
@@ -582,12 +664,48 @@ struct SqliteStore::Impl {
       return Applied{succeeded, false, revision};
     }
     Query(statements.write_revision).bind_integer(1, new_revision).run();
+    note_commit_time(new_revision);
     const std::int64_t new_compacted = std::max(compacted_revision, new_revision - kHistoryRevisionsKept + 1);
     if (new_compacted != compacted_revision) forget_changes_before(new_compacted);
     transaction.commit();
     revision = new_revision;
     compacted_revision = new_compacted;
     return Applied{succeeded, true, revision};
+  }
+
+  void note_commit_time(std::int64_t new_revision) {
+    const auto now = std::chrono::steady_clock::now();
+    if (!commit_times.empty() && now - commit_times.back().first_at < kCommitTimeGranularity) {
+      commit_times.back().last_at = now;
+    } else {
+      commit_times.push_back({new_revision, now, now});
+    }
+  }
+
+  // Forgets the history committed longer than the retention ago, but never the latest revision's
+  // (its values are the current ones), nor any revision from `oldest_undelivered` on, which a live
+  // watch has not yet received.
+  void forget_expired_history(std::int64_t oldest_undelivered) {
+    std::lock_guard lock(db_mutex);
+    const auto expired_before = std::chrono::steady_clock::now() - options.history_retention;
+    while (!commit_times.empty() && commit_times.front().last_at < expired_before) commit_times.pop_front();
+    const auto oldest_unexpired = commit_times.empty() ? revision : commit_times.front().first_revision;
+    const auto oldest_kept = std::min({revision, oldest_unexpired, oldest_undelivered});
+    if (oldest_kept <= compacted_revision) return;
+    Transaction transaction(statements);
+    forget_changes_before(oldest_kept);
+    transaction.commit();
+    compacted_revision = oldest_kept;
+    // The log still holds the pages as they were before the deletion.
+    database.execute("PRAGMA wal_checkpoint(TRUNCATE)");
+  }
+
+  void forget_expired_history_or_retry_later(std::int64_t oldest_undelivered) {
+    try {
+      forget_expired_history(oldest_undelivered);
+    } catch (const StoreUnavailable& error) {
+      spdlog::warn("embedded store: could not forget expired history, will retry: {}", error.what());
+    }
   }
 
   void compact(std::int64_t oldest_kept) {
@@ -643,29 +761,40 @@ struct SqliteStore::Impl {
   }
 
   void run_notifier() {
+    auto next_forgetting = std::chrono::steady_clock::now() + options.history_retention;
     std::unique_lock lock(hub->mutex);
     while (!hub->closing) {
       const auto due = hub->due_watches();
-      if (due.empty()) {
-        hub->work.wait(lock);
-        continue;
+      if (!due.empty()) {
+        for (const auto& watch : due) serve(watch, lock);
+      } else if (std::chrono::steady_clock::now() >= next_forgetting) {
+        // Read under this lock, which a watch holds to move on (after its revisions were read).
+        const auto oldest_undelivered = hub->oldest_undelivered_revision();
+        lock.unlock();
+        forget_expired_history_or_retry_later(oldest_undelivered);
+        lock.lock();
+        next_forgetting = std::chrono::steady_clock::now() + options.history_retention;
+      } else {
+        hub->work.wait_until(lock, next_forgetting);
       }
-      for (const auto& watch : due) serve(watch, lock);
     }
     hub->fail_all(lock);
   }
 
-  std::mutex db_mutex;  // guards everything down to compacted_revision
+  const SqliteStoreOptions options;
+  std::mutex db_mutex;  // guards everything down to commit_times
   Database database;
   Statements statements;
   std::int64_t revision = 0;
   std::int64_t compacted_revision = 0;
+  std::deque<CommitTime> commit_times;
 
   std::shared_ptr<WatchHub> hub = std::make_shared<WatchHub>();
   std::thread notifier;
 };
 
-SqliteStore::SqliteStore(const std::filesystem::path& data_dir) : impl_(std::make_unique<Impl>(data_dir)) {
+SqliteStore::SqliteStore(const std::filesystem::path& data_dir, SqliteStoreOptions options)
+    : impl_(std::make_unique<Impl>(data_dir, options)) {
   impl_->start_notifier();
 }
 

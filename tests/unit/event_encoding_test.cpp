@@ -55,6 +55,21 @@ TEST(EventEncoding, MalformedJsonIsRefusedAndEmptyJsonIsNull) {
   EXPECT_TRUE(make_event("e", "application/json", "").data.is_null());
 }
 
+TEST(EventEncoding, NumbersBeyondADoubleAreRefused) {
+  EXPECT_THROW(make_event("e", "application/json", R"({"a":1e400})"), MalformedJson);
+  EXPECT_THROW(make_event("e", "application/json", "[" + std::string(400, '9') + "]"), MalformedJson);
+}
+
+TEST(EventEncoding, SerializedEventsAreValidUtf8WhateverTheirTextHeld) {
+  auto event = make_json_event("e", boost::json::object{{"path", "/a\xFF\"b"}, {"k\xC0", "\xF0\x9F\x98"}});
+  event.data_type = "text/\xFE";
+  const auto text = event.serialize();
+  const auto parsed = boost::json::parse(text);  // Boost.JSON refuses ill-formed UTF-8
+  EXPECT_EQ(parsed.at("data").at("path"), "/a\xEF\xBF\xBD\"b");
+  EXPECT_EQ(parsed.at("data").at("k\xEF\xBF\xBD"), "\xEF\xBF\xBD");
+  EXPECT_EQ(parsed.at("dataType"), "text/\xEF\xBF\xBD");
+}
+
 TEST(EventEncoding, EventIdsAreUnique) {
   EXPECT_NE(new_event_id(), new_event_id());
 }

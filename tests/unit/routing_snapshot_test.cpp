@@ -57,6 +57,47 @@ std::vector<std::string> functions_of(const std::vector<Subscriber>& subscribers
   return functions;
 }
 
+store::WatchEvent put_text(const std::string& key, const std::string& text, std::int64_t revision) {
+  return {store::WatchEvent::Type::Put, store::KeyValue{key, text, revision, revision, 1}};
+}
+
+TEST(ConfigState, AnUnreadableRecordIsListedUntilItIsReplacedOrDeleted) {
+  ConfigState state;
+  const auto f = store::keys::function("default", "f");
+  state.apply({put(f, function_json("f", "http://old/"), 2),
+               put(subscription_key("s"), http_subscription("f", "/f"), 3)});
+  ASSERT_EQ(url_of(state.build()->find_function("default", "f")), "http://old/");
+
+  // Written behind the Configuration API's back, as an older gateway stored 1e400.
+  state.apply(
+      {put_text(f, R"({"space":"default","functionId":"f","type":"http","provider":{"n":Infinity}})", 4),
+       put_text(subscription_key("bad"), R"({"space":"default"})", 5)});
+  auto snapshot = state.build();
+  EXPECT_EQ(url_of(snapshot->find_function("default", "f")), "http://old/") << "what was there stays routed";
+  ASSERT_EQ(snapshot->unreadable_records().size(), 2u);
+  EXPECT_NE(snapshot->unreadable_records().at(f).find("malformed JSON"), std::string::npos);
+  EXPECT_TRUE(snapshot->unreadable_records().contains(subscription_key("bad")));
+
+  state.apply({put(f, function_json("f", "http://new/"), 6), remove(subscription_key("bad"), 7)});
+  const auto repaired = state.build();
+  EXPECT_EQ(url_of(repaired->find_function("default", "f")), "http://new/");
+  EXPECT_TRUE(repaired->unreadable_records().empty());
+  EXPECT_EQ(snapshot->unreadable_records().size(), 2u) << "a published snapshot never changes";
+}
+
+TEST(ConfigState, ARecordWithANumberBeyondADoubleIsUnreadable) {
+  ConfigState state;
+  const auto f = store::keys::function("default", "f");
+  state.reset(store::RangeResult{
+      {store::KeyValue{f, R"({"space":"default","functionId":"f","type":"http","provider":{"n":1e400}})", 2,
+                       2, 1}},
+      2});
+  const auto snapshot = state.build();
+  EXPECT_EQ(snapshot->find_function("default", "f"), nullptr);
+  ASSERT_EQ(snapshot->unreadable_records().size(), 1u);
+  EXPECT_NE(snapshot->unreadable_records().at(f).find("number out of range"), std::string::npos);
+}
+
 TEST(ConfigState, BuildsEveryKindOfRoute) {
   ConfigState state;
   state.apply({put(store::keys::function("default", "f"), function_json("f"), 2),

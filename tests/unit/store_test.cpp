@@ -4,9 +4,6 @@
 // with absolute numbers, so that they also hold on a shared etcd server.
 
 #include "store/store.h"
-#include "store_test_support.h"
-
-#include "etcd/etcd_test_backend.h"
 
 #include <gtest/gtest.h>
 #include <sqlite3.h>
@@ -19,6 +16,7 @@
 #include <filesystem>
 #include <fstream>
 #include <future>
+#include <iterator>
 #include <latch>
 #include <map>
 #include <mutex>
@@ -30,7 +28,9 @@
 #include <vector>
 
 #include "common/temporary_directory.h"
+#include "etcd/etcd_test_backend.h"
 #include "store/sqlite_store.h"
+#include "store_test_support.h"
 
 namespace eg::store {
 namespace {
@@ -827,22 +827,111 @@ std::int64_t history_rows(const std::filesystem::path& file) {
   return rows;
 }
 
+// Retention long enough that only the count of revisions bounds the history.
+const SqliteStoreOptions kLongRetention{.history_retention = std::chrono::hours(1)};
+
 TEST(SqliteStoreTest, KeepsTheHistoryOfTheLatestRevisionsOnly) {
   TemporaryDirectory directory;
   std::int64_t last = 0;
   {
-    SqliteStore store(directory.path());
+    SqliteStore store(directory.path(), kLongRetention);
     for (std::int64_t i = 0; i < kHistoryRevisionsKept + 5; ++i) last = put(store, "/k", "v").revision;
   }
   const auto oldest_kept = last - kHistoryRevisionsKept + 1;
   EXPECT_EQ(history_rows(directory.path() / "config.db"), kHistoryRevisionsKept);
 
-  SqliteStore store(directory.path());
+  SqliteStore store(directory.path(), kLongRetention);
   WatchRecorder too_old, kept;
   const auto failed = store.watch_prefix("/", oldest_kept - 1, too_old.on_events(), too_old.on_error());
   const auto replayed = store.watch_prefix("/", oldest_kept, kept.on_events(), kept.on_error());
   EXPECT_EQ(compacted_revision_of(too_old.wait_for_error()), oldest_kept);
   EXPECT_EQ(revisions_of(kept.wait_for_revision(last)), revision_sequence(oldest_kept, last));
+}
+
+std::string file_bytes(const std::filesystem::path& file) {
+  std::ifstream in(file, std::ios::binary);
+  return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
+}
+
+// The data directory's files, as they are on disk.
+std::string store_bytes(const std::filesystem::path& data_dir) {
+  std::string bytes;
+  for (const auto& entry : std::filesystem::directory_iterator(data_dir)) bytes += file_bytes(entry.path());
+  return bytes;
+}
+
+TEST(SqliteStoreTest, ForgetsHistoryOlderThanItsRetentionAndTheValuesItHeld) {
+  TemporaryDirectory directory;
+  const SqliteStoreOptions short_retention{.history_retention = 50ms};
+  std::int64_t first = 0;
+  std::int64_t last = 0;
+  {
+    SqliteStore store(directory.path(), short_retention);
+    first = put(store, "/k", "replaced-value-0123456789").revision;
+    last = put(store, "/k", "current-value-0123456789").revision;
+    std::this_thread::sleep_for(400ms);  // retention, twice over, with room for a slow machine
+    EXPECT_EQ(store_bytes(directory.path()).find("replaced-value"), std::string::npos) << "while open";
+  }
+  EXPECT_EQ(history_rows(directory.path() / "config.db"), 1) << "the latest revision's history is kept";
+  EXPECT_EQ(store_bytes(directory.path()).find("replaced-value"), std::string::npos);
+  EXPECT_NE(store_bytes(directory.path()).find("current-value"), std::string::npos);
+
+  SqliteStore store(directory.path(), short_retention);
+  WatchRecorder too_old, latest;
+  const auto failed = store.watch_prefix("/", first, too_old.on_events(), too_old.on_error());
+  const auto kept = store.watch_prefix("/", last, latest.on_events(), latest.on_error());
+  EXPECT_EQ(compacted_revision_of(too_old.wait_for_error()), last);
+  EXPECT_EQ(revisions_of(latest.wait_for_revision(last)), std::vector<std::int64_t>{last});
+}
+
+TEST(SqliteStoreTest, ALiveWatchGetsEveryRevisionHoweverShortTheRetention) {
+  TemporaryDirectory directory;
+  SqliteStore store(directory.path(), SqliteStoreOptions{.history_retention = 1ms});
+  WatchRecorder recorder;
+  const auto handle = store.watch_prefix("/", 0, recorder.on_events(), recorder.on_error());
+  const auto first = put(store, "/k", "0").revision;
+  std::int64_t last = first;
+  for (int i = 1; i < 200; ++i) {
+    last = put(store, "/k", std::to_string(i)).revision;
+    if (i % 20 == 0) std::this_thread::sleep_for(5ms);
+  }
+  EXPECT_EQ(revisions_of(recorder.wait_for_revision(last)), revision_sequence(first, last));
+  EXPECT_FALSE(recorder.error());
+}
+
+unsigned mode_of(const std::filesystem::path& path) {
+  return static_cast<unsigned>(std::filesystem::status(path).permissions() & std::filesystem::perms::all);
+}
+
+TEST(SqliteStoreTest, CreatesItsDirectoryAndFilesForItsOwnerOnly) {
+  TemporaryDirectory directory;
+  const auto data_dir = directory.path() / "new";
+  SqliteStore store(data_dir);
+  put(store, "/k", "v");
+  EXPECT_EQ(mode_of(data_dir), 0700u);
+  ASSERT_TRUE(std::filesystem::exists(data_dir / "config.db-wal"));
+  for (const auto& entry : std::filesystem::directory_iterator(data_dir)) {
+    EXPECT_EQ(mode_of(entry.path()), 0600u) << entry.path();
+  }
+}
+
+TEST(SqliteStoreTest, MakesTheFilesOfAnExistingStorePrivate) {
+  TemporaryDirectory directory;
+  {
+    SqliteStore store(directory.path());
+    put(store, "/k", "v");
+  }
+  std::ofstream(directory.path() / "config.db-wal").flush();  // as a crash would leave it
+  const auto everyone_reads = std::filesystem::perms::owner_read | std::filesystem::perms::owner_write |
+                              std::filesystem::perms::group_read | std::filesystem::perms::others_read;
+  for (const auto& entry : std::filesystem::directory_iterator(directory.path())) {
+    std::filesystem::permissions(entry.path(), everyone_reads);
+  }
+  SqliteStore store(directory.path());
+  for (const auto& entry : std::filesystem::directory_iterator(directory.path())) {
+    EXPECT_EQ(mode_of(entry.path()), 0600u) << entry.path();
+  }
+  EXPECT_EQ(find(store, "/k")->value, "v");
 }
 
 TEST(SqliteStoreTest, ClosingTheStoreEndsLiveWatches) {

@@ -4,6 +4,8 @@
 #include <boost/json.hpp>
 #include <initializer_list>
 
+#include "common/json.h"
+
 namespace eg::providers::aws {
 namespace {
 
@@ -71,10 +73,9 @@ ApiError parse_api_error(const net::OutboundResponse& response) {
   for (const auto& [name, value] : response.headers) {
     if (boost::beast::iequals(name, "x-amzn-ErrorType")) error.code = bare_code(value);
   }
-  boost::system::error_code parse_error;
-  const auto body = boost::json::parse(response.body, parse_error);
-  if (!parse_error && body.is_object()) {
-    const auto& object = body.get_object();
+  const auto body = common::parse_json(response.body);
+  if (body.ok() && body.value.is_object()) {
+    const auto& object = body.value.get_object();
     if (error.code.empty()) error.code = bare_code(first_string(object, {"__type", "code", "Code"}));
     error.message = first_string(object, {"message", "Message", "errorMessage"});
   } else {

@@ -2,6 +2,7 @@
 
 #include <boost/beast/core/string.hpp>
 
+#include "common/json.h"
 #include "providers/aws/api_call.h"
 #include "providers/aws/sigv4.h"
 #include "providers/aws_common.h"
@@ -32,10 +33,9 @@ aws::ApiCall invoke_call(const std::string& function_name, const std::string& pa
 
 // "Error: boom" from Lambda's error payload {"errorType": "Error", "errorMessage": "boom", …}.
 std::string function_error_summary(std::string_view body) {
-  boost::system::error_code error;
-  const auto json = boost::json::parse(body, error);
-  if (error || !json.is_object()) return std::string(body.substr(0, 200));
-  const auto& object = json.get_object();
+  const auto json = common::parse_json(body);
+  if (!json.ok() || !json.value.is_object()) return std::string(body.substr(0, 200));
+  const auto& object = json.value.get_object();
   std::string summary;
   for (std::string_view field : {"errorType", "errorMessage"}) {
     if (const auto* value = object.if_contains(field); value != nullptr && value->is_string()) {

@@ -279,6 +279,7 @@ RunResult run_binary(const std::vector<std::string>& args, std::chrono::millisec
 GatewayProcess::GatewayProcess(GatewayOptions options) : options_(std::move(options)), temp_("eg-blackbox-") {
   if (options_.keep_data_dir) temp_.keep();
   fs::create_directories(data_dir());
+  fs::permissions(data_dir(), fs::perms::owner_all);  // as a user keeps it: it holds secrets
   auto ports = pick_free_ports(2);
   config_port_ = ports[0];
   events_port_ = ports[1];
