@@ -85,7 +85,8 @@ CheckedAnswer http_response_from_answer(std::string_view answer) {
     if (!body->is_string()) return refused("body must be a string");
     if (!carries_no_body(code)) response.body() = body->get_string();
   }
-  response.prepare_payload();
+  // Beast would give a 204 or 304 "Content-Length: 0", which RFC 9110 (§8.6) forbids them.
+  if (!carries_no_body(code)) response.prepare_payload();
   return response;
 }
 

@@ -207,6 +207,7 @@ TEST_F(UntrustedFunctionsTest, NoContentAndNotModifiedAnswersCarryNoBody) {
   EXPECT_EQ(no_content.status, 204) << no_content.describe();
   EXPECT_EQ(no_content.body, "");
   EXPECT_EQ(no_content.header("X-Kept"), "yes");
+  EXPECT_FALSE(no_content.has_header("Content-Length")) << "RFC 9110 forbids it on a 204";
   const auto not_modified = blackbox::request("GET", gw().events_url(prefix_ + "/notmodified"));
   EXPECT_EQ(not_modified.status, 304) << not_modified.describe();
   EXPECT_EQ(not_modified.body, "");
