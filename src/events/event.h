@@ -12,9 +12,6 @@
 namespace eg::events {
 
 inline constexpr std::string_view kDefaultDataType = "application/octet-stream";
-// System events (gateway.event.received, gateway.function.invoked, ...) are named under this prefix,
-// which custom events may not use.
-inline constexpr std::string_view kSystemEventPrefix = "gateway.";
 
 // Where an event, or a call, comes from, as far as loops are concerned (docs/events.md, "Loops"):
 // read from the marks on the request that brought it (providers::kHopsHeader, kSystemEventHeader)

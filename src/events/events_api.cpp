@@ -166,7 +166,7 @@ asio::awaitable<Response> EventsApi::emit_custom_event(net::Request& request, st
                                       "\": use 1-128 characters of letters, digits, '.', '_' and '-' (and not "
                                       "\"http\": http events are sent without an Event header)");
   }
-  if (event_name.starts_with(kSystemEventPrefix)) {
+  if (event_name.starts_with(model::kSystemEventPrefix)) {
     // Only the gateway may say that a function was invoked: subscribers act on these events.
     co_return net::error_response(http::status::bad_request,
                                   "event names starting with \"gateway.\" are reserved for system events");

@@ -13,6 +13,9 @@ namespace eg::model {
 
 inline constexpr std::string_view kHttpEvent = "http";
 inline constexpr std::string_view kInvokeEvent = "invoke";
+// System events (gateway.event.received, gateway.function.invoked, ...) are named under this prefix,
+// which custom events may not use.
+inline constexpr std::string_view kSystemEventPrefix = "gateway.";
 
 struct Cors {
   std::vector<std::string> origins{"*"};

@@ -5,7 +5,6 @@
 #include <algorithm>
 #include <array>
 
-#include "events/event.h"
 #include "model/identifiers.h"
 #include "store/keys.h"
 
@@ -30,7 +29,7 @@ const std::vector<Subscriber>& no_subscribers() {
   return none;
 }
 
-bool is_system_event(std::string_view event) { return event.starts_with(events::kSystemEventPrefix); }
+bool is_system_event(std::string_view event) { return event.starts_with(model::kSystemEventPrefix); }
 
 HttpRoute http_route(const model::Subscription& subscription) {
   return HttpRoute{subscription.space, subscription.subscription_id, subscription.function_id, subscription.cors};
