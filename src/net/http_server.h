@@ -1,7 +1,14 @@
 #pragma once
 // An HTTP/1.1 server on Boost.Beast: one coroutine per connection, keep-alive, and the limits that
-// keep a hostile or broken client from hurting anyone else (body and header size, read timeouts,
-// malformed requests answered with a JSON 4xx and the connection closed).
+// keep a hostile or broken client from hurting anyone else:
+//   - request heads are checked before their body is read (net/request_checks.h: no request
+//     smuggling); malformed requests are answered with a JSON 4xx or 501 and the connection closed;
+//   - body and header size (413, 431), read timeouts (slowloris).
+//
+// The server owns the wire format of its responses: it writes Date, Content-Length (never for HEAD
+// bodies, 1xx, 204 and 304, which carry no body) and Connection itself and ignores the response's own
+// fields of those names (net::is_server_managed_field). A response with a field that breaks RFC 9110
+// is not written: a JSON 500 goes in its place, and an error is logged (rate-limited).
 //
 // A server and its connections live on one io_context; several servers (one per thread) may share a
 // port with SO_REUSEPORT.
@@ -31,7 +38,7 @@ struct HttpServerOptions {
   std::size_t max_body_bytes = 1024 * 1024;
   std::size_t max_header_bytes = 16 * 1024;
   // A client must deliver a whole request within this time (slowloris protection); also bounds
-  // how long an idle keep-alive connection is kept.
+  // how long an idle keep-alive connection is kept, and how long writing a response may take.
   std::chrono::milliseconds request_timeout{30'000};
   bool reuse_port = false;
 };
