@@ -17,11 +17,16 @@ namespace asio = boost::asio;
 
 namespace {
 
-net::HttpServerOptions server_options(const Options& options, std::uint16_t port) {
+// Every thread's server shares the API's limits. A client that hangs up cancels the synchronous call
+// it was waiting for: nobody would read the function's answer.
+net::HttpServerOptions server_options(const Options& options, std::uint16_t port,
+                                      std::shared_ptr<net::ServerLimits> limits) {
   return net::HttpServerOptions{.address = options.listen_address,
                                 .port = port,
                                 .max_body_bytes = options.max_body_bytes,
-                                .reuse_port = true};
+                                .reuse_port = true,
+                                .limits = std::move(limits),
+                                .cancel_on_hangup = true};
 }
 
 // -workers is for the whole gateway: each thread runs its share, at least one.
@@ -64,10 +69,10 @@ struct EventsEndpoints::Loop {
   net::HttpServer server;
 
   Loop(const Options& options, unsigned threads, std::uint16_t port, routing::SnapshotHolder& snapshots,
-       delivery::Capacity& capacity)
+       delivery::Capacity& capacity, std::shared_ptr<net::ServerLimits> limits)
       : dispatcher(io, snapshots, capacity, dispatcher_options(options, threads)),
         api(dispatcher),
-        server(io, server_options(options, port),
+        server(io, server_options(options, port, std::move(limits)),
                [this](net::Request& request) { return api.handle(request); }) {}
 
   void drain_and_stop() {
@@ -86,13 +91,15 @@ struct EventsEndpoints::Loop {
 };
 
 EventsEndpoints::EventsEndpoints(const Options& options, routing::SnapshotHolder& snapshots)
-    : capacity_(std::size_t{options.workers} + options.workers_backlog) {
+    : capacity_(std::size_t{options.workers} + options.workers_backlog),
+      limits_(std::make_shared<net::ServerLimits>("Events API", options.max_connections,
+                                                  options.max_buffered_bytes)) {
   const unsigned threads = events_thread_count(options.events_threads);
   refuse_port_in_use(options);
   // The first server may pick a free port (port 0); the others join it on that port.
   std::uint16_t port = options.events_port;
   for (unsigned i = 0; i < threads; ++i) {
-    loops_.push_back(std::make_unique<Loop>(options, threads, port, snapshots, capacity_));
+    loops_.push_back(std::make_unique<Loop>(options, threads, port, snapshots, capacity_, limits_));
     port = loops_.front()->server.port();
   }
 }

@@ -4,7 +4,8 @@
 // the servers all listen on one port with SO_REUSEPORT, so the kernel spreads connections across the
 // threads and a request is served start to finish on the thread that accepted its connection. The
 // threads share only the routing snapshots (one atomic load per request) and the delivery capacity
-// (one atomic counter per accepted event): no lock on the hot path.
+// (one atomic counter per accepted event), and the API's connection and byte limits
+// (net::ServerLimits, one atomic operation per connection and per body): no lock on the hot path.
 
 #include <cstdint>
 #include <memory>
@@ -12,6 +13,7 @@
 
 #include "app/options.h"
 #include "delivery/delivery_queue.h"
+#include "net/server_limits.h"
 #include "routing/snapshot.h"
 
 namespace eg::app {
@@ -36,6 +38,7 @@ class EventsEndpoints {
  private:
   struct Loop;
   delivery::Capacity capacity_;
+  std::shared_ptr<net::ServerLimits> limits_;
   std::vector<std::unique_ptr<Loop>> loops_;
 };
 

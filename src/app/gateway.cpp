@@ -6,6 +6,7 @@
 #include <boost/asio/signal_set.hpp>
 #include <thread>
 
+#include "app/descriptor_limit.h"
 #include "app/events_endpoints.h"
 #include "config/config_api.h"
 #include "config/config_service.h"
@@ -21,9 +22,25 @@ namespace asio = boost::asio;
 
 namespace {
 
+// The Configuration API has limits of its own, so that no flood of the Events API (connections or
+// bodies) can keep an operator from changing the configuration, and no flood of it can stop events.
 net::HttpServerOptions server_options(const Options& options, std::uint16_t port) {
   return net::HttpServerOptions{
-      .address = options.listen_address, .port = port, .max_body_bytes = options.max_body_bytes};
+      .address = options.listen_address,
+      .port = port,
+      .max_body_bytes = options.max_body_bytes,
+      .limits = std::make_shared<net::ServerLimits>("Configuration API", options.max_connections,
+                                                    options.max_buffered_bytes)};
+}
+
+// The options with -max-connections decided: the descriptor limit is raised first, so that the
+// default share is taken of the limit the process runs with.
+Options with_connection_limit(Options options) {
+  const auto descriptors = raise_descriptor_limit();
+  if (options.max_connections == 0) options.max_connections = default_max_connections(descriptors);
+  spdlog::info("at most {} connections per API and {} bytes of buffered bodies per API (descriptor limit {})",
+               options.max_connections, options.max_buffered_bytes, descriptors);
+  return options;
 }
 
 // Dev mode keeps the configuration in an embedded store; cluster mode shares it through etcd, whose
@@ -89,7 +106,7 @@ struct Gateway::Parts {
   }
 };
 
-Gateway::Gateway(const Options& options) : parts_(std::make_unique<Parts>(options)) {}
+Gateway::Gateway(const Options& options) : parts_(std::make_unique<Parts>(with_connection_limit(options))) {}
 
 Gateway::~Gateway() = default;
 

@@ -1,8 +1,9 @@
-// Black-box tests of the HTTP server both APIs share: request framing (no smuggling) and what every
-// response carries on the wire. The real binary on free ports, raw sockets (blackbox::RawClient) where
-// curl would hide what is tested, real upstream servers as functions.
+// Black-box tests of the HTTP server both APIs share: request framing (no smuggling), the limits on
+// connections and buffered bytes, a client hanging up, and what every response carries on the wire.
+// The real binary on free ports, raw sockets (blackbox::RawClient) where curl would hide what is
+// tested, real upstream servers as functions.
 //
-// Each test starts a gateway of its own.
+// Each test starts a gateway of its own: most set limits by flags.
 
 #include <arpa/inet.h>
 #include <gtest/gtest.h>
@@ -349,6 +350,157 @@ TEST(RequestFraming, TrailerFieldsDoNotBecomeHeaders) {
   EXPECT_EQ(event.at("data").at("body"), "aGVsbG8=") << "the body itself still arrives (base64)";
 }
 
+// ---- limits: connections and buffered bytes ---------------------------------------------------------------
+
+// The most resident memory a process had, sampled every 20 ms for `how_long`.
+std::size_t peak_resident_bytes(int pid, std::chrono::milliseconds how_long) {
+  std::size_t peak = 0;
+  const auto until = std::chrono::steady_clock::now() + how_long;
+  while (std::chrono::steady_clock::now() < until) {
+    peak = std::max(peak, blackbox::resident_bytes(pid));
+    std::this_thread::sleep_for(20ms);
+  }
+  return peak;
+}
+
+TEST(ServerLimits, ConnectionsPastTheCapAreAnswered503AndTheConfigurationApiStillAnswers) {
+  constexpr int kCap = 20;
+  Gateway gw({"-max-connections", std::to_string(kCap), "-events-threads", "2"});
+  ASSERT_TRUE(gw.start());
+  // kCap keep-alive connections, each shown to be held by a request answered on it.
+  std::vector<std::unique_ptr<RawClient>> held;
+  for (int i = 0; i < kCap; ++i) {
+    held.push_back(std::make_unique<RawClient>(gw.events_port()));
+    ASSERT_TRUE(held.back()->send("GET /nothing HTTP/1.1\r\nHost: x\r\n\r\n"));
+    const auto answer = held.back()->read_response();
+    ASSERT_TRUE(answer) << "connection " << i;
+    ASSERT_EQ(answer->status, 404) << "connection " << i;
+  }
+  for (int i = 0; i < 5; ++i) {
+    RawClient over(gw.events_port());
+    ASSERT_TRUE(over.connected());
+    const auto answer = over.read_response();  // answered before it sends anything
+    EXPECT_TRUE(IsRawJsonError(answer, 503));
+    EXPECT_EQ(answer ? answer->header("connection") : "", "close");
+    EXPECT_TRUE(over.wait_for_close());
+  }
+  const auto status = blackbox::request("GET", gw.process().config_url() + "/v1/status");
+  EXPECT_EQ(status.status, 200) << status.describe();
+  // Connections given back are taken again.
+  held.resize(kCap - 3);
+  const auto deadline = std::chrono::steady_clock::now() + 5s;
+  blackbox::HttpResponse after;
+  while (std::chrono::steady_clock::now() < deadline) {
+    after = blackbox::request("GET", gw.events_url("/nothing"));
+    if (after.status == 404) break;
+    std::this_thread::sleep_for(10ms);
+  }
+  EXPECT_EQ(after.status, 404) << after.describe();
+  EXPECT_NE(gw.process().log().find("-max-connections reached"), std::string::npos)
+      << "the refusals are logged";
+}
+
+TEST(ServerLimits, BufferedBodiesPastTheBudgetAre503) {
+  constexpr int kClients = 100;
+  constexpr std::size_t kBody = kMiB - 1;
+  Gateway gw({"-max-buffered-bytes", std::to_string(8 * kMiB), "-max-body-bytes", std::to_string(kMiB)});
+  ASSERT_TRUE(gw.start());
+  const auto before = blackbox::resident_bytes(gw.process().pid());
+  // Every client sends all of its body but the last byte, so that nothing is answered while the
+  // gateway buffers it.
+  const std::string head =
+      "POST /f HTTP/1.1\r\nHost: x\r\nEvent: e\r\nContent-Type: text/plain\r\nContent-Length: " +
+      std::to_string(kBody) + "\r\n\r\n";
+  const std::string almost_all(kBody - 1, 'x');
+  std::vector<std::unique_ptr<RawClient>> clients;
+  for (int i = 0; i < kClients; ++i) {
+    clients.push_back(std::make_unique<RawClient>(gw.events_port()));
+    clients.back()->send(head);
+    clients.back()->send(almost_all);  // may fail once refused: the gateway closes
+  }
+  // The kernel buffers much of what was sent until the gateway reads it: watch for a while.
+  const auto during = peak_resident_bytes(gw.process().pid(), 2s);
+  int refused = 0;
+  for (auto& client : clients) {
+    const auto answer = client->read_response(100ms);
+    if (answer && IsRawJsonError(answer, 503)) ++refused;
+  }
+  // 8 MiB holds 8 bodies of 1 MiB; everything else is refused. 100 bodies held would be 100 MiB.
+  EXPECT_GE(refused, kClients - 8);
+  EXPECT_LT(during, before + 60 * kMiB) << "resident " << during / kMiB << " MiB, before " << before / kMiB;
+  clients.clear();
+  // The budget is given back: a body fits again.
+  const auto deadline = std::chrono::steady_clock::now() + 5s;
+  blackbox::HttpResponse after;
+  while (std::chrono::steady_clock::now() < deadline) {
+    after = blackbox::request("POST", gw.events_url("/after"), std::string(kMiB / 2, 'y'),
+                              {{"Event", "e"}, {"Content-Type", "text/plain"}});
+    if (after.status == 202) break;
+    std::this_thread::sleep_for(20ms);
+  }
+  EXPECT_EQ(after.status, 202) << after.describe();
+  EXPECT_NE(gw.process().log().find("-max-buffered-bytes"), std::string::npos) << "the refusals are logged";
+}
+
+TEST(ServerLimits, AnswersHeldForSlowReadersArePastTheBudget503) {
+  constexpr int kClients = 30;
+  Gateway gw({"-max-buffered-bytes", std::to_string(8 * kMiB)});
+  ASSERT_TRUE(gw.start());
+  UpstreamServer upstream;
+  upstream.respond("/big", UpstreamResponse{.headers = {{"Content-Type", "text/plain"}},
+                                            .body = std::string(4 * kMiB, 'z')});
+  ASSERT_TRUE(gw.invokable("big", upstream.url("/big")));
+  const auto before = blackbox::resident_bytes(gw.process().pid());
+  const std::string invoke =
+      "POST / HTTP/1.1\r\nHost: x\r\nEvent: invoke\r\nFunction-ID: big\r\nContent-Length: 2\r\n\r\n{}";
+  // One at a time: each client reads only the start of its answer, then stops reading.
+  std::vector<std::unique_ptr<RawClient>> clients;
+  int refused = 0;
+  for (int i = 0; i < kClients; ++i) {
+    clients.push_back(std::make_unique<RawClient>(gw.events_port()));
+    ASSERT_TRUE(clients.back()->send(invoke));
+    const auto start = clients.back()->read_response(10s, /*head_request=*/true);
+    ASSERT_TRUE(start) << "client " << i;
+    if (start->status == 503) ++refused;
+  }
+  const auto during = peak_resident_bytes(gw.process().pid(), 500ms);
+  // 8 MiB holds two 4 MiB answers (less what the kernel took of them); 30 held would be about 100 MiB.
+  EXPECT_GE(refused, kClients - 4);
+  EXPECT_LT(during, before + 60 * kMiB) << "resident " << during / kMiB << " MiB, before " << before / kMiB;
+}
+
+// ---- a client that hangs up -------------------------------------------------------------------------------
+
+TEST(ClientHangup, AClientThatHangsUpCancelsItsCall) {
+  Gateway gw({"-function-timeout", "120000"});
+  ASSERT_TRUE(gw.start());
+  SilentFunction called;
+  ASSERT_TRUE(gw.route("waits", called.url(), "POST", "/waits"));
+  RawClient client(gw.events_port());
+  ASSERT_TRUE(client.send("POST /waits HTTP/1.1\r\nHost: x\r\nContent-Length: 2\r\n\r\n{}"));
+  ASSERT_TRUE(SilentFunction::eventually([&] { return called.received_request(); }));
+  client.close();
+  // The call was waiting for two minutes; the client's hangup ends it now.
+  EXPECT_TRUE(SilentFunction::eventually([&] { return called.connection_closed(); }))
+      << "the function's connection is still open 10 s after the client hung up";
+}
+
+TEST(ClientHangup, PipelinedRequestsAreNotMistakenForAHangup) {
+  Gateway gw;
+  ASSERT_TRUE(gw.start());
+  UpstreamServer upstream;
+  upstream.respond("/slow", UpstreamResponse{.body = R"({"body":"slow"})", .delay = 300ms});
+  ASSERT_TRUE(gw.route("slow", upstream.url("/slow"), "GET", "/slow"));
+  RawClient client(gw.events_port());
+  ASSERT_TRUE(client.send("GET /slow HTTP/1.1\r\nHost: x\r\n\r\nGET /slow HTTP/1.1\r\nHost: x\r\n\r\n"));
+  for (int i = 0; i < 2; ++i) {
+    const auto answer = client.read_response();
+    ASSERT_TRUE(answer) << "answer " << i;
+    EXPECT_EQ(answer->status, 200);
+    EXPECT_EQ(answer->body, "slow");
+  }
+}
+
 // ---- what every response carries -------------------------------------------------------------------------
 
 bool is_imf_fixdate(const std::string& date) {
@@ -433,6 +585,19 @@ TEST(ResponsesOnTheWire, AHeaderThatWouldSplitTheResponseNeverReachesTheWire) {
   EXPECT_TRUE(answer->status == 500 || answer->status == 502) << answer->head;
   EXPECT_TRUE(IsRawJsonError(answer, answer->status));
   EXPECT_FALSE(answer->has_header("set-cookie")) << answer->head;
+}
+
+// ---- flags ------------------------------------------------------------------------------------------------
+
+TEST(ServerFlags, LimitsAcceptOneDashOrTwo) {
+  Gateway gw({"--max-connections=7", "-max-buffered-bytes", std::to_string(4 * kMiB)});
+  ASSERT_TRUE(gw.start());
+  EXPECT_NE(gw.process().log().find("at most 7 connections per API and 4194304 bytes"), std::string::npos)
+      << gw.process().log();
+  const auto refused = blackbox::run_binary({"-dev", "-max-buffered-bytes", "10", "-max-body-bytes", "100"});
+  EXPECT_EQ(refused.exit_code, 2);
+  EXPECT_NE(refused.err.find("-max-buffered-bytes must be at least -max-body-bytes"), std::string::npos)
+      << refused.err;
 }
 
 }  // namespace

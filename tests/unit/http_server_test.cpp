@@ -16,6 +16,7 @@
 #include <vector>
 
 #include "net/http_date.h"
+#include "net/server_limits.h"
 
 namespace eg::net {
 namespace {
@@ -152,6 +153,39 @@ TEST(HttpDate, IsAnImfFixdate) {
   EXPECT_EQ(format_http_date(784111777), "Sun, 06 Nov 1994 08:49:37 GMT");  // RFC 9110's example
   EXPECT_EQ(format_http_date(0), "Thu, 01 Jan 1970 00:00:00 GMT");
   EXPECT_EQ(current_http_date(), format_http_date(std::time(nullptr)));
+}
+
+TEST(SharedLimit, TakesAllOrNothingAndGivesBackWhatWasTaken) {
+  SharedLimit limit(10);
+  EXPECT_TRUE(limit.try_take(4));
+  EXPECT_FALSE(limit.try_take(7));
+  EXPECT_EQ(limit.taken(), 4u);
+  {
+    Taken taken(limit);
+    EXPECT_TRUE(taken.add(3));
+    EXPECT_TRUE(taken.grow_to(6));
+    EXPECT_TRUE(taken.grow_to(2)) << "already more";
+    EXPECT_FALSE(taken.grow_to(7)) << "4 + 7 > 10";
+    EXPECT_EQ(taken.amount(), 6u);
+    EXPECT_TRUE(limit.exhausted());
+  }
+  EXPECT_EQ(limit.taken(), 4u);
+  EXPECT_FALSE(limit.try_take(std::numeric_limits<std::size_t>::max())) << "no overflow";
+}
+
+TEST(SharedLimit, ThreadsNeverTakeMoreThanTheLimit) {
+  SharedLimit limit(1000);
+  std::atomic<int> taken{0};
+  {
+    std::vector<std::jthread> threads;
+    for (int t = 0; t < 4; ++t) {
+      threads.emplace_back([&] {
+        for (int i = 0; i < 1000; ++i) taken += limit.try_take(1) ? 1 : 0;
+      });
+    }
+  }
+  EXPECT_EQ(taken.load(), 1000);
+  EXPECT_EQ(limit.taken(), 1000u);
 }
 
 }  // namespace
