@@ -6,6 +6,7 @@
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/post.hpp>
+#include <functional>
 #include <thread>
 
 #include "events/dispatcher.h"
@@ -75,18 +76,34 @@ struct EventsEndpoints::Loop {
         server(io, server_options(options, port, std::move(limits)),
                [this](net::Request& request) { return api.handle(request); }) {}
 
-  void drain_and_stop() {
-    asio::post(io, [this] {
-      api.start_draining();
-      server.stop();
+  // The listener is closed here, before anything else and not in a handler posted for later: a loop
+  // with nothing to wait for stops its io_context at once, and a close still queued then never ran,
+  // which left that thread's SO_REUSEPORT listener open (the kernel kept completing handshakes on it
+  // and nobody accepted them) until every other thread had drained. `drained` runs on this thread
+  // once its accepted deliveries and calls in flight have finished.
+  void drain(std::function<void()> drained) {
+    asio::post(io, [this, drained = std::move(drained)] {
+      server.stop_accepting();
+      api.start_draining();  // requests on open connections are answered 503, with Connection: close
       asio::co_spawn(
           io,
-          [this]() -> asio::awaitable<void> {
+          [this, drained]() -> asio::awaitable<void> {
             co_await dispatcher.drain();
-            io.stop();
+            drained();
           },
           asio::detached);
     });
+  }
+
+  // Closes the idle connections in order, then stops the loop once no connection is left.
+  void close_and_stop() {
+    asio::co_spawn(
+        io,
+        [this]() -> asio::awaitable<void> {
+          co_await server.close_connections();
+          io.stop();
+        },
+        asio::detached);
   }
 };
 
@@ -117,8 +134,19 @@ void EventsEndpoints::run() {
   loops_.front()->io.run();
 }
 
-void EventsEndpoints::drain_and_stop() {
-  for (auto& loop : loops_) loop->drain_and_stop();
+void EventsEndpoints::drain_and_stop(std::function<void()> drained) {
+  drained_ = std::move(drained);
+  loops_draining_ = loops_.size();
+  for (auto& loop : loops_) loop->drain([this] { loop_drained(); });
+}
+
+// Idle connections stay open (their requests answered 503) until every thread has drained, not just
+// their own: a client that sends a request during the drain hears why, rather than finding its
+// connection closed.
+void EventsEndpoints::loop_drained() {
+  if (loops_draining_.fetch_sub(1) != 1) return;
+  if (drained_) drained_();
+  for (auto& loop : loops_) loop->close_and_stop();
 }
 
 std::uint16_t EventsEndpoints::port() const { return loops_.front()->server.port(); }

@@ -2,6 +2,8 @@
 
 #include <spdlog/spdlog.h>
 
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/signal_set.hpp>
 #include <thread>
@@ -113,11 +115,22 @@ Gateway::~Gateway() = default;
 int Gateway::run() {
   auto& parts = *parts_;
   asio::signal_set signals(parts.config.io, SIGINT, SIGTERM);
+  // Both APIs stop accepting first, so that new connections are refused at once; the Configuration
+  // API's open connections are served (with Connection: close) until the Events API has drained,
+  // then both APIs close their idle connections.
   signals.async_wait([&parts](const boost::system::error_code& error, int signal) {
     if (error) return;
     spdlog::info("received signal {}: finishing accepted events, then exiting", signal);
-    parts.config.server.stop();
-    parts.events.drain_and_stop();
+    parts.config.server.stop_accepting();
+    parts.events.drain_and_stop([&parts] {
+      asio::co_spawn(
+          parts.config.io,
+          [&parts]() -> asio::awaitable<void> {
+            co_await parts.config.server.close_connections();
+            parts.config.io.stop();
+          },
+          asio::detached);
+    });
   });
   parts.config.server.start();
   parts.events.start();

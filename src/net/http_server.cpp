@@ -9,7 +9,6 @@
 #include <boost/asio/cancellation_signal.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
-#include <boost/asio/post.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/this_coro.hpp>
 #include <boost/asio/use_awaitable.hpp>
@@ -49,6 +48,9 @@ struct Linger {
 };
 // After refusing a request whose body may still be arriving.
 constexpr Linger kAfterRefusedRequest{std::chrono::seconds(2), 64 * 1024 * 1024};
+// After the last response of a connection, or when closing an idle one: a client that follows the
+// protocol sends nothing more, or hangs up at once.
+constexpr Linger kAfterLastResponse{std::chrono::seconds(2), 1024 * 1024};
 // After the canned 503 to a connection past the cap: little, since a flood of them is what it answers.
 constexpr Linger kAfterRefusedConnection{std::chrono::seconds(1), 64 * 1024};
 // Canned 503s in progress per server; past it a refused connection is closed without an answer, so
@@ -192,19 +194,23 @@ struct Connections {
   HttpServerOptions options;
   Handler handler;
   ServerLimits& limits;
-  bool stopping = false;
+  bool stopped_accepting = false;  // every response closes its connection
+  bool closing = false;            // close_connections() was called: idle connections close
   unsigned refusals_in_progress = 0;
   std::uint64_t next_id = 0;
   // Every connection being served, registered once for its lifetime (not once per request, which
   // cost a map node per request).
   std::unordered_map<std::uint64_t, Connection*> served;
+  // Cancelled when the last connection ends while closing.
+  asio::steady_timer all_closed;
   const Response connection_refusal;  // the canned 503 past the connection cap
   const Response memory_refusal;      // the canned 503 while the byte budget is used up
 
-  Connections(HttpServerOptions server_options, Handler request_handler)
+  Connections(asio::io_context& io, HttpServerOptions server_options, Handler request_handler)
       : options(with_limits(std::move(server_options))),
         handler(std::move(request_handler)),
         limits(*options.limits),
+        all_closed(io),
         connection_refusal(with_close(too_many_connections(limits))),
         memory_refusal(with_close(buffered_bytes_exceeded(limits))) {}
 
@@ -232,6 +238,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
   ~Connection() {
     server->served.erase(id_);
     server->limits.connections.give_back(1);
+    if (server->closing && server->served.empty()) server->all_closed.cancel();
   }
   Connection(const Connection&) = delete;
   Connection& operator=(const Connection&) = delete;
@@ -249,7 +256,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
   // Bound to the connection's coroutine: emitting terminal cancellation cancels what its handler
   // waits for (an outbound call ends as Cancelled; see http_client.h).
   asio::cancellation_signal cancel_handler;
-  bool idle = false;  // waiting for a request: closed at once when the server stops
+  bool idle = false;  // waiting for a request: close_connections() closes it
   bool hung_up = false;
 
  private:
@@ -343,7 +350,7 @@ asio::awaitable<bool> send_response(Connection& connection, const Response& resp
 }
 
 // What reading a request came to: a request in the parser, a refusal to answer before closing, or
-// neither (the client went away or timed out).
+// neither (the client went away, timed out, or the server is closing the connection).
 struct ReadOutcome {
   bool request_read = false;
   std::optional<Response> refusal;
@@ -413,7 +420,7 @@ asio::awaitable<void> serve_connection(std::shared_ptr<Connection> shared_connec
   auto& connection = *shared_connection;
   const auto& server = *connection.server;
   bool keep_alive = true;
-  while (keep_alive && !server.stopping) {
+  while (keep_alive && !server.closing) {
     http::request_parser<http::string_body> parser;
     parser.body_limit(server.options.max_body_bytes);
     parser.header_limit(static_cast<std::uint32_t>(server.options.max_header_bytes));
@@ -426,6 +433,8 @@ asio::awaitable<void> serve_connection(std::shared_ptr<Connection> shared_connec
       if (read.refusal) {
         co_await send_response(connection, *read.refusal, Framing{.keep_alive = false}, nullptr);
         co_await close_gracefully(connection.stream, kAfterRefusedRequest);
+      } else if (server.closing) {
+        co_await close_gracefully(connection.stream, kAfterLastResponse);
       }
       co_return;
     }
@@ -435,7 +444,7 @@ asio::awaitable<void> serve_connection(std::shared_ptr<Connection> shared_connec
     const auto response = co_await call_handler(server.handler, request);
     if (watch) connection.end_hangup_watch();
     if (connection.hung_up) co_return;  // nobody to answer
-    const Framing framing{.keep_alive = request.keep_alive() && !server.stopping,
+    const Framing framing{.keep_alive = request.keep_alive() && !server.stopped_accepting,
                           .head_only = request.method() == http::verb::head,
                           .request_version = request.version()};
     keep_alive = co_await send_response(connection, response, framing, &held);
@@ -443,8 +452,7 @@ asio::awaitable<void> serve_connection(std::shared_ptr<Connection> shared_connec
       connection.buffer.shrink_to_fit();
     }
   }
-  beast::error_code ignored;
-  connection.stream.socket().shutdown(tcp::socket::shutdown_send, ignored);
+  co_await close_gracefully(connection.stream, kAfterLastResponse);
 }
 
 // The canned 503 for a connection past a cap: nothing is read or parsed before it.
@@ -473,7 +481,7 @@ void log_failure(std::exception_ptr failure) {
 HttpServer::HttpServer(asio::io_context& io, HttpServerOptions options, Handler handler)
     : io_(io),
       acceptor_(io),
-      connections_(std::make_shared<detail::Connections>(std::move(options), std::move(handler))) {
+      connections_(std::make_shared<detail::Connections>(io, std::move(options), std::move(handler))) {
   const auto& settings = connections_->options;
   const tcp::endpoint endpoint{asio::ip::make_address(settings.address), settings.port};
   acceptor_.open(endpoint.protocol());
@@ -492,15 +500,23 @@ void HttpServer::start() {
   asio::co_spawn(io_, accept_loop(), [](std::exception_ptr failure) { log_failure(failure); });
 }
 
-void HttpServer::stop() {
-  asio::post(io_, [this, shared = connections_] {
-    shared->stopping = true;
+void HttpServer::stop_accepting() {
+  connections_->stopped_accepting = true;
+  beast::error_code ignored;
+  acceptor_.close(ignored);
+}
+
+asio::awaitable<void> HttpServer::close_connections() {
+  auto shared = connections_;
+  shared->closing = true;
+  for (auto& [id, connection] : shared->served) {
     beast::error_code ignored;
-    acceptor_.close(ignored);
-    for (auto& [id, connection] : shared->served) {
-      if (connection->idle) connection->stream.socket().close(ignored);
-    }
-  });
+    if (connection->idle) connection->stream.socket().cancel(ignored);  // its read ends; it closes
+  }
+  while (!shared->served.empty()) {
+    shared->all_closed.expires_at(asio::steady_timer::time_point::max());
+    co_await shared->all_closed.async_wait(kUseTuple);
+  }
 }
 
 asio::awaitable<void> HttpServer::accept_loop() {
@@ -508,7 +524,7 @@ asio::awaitable<void> HttpServer::accept_loop() {
   auto& limits = shared->limits;
   while (acceptor_.is_open()) {
     auto [error, socket] = co_await acceptor_.async_accept(kUseTuple);
-    if (error == asio::error::operation_aborted || shared->stopping) co_return;
+    if (error == asio::error::operation_aborted || shared->stopped_accepting) co_return;
     if (error) {
       // Typically EMFILE: back off briefly instead of spinning on the same error.
       limits.failed_accepts.note(error.message());

@@ -18,8 +18,8 @@
 // fields of those names (net::is_server_managed_field). A response with a field that breaks RFC 9110
 // is not written: a JSON 500 goes in its place, and an error is logged (rate-limited).
 //
-// Threading: a server and its connections live on one io_context, and every member function but stop()
-// must be called on its thread. Several servers (one per thread) may share a port with SO_REUSEPORT and one
+// Threading: a server and its connections live on one io_context, and every member function must be
+// called on its thread. Several servers (one per thread) may share a port with SO_REUSEPORT and one
 // ServerLimits (thread-safe).
 
 #include <boost/asio/awaitable.hpp>
@@ -67,9 +67,14 @@ class HttpServer {
 
   // Starts accepting connections on the io_context.
   void start();
-  // Stops accepting and closes idle connections; requests in progress complete with
-  // "Connection: close". Call from any thread.
-  void stop();
+  // Closes the listener at once, so that new connections are refused. Connections already open are
+  // still served; every response from now on carries "Connection: close".
+  void stop_accepting();
+  // Closes every idle connection gracefully (it stops sending, then reads and drops what the client
+  // still sends, for a bounded time, so the client sees an orderly close and not a reset), lets the
+  // others finish the request they are serving, and completes once no connection is left. Call after
+  // stop_accepting().
+  boost::asio::awaitable<void> close_connections();
   std::uint16_t port() const { return port_; }
 
  private:

@@ -1,9 +1,9 @@
 // Black-box tests of the HTTP server both APIs share: request framing (no smuggling), the limits on
-// connections and buffered bytes, a client hanging up, and what every response carries on the wire.
-// The real binary on free ports, raw sockets (blackbox::RawClient) where curl would hide what is
-// tested, real upstream servers as functions.
+// connections and buffered bytes, a client hanging up, the SIGTERM drain, and what every response
+// carries on the wire. The real binary on free ports, raw sockets (blackbox::RawClient) where curl
+// would hide what is tested, real upstream servers as functions.
 //
-// Each test starts a gateway of its own: most set limits by flags.
+// Each test starts a gateway of its own: most set limits by flags, or end it with SIGTERM.
 
 #include <arpa/inet.h>
 #include <gtest/gtest.h>
@@ -499,6 +499,81 @@ TEST(ClientHangup, PipelinedRequestsAreNotMistakenForAHangup) {
     EXPECT_EQ(answer->status, 200);
     EXPECT_EQ(answer->body, "slow");
   }
+}
+
+// ---- SIGTERM: drain means refused -------------------------------------------------------------------------
+
+// A call that keeps the drain going until the test lets it end.
+struct CallInFlight {
+  explicit CallInFlight(Gateway& gw) : client(gw.events_port()) {
+    EXPECT_TRUE(gw.route("hangs", function.url(), "GET", "/hangs"));
+    EXPECT_TRUE(client.send("GET /hangs HTTP/1.1\r\nHost: x\r\n\r\n"));
+    EXPECT_TRUE(SilentFunction::eventually([&] { return function.received_request(); }));
+  }
+  SilentFunction function;
+  RawClient client;
+};
+
+TEST(Drain, SigtermRefusesNewConnectionsAtOnce) {
+  Gateway gw({"-events-threads", "4", "-function-timeout", "3000"});
+  ASSERT_TRUE(gw.start());
+  CallInFlight call(gw);
+  ASSERT_TRUE(gw.sigterm_and_wait_until_refused());
+  // Every listener is closed, whichever thread's: no connection gets through (the kernel spreads
+  // them across the threads' SO_REUSEPORT listeners).
+  int connected = 0;
+  for (int i = 0; i < 40; ++i) connected += RawClient(gw.events_port()).connected() ? 1 : 0;
+  EXPECT_EQ(connected, 0) << "connections accepted during the drain (and never answered)";
+  EXPECT_FALSE(RawClient(gw.config_port()).connected()) << "the Configuration API still accepts";
+  const auto answer = call.client.read_response(10s);  // the call in flight still ends (504)
+  ASSERT_TRUE(answer);
+  EXPECT_EQ(answer->status, 504);
+  EXPECT_TRUE(gw.exits_zero());
+}
+
+TEST(Drain, KeepAliveRequestDuringDrainIsAnswered503) {
+  Gateway gw({"-events-threads", "2", "-function-timeout", "3000"});
+  ASSERT_TRUE(gw.start());
+  RawClient idle(gw.events_port());
+  ASSERT_TRUE(idle.send("GET /nothing HTTP/1.1\r\nHost: x\r\n\r\n"));
+  ASSERT_TRUE(idle.read_response());
+  RawClient idle_config(gw.config_port());
+  ASSERT_TRUE(idle_config.send("GET /v1/status HTTP/1.1\r\nHost: x\r\n\r\n"));
+  ASSERT_TRUE(idle_config.read_response());
+  CallInFlight call(gw);
+  ASSERT_TRUE(gw.sigterm_and_wait_until_refused());
+
+  ASSERT_TRUE(idle.send("GET /nothing HTTP/1.1\r\nHost: x\r\n\r\n"));
+  const auto answer = idle.read_response();
+  EXPECT_TRUE(IsRawJsonError(answer, 503));
+  EXPECT_EQ(answer ? answer->header("connection") : "", "close");
+  EXPECT_TRUE(idle.wait_for_close());
+  EXPECT_FALSE(idle.was_reset()) << "closed with a reset";
+
+  ASSERT_TRUE(idle_config.send("GET /v1/status HTTP/1.1\r\nHost: x\r\n\r\n"));
+  const auto status = idle_config.read_response();
+  ASSERT_TRUE(status) << "the Configuration API's open connection was not answered";
+  EXPECT_EQ(status->header("connection"), "close");
+  EXPECT_TRUE(idle_config.wait_for_close());
+  EXPECT_FALSE(idle_config.was_reset());
+  EXPECT_TRUE(gw.exits_zero());
+}
+
+TEST(Drain, IdleConnectionsAreClosedInOrderWhenTheDrainEnds) {
+  Gateway gw({"-events-threads", "2"});
+  ASSERT_TRUE(gw.start());
+  std::vector<std::unique_ptr<RawClient>> idle;
+  for (int port : {gw.events_port(), gw.events_port(), gw.config_port()}) {
+    idle.push_back(std::make_unique<RawClient>(port));
+    ASSERT_TRUE(idle.back()->send("GET /v1/status HTTP/1.1\r\nHost: x\r\n\r\n"));
+    ASSERT_TRUE(idle.back()->read_response());
+  }
+  ASSERT_EQ(::kill(gw.process().pid(), SIGTERM), 0);
+  for (auto& client : idle) {
+    EXPECT_TRUE(client->wait_for_close());
+    EXPECT_FALSE(client->was_reset());
+  }
+  EXPECT_TRUE(gw.exits_zero());
 }
 
 // ---- what every response carries -------------------------------------------------------------------------

@@ -149,6 +149,19 @@ TEST(HttpServer, AFieldThatBreaksTheRulesIsNeverWrittenAndIsLoggedAsAnError) {
   EXPECT_NE(lines.front().find("breaks RFC 9110"), std::string::npos) << lines.front();
 }
 
+TEST(HttpServer, StopAcceptingClosesTheListenerAtOnce) {
+  asio::io_context io;
+  HttpServer server(io, HttpServerOptions{.address = "127.0.0.1"}, [](Request&) -> asio::awaitable<Response> {
+    co_return empty_response(http::status::ok);
+  });
+  server.start();
+  server.stop_accepting();
+  tcp::socket socket(io);
+  boost::system::error_code error;
+  socket.connect(tcp::endpoint(asio::ip::make_address("127.0.0.1"), server.port()), error);
+  EXPECT_EQ(error, asio::error::connection_refused) << error.message();
+}
+
 TEST(HttpDate, IsAnImfFixdate) {
   EXPECT_EQ(format_http_date(784111777), "Sun, 06 Nov 1994 08:49:37 GMT");  // RFC 9110's example
   EXPECT_EQ(format_http_date(0), "Thu, 01 Jan 1970 00:00:00 GMT");
