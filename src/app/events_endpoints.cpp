@@ -6,6 +6,7 @@
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/post.hpp>
+#include <functional>
 #include <thread>
 
 #include "events/dispatcher.h"
@@ -17,11 +18,16 @@ namespace asio = boost::asio;
 
 namespace {
 
-net::HttpServerOptions server_options(const Options& options, std::uint16_t port) {
+// Every thread's server shares the API's limits. A client that hangs up cancels the synchronous call
+// it was waiting for: nobody would read the function's answer.
+net::HttpServerOptions server_options(const Options& options, std::uint16_t port,
+                                      std::shared_ptr<net::ServerLimits> limits) {
   return net::HttpServerOptions{.address = options.listen_address,
                                 .port = port,
                                 .max_body_bytes = options.max_body_bytes,
-                                .reuse_port = true};
+                                .reuse_port = true,
+                                .limits = std::move(limits),
+                                .cancel_on_hangup = true};
 }
 
 // -workers is for the whole gateway: each thread runs its share, at least one.
@@ -64,36 +70,54 @@ struct EventsEndpoints::Loop {
   net::HttpServer server;
 
   Loop(const Options& options, unsigned threads, std::uint16_t port, routing::SnapshotHolder& snapshots,
-       delivery::Capacity& capacity)
+       delivery::Capacity& capacity, std::shared_ptr<net::ServerLimits> limits)
       : dispatcher(io, snapshots, capacity, dispatcher_options(options, threads)),
         api(dispatcher, events::EventsApiOptions{.max_hops = options.max_hops,
                                                  .cross_space_events = options.cross_space_events}),
-        server(io, server_options(options, port),
+        server(io, server_options(options, port, std::move(limits)),
                [this](net::Request& request) { return api.handle(request); }) {}
 
-  void drain_and_stop() {
-    asio::post(io, [this] {
-      api.start_draining();
-      server.stop();
+  // The listener is closed here, before anything else and not in a handler posted for later: a loop
+  // with nothing to wait for stops its io_context at once, and a close still queued then never ran,
+  // which left that thread's SO_REUSEPORT listener open (the kernel kept completing handshakes on it
+  // and nobody accepted them) until every other thread had drained. `drained` runs on this thread
+  // once its accepted deliveries and calls in flight have finished.
+  void drain(std::function<void()> drained) {
+    asio::post(io, [this, drained = std::move(drained)] {
+      server.stop_accepting();
+      api.start_draining();  // requests on open connections are answered 503, with Connection: close
       asio::co_spawn(
           io,
-          [this]() -> asio::awaitable<void> {
+          [this, drained]() -> asio::awaitable<void> {
             co_await dispatcher.drain();
-            io.stop();
+            drained();
           },
           asio::detached);
     });
   }
+
+  // Closes the idle connections in order, then stops the loop once no connection is left.
+  void close_and_stop() {
+    asio::co_spawn(
+        io,
+        [this]() -> asio::awaitable<void> {
+          co_await server.close_connections();
+          io.stop();
+        },
+        asio::detached);
+  }
 };
 
 EventsEndpoints::EventsEndpoints(const Options& options, routing::SnapshotHolder& snapshots)
-    : capacity_(std::size_t{options.workers} + options.workers_backlog) {
+    : capacity_(std::size_t{options.workers} + options.workers_backlog),
+      limits_(std::make_shared<net::ServerLimits>("Events API", options.max_connections,
+                                                  options.max_buffered_bytes)) {
   const unsigned threads = events_thread_count(options.events_threads);
   refuse_port_in_use(options);
   // The first server may pick a free port (port 0); the others join it on that port.
   std::uint16_t port = options.events_port;
   for (unsigned i = 0; i < threads; ++i) {
-    loops_.push_back(std::make_unique<Loop>(options, threads, port, snapshots, capacity_));
+    loops_.push_back(std::make_unique<Loop>(options, threads, port, snapshots, capacity_, limits_));
     port = loops_.front()->server.port();
   }
 }
@@ -111,8 +135,19 @@ void EventsEndpoints::run() {
   loops_.front()->io.run();
 }
 
-void EventsEndpoints::drain_and_stop() {
-  for (auto& loop : loops_) loop->drain_and_stop();
+void EventsEndpoints::drain_and_stop(std::function<void()> drained) {
+  drained_ = std::move(drained);
+  loops_draining_ = loops_.size();
+  for (auto& loop : loops_) loop->drain([this] { loop_drained(); });
+}
+
+// Idle connections stay open (their requests answered 503) until every thread has drained, not just
+// their own: a client that sends a request during the drain hears why, rather than finding its
+// connection closed.
+void EventsEndpoints::loop_drained() {
+  if (loops_draining_.fetch_sub(1) != 1) return;
+  if (drained_) drained_();
+  for (auto& loop : loops_) loop->close_and_stop();
 }
 
 std::uint16_t EventsEndpoints::port() const { return loops_.front()->server.port(); }

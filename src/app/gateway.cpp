@@ -2,10 +2,13 @@
 
 #include <spdlog/spdlog.h>
 
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/signal_set.hpp>
 #include <thread>
 
+#include "app/descriptor_limit.h"
 #include "app/events_endpoints.h"
 #include "config/config_api.h"
 #include "config/config_service.h"
@@ -21,9 +24,25 @@ namespace asio = boost::asio;
 
 namespace {
 
+// The Configuration API has limits of its own, so that no flood of the Events API (connections or
+// bodies) can keep an operator from changing the configuration, and no flood of it can stop events.
 net::HttpServerOptions server_options(const Options& options, std::uint16_t port) {
   return net::HttpServerOptions{
-      .address = options.listen_address, .port = port, .max_body_bytes = options.max_body_bytes};
+      .address = options.listen_address,
+      .port = port,
+      .max_body_bytes = options.max_body_bytes,
+      .limits = std::make_shared<net::ServerLimits>("Configuration API", options.max_connections,
+                                                    options.max_buffered_bytes)};
+}
+
+// The options with -max-connections decided: the descriptor limit is raised first, so that the
+// default share is taken of the limit the process runs with.
+Options with_connection_limit(Options options) {
+  const auto descriptors = raise_descriptor_limit();
+  if (options.max_connections == 0) options.max_connections = default_max_connections(descriptors);
+  spdlog::info("at most {} connections per API and {} bytes of buffered bodies per API (descriptor limit {})",
+               options.max_connections, options.max_buffered_bytes, descriptors);
+  return options;
 }
 
 // Dev mode keeps the configuration in an embedded store; cluster mode shares it through etcd, whose
@@ -104,18 +123,29 @@ struct Gateway::Parts {
   }
 };
 
-Gateway::Gateway(const Options& options) : parts_(std::make_unique<Parts>(options)) {}
+Gateway::Gateway(const Options& options) : parts_(std::make_unique<Parts>(with_connection_limit(options))) {}
 
 Gateway::~Gateway() = default;
 
 int Gateway::run() {
   auto& parts = *parts_;
   asio::signal_set signals(parts.config.io, SIGINT, SIGTERM);
+  // Both APIs stop accepting first, so that new connections are refused at once; the Configuration
+  // API's open connections are served (with Connection: close) until the Events API has drained,
+  // then both APIs close their idle connections.
   signals.async_wait([&parts](const boost::system::error_code& error, int signal) {
     if (error) return;
     spdlog::info("received signal {}: finishing accepted events, then exiting", signal);
-    parts.config.server.stop();
-    parts.events.drain_and_stop();
+    parts.config.server.stop_accepting();
+    parts.events.drain_and_stop([&parts] {
+      asio::co_spawn(
+          parts.config.io,
+          [&parts]() -> asio::awaitable<void> {
+            co_await parts.config.server.close_connections();
+            parts.config.io.stop();
+          },
+          asio::detached);
+    });
   });
   parts.config.server.start();
   parts.events.start();

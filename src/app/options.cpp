@@ -49,6 +49,12 @@ po::options_description describe_options(Options& options) {
       ("plugin", po::value(&options.plugins)->composing(), "plugin to load (repeatable)")
       ("max-body-bytes", po::value(&options.max_body_bytes)->default_value(options.max_body_bytes),
        "largest request body accepted by either API (bytes)")
+      ("max-connections", po::value(&options.max_connections)->default_value(options.max_connections),
+       "connections each API holds open at once; more are answered 503 and closed. 0: a quarter of the "
+       "descriptor limit (RLIMIT_NOFILE, raised to its hard limit at start)")
+      ("max-buffered-bytes", po::value(&options.max_buffered_bytes)->default_value(options.max_buffered_bytes),
+       "bytes of request and response bodies each API holds in memory at once; requests past it are "
+       "answered 503")
       ("function-connect-timeout", po::value(&options.function_connect_timeout_ms)
            ->default_value(options.function_connect_timeout_ms), "milliseconds to connect to a function")
       ("function-timeout", po::value(&options.function_timeout_ms)->default_value(options.function_timeout_ms),
@@ -79,6 +85,9 @@ std::optional<std::string> check_values(const Options& options) {
   }
   if (options.workers == 0) return "-workers must be at least 1";
   if (options.max_body_bytes == 0) return "-max-body-bytes must be at least 1";
+  if (options.max_buffered_bytes < options.max_body_bytes) {
+    return "-max-buffered-bytes must be at least -max-body-bytes: a body of the largest size accepted must fit";
+  }
   if (options.function_connect_timeout_ms == 0 || options.function_timeout_ms == 0) {
     return "-function-connect-timeout and -function-timeout must be at least 1 ms";
   }

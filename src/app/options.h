@@ -33,6 +33,10 @@ struct Options {
   std::size_t workers_backlog = 10'000;
   std::vector<std::string> plugins;
   std::size_t max_body_bytes = 1024 * 1024;
+  // Connections each API holds open at once; 0: a quarter of the descriptor limit (descriptor_limit.h).
+  std::size_t max_connections = 0;
+  // Bytes of request and response bodies each API holds in memory at once.
+  std::size_t max_buffered_bytes = 256 * 1024 * 1024;
   unsigned function_connect_timeout_ms = 2'000;
   unsigned function_timeout_ms = 30'000;
   unsigned max_hops = 16;           // requests that passed more gateways are refused with 508

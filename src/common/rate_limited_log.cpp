@@ -4,8 +4,8 @@
 
 namespace eg::common {
 
-RateLimitedWarning::RateLimitedWarning(std::string what, std::chrono::milliseconds interval)
-    : what_(std::move(what)), interval_(interval) {}
+RateLimitedWarning::RateLimitedWarning(std::string what, std::chrono::milliseconds interval, Level level)
+    : what_(std::move(what)), interval_(interval), level_(level) {}
 
 void RateLimitedWarning::note(std::string_view detail) {
   const auto total = total_.fetch_add(1, std::memory_order_relaxed) + 1;
@@ -18,11 +18,12 @@ void RateLimitedWarning::note(std::string_view detail) {
   }
   const auto since_last_line = total - logged_.exchange(total, std::memory_order_relaxed);
   const auto seconds = std::chrono::duration_cast<std::chrono::seconds>(interval_).count();
+  const auto level = level_ == Level::Error ? spdlog::level::err : spdlog::level::warn;
   if (since_last_line <= 1) {
-    spdlog::warn("{}{}{}", what_, detail.empty() ? "" : ": ", detail);
+    spdlog::log(level, "{}{}{}", what_, detail.empty() ? "" : ": ", detail);
   } else {
-    spdlog::warn("{}{}{} ({} times since the last such line; logged at most once every {} s)", what_,
-                 detail.empty() ? "" : ": ", detail, since_last_line, seconds);
+    spdlog::log(level, "{}{}{} ({} times since the last such line; logged at most once every {} s)", what_,
+                detail.empty() ? "" : ": ", detail, since_last_line, seconds);
   }
 }
 

@@ -19,9 +19,14 @@ namespace eg::common {
 
 class RateLimitedWarning {
  public:
+  // Warnings are about refused work; errors about what should never happen (a bug or a broken
+  // invariant that something caught before it did harm), which abuse could still make frequent.
+  enum class Level { Warning, Error };
+
   // `what` names the refusal ("delivery backlog full: event refused"); `interval` is the shortest
   // time between two lines.
-  explicit RateLimitedWarning(std::string what, std::chrono::milliseconds interval = std::chrono::seconds(10));
+  explicit RateLimitedWarning(std::string what, std::chrono::milliseconds interval = std::chrono::seconds(10),
+                              Level level = Level::Warning);
   RateLimitedWarning(const RateLimitedWarning&) = delete;
   RateLimitedWarning& operator=(const RateLimitedWarning&) = delete;
 
@@ -35,6 +40,7 @@ class RateLimitedWarning {
  private:
   const std::string what_;
   const std::chrono::steady_clock::duration interval_;
+  const Level level_;
   std::atomic<std::uint64_t> total_{0};
   std::atomic<std::uint64_t> logged_{0};  // total_ as of the last line
   std::atomic<std::chrono::steady_clock::rep> next_line_at_{0};

@@ -9,10 +9,17 @@ namespace {
 
 constexpr std::string_view kTokenSymbols = "!#$%&'*+-.^_`|~";
 
-bool is_token_char(unsigned char c) {
-  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-         kTokenSymbols.find(static_cast<char>(c)) != std::string_view::npos;
-}
+// A table: every header the server writes is checked byte by byte (see http_server.h).
+constexpr std::array<bool, 256> kTokenChars = [] {
+  std::array<bool, 256> token{};
+  for (int c = 'a'; c <= 'z'; ++c) token[static_cast<std::size_t>(c)] = true;
+  for (int c = 'A'; c <= 'Z'; ++c) token[static_cast<std::size_t>(c)] = true;
+  for (int c = '0'; c <= '9'; ++c) token[static_cast<std::size_t>(c)] = true;
+  for (const char c : kTokenSymbols) token[static_cast<unsigned char>(c)] = true;
+  return token;
+}();
+
+bool is_token_char(unsigned char c) { return kTokenChars[c]; }
 
 bool is_forbidden_in_value(unsigned char c) { return (c < 0x20 && c != '\t') || c == 0x7f; }
 
@@ -34,8 +41,11 @@ bool is_field_value(std::string_view value) {
 }
 
 bool is_server_managed_field(std::string_view name) {
+  // The server asks this of every field it writes; most names differ in length from all of these.
   return std::any_of(kServerManagedFields.begin(), kServerManagedFields.end(),
-                     [name](std::string_view managed) { return boost::beast::iequals(name, managed); });
+                     [name](std::string_view managed) {
+                       return name.size() == managed.size() && boost::beast::iequals(name, managed);
+                     });
 }
 
 }  // namespace eg::net

@@ -1,18 +1,29 @@
 #include "net/http_server.h"
 
 #include <spdlog/spdlog.h>
+#include <sys/socket.h>
 
 #include <array>
 #include <boost/asio/as_tuple.hpp>
+#include <boost/asio/bind_cancellation_slot.hpp>
+#include <boost/asio/cancellation_signal.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
-#include <boost/asio/post.hpp>
 #include <boost/asio/steady_timer.hpp>
+#include <boost/asio/this_coro.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/asio/write.hpp>
 #include <boost/beast/core.hpp>
+#include <cerrno>
+#include <iterator>
+#include <limits>
+#include <optional>
 #include <string>
 #include <unordered_map>
+
+#include "net/header_rules.h"
+#include "net/http_date.h"
+#include "net/request_checks.h"
 
 namespace eg::net {
 namespace asio = boost::asio;
@@ -22,6 +33,32 @@ using asio::ip::tcp;
 namespace {
 
 constexpr auto kUseTuple = asio::as_tuple(asio::use_awaitable);
+
+// For a connection's own reads and writes. Its coroutine's cancellation slot is connected, for the
+// handler's sake (a hangup cancels what the handler waits for); an operation awaited with the slot
+// connected installs a cancellation handler in it, about a thousand instructions per request over a
+// connection's reads and writes, which nothing ever cancels that way. This token hides the slot.
+auto own_io() { return asio::bind_cancellation_slot(asio::cancellation_slot(), kUseTuple); }
+
+// Reading and dropping what a client still sends after we stopped sending, so that closing does not
+// reset the connection and lose our last answer ("lingering close"): how long and how much.
+struct Linger {
+  std::chrono::milliseconds time;
+  std::size_t bytes;
+};
+// After refusing a request whose body may still be arriving.
+constexpr Linger kAfterRefusedRequest{std::chrono::seconds(2), 64 * 1024 * 1024};
+// After the last response of a connection, or when closing an idle one: a client that follows the
+// protocol sends nothing more, or hangs up at once.
+constexpr Linger kAfterLastResponse{std::chrono::seconds(2), 1024 * 1024};
+// After the canned 503 to a connection past the cap: little, since a flood of them is what it answers.
+constexpr Linger kAfterRefusedConnection{std::chrono::seconds(1), 64 * 1024};
+// Canned 503s in progress per server; past it a refused connection is closed without an answer, so
+// that refusing never holds more than a few descriptors.
+constexpr unsigned kMaxRefusalsInProgress = 64;
+// A connection's read buffer grows with the requests it reads; past this, an empty one is given back
+// between requests, so that idle connections do not each keep what their largest request needed.
+constexpr std::size_t kKeptReadBufferBytes = 16 * 1024;
 
 // A read error the client should hear about, or nothing when the connection just ended.
 std::optional<Response> response_to_read_error(const beast::error_code& error, const HttpServerOptions& options) {
@@ -42,32 +79,107 @@ std::optional<Response> response_to_read_error(const beast::error_code& error, c
   return error_response(http::status::bad_request, "malformed HTTP request: " + error.message());
 }
 
+Response buffered_bytes_exceeded(const ServerLimits& limits) {
+  return error_response(http::status::service_unavailable,
+                        "the gateway holds as many request and response bodies as it may (" +
+                            std::to_string(limits.buffered_bytes.limit()) + " bytes); retry later");
+}
+
+Response too_many_connections(const ServerLimits& limits) {
+  return error_response(http::status::service_unavailable,
+                        "the gateway has as many connections open as it may (" +
+                            std::to_string(limits.connections.limit()) + "); retry later");
+}
+
 bool expects_continue(const Request& request) {
   return beast::iequals(request[http::field::expect], "100-continue");
 }
 
+// RFC 9110 §6.4.1: 1xx, 204 and 304 responses never carry a body, nor (§8.6) a Content-Length.
+bool status_has_body(unsigned status) { return status >= 200 && status != 204 && status != 304; }
+
+// A header name or value that broke the rules, fit for a log line: control bytes as '?', at most 64.
+std::string printable(std::string_view text) {
+  std::string shown(text.substr(0, 64));
+  for (auto& c : shown) {
+    if (static_cast<unsigned char>(c) < 0x20 || static_cast<unsigned char>(c) >= 0x7f) c = '?';
+  }
+  return shown;
+}
+
+// How the server frames a response on its connection: decided by the server, never by the
+// response's own fields.
+struct Framing {
+  bool keep_alive = true;
+  bool head_only = false;  // the answer to a HEAD request: the head of what a GET would get
+  unsigned request_version = 11;
+};
+
+bool sends_body(const Response& response, const Framing& framing) {
+  return !framing.head_only && status_has_body(response.result_int());
+}
+
 // The status line and header block, written by hand into one string: Beast's serializer walks a
 // chain of buffer views on every write, which cost more than everything else in writing a response.
-std::string response_head(const Response& response) {
+// Nothing when a field (or the reason phrase) may not be written; `refused` then says which.
+std::optional<std::string> response_head(const Response& response, const Framing& framing,
+                                         std::string& refused) {
+  if (!is_field_value(response.reason())) {
+    refused = "reason phrase \"" + printable(response.reason()) + "\"";
+    return std::nullopt;
+  }
   std::string head;
   head.reserve(256);
   head.append(response.version() == 10 ? "HTTP/1.0 " : "HTTP/1.1 ")
       .append(std::to_string(response.result_int()))
       .append(" ")
       .append(response.reason())
+      .append("\r\nDate: ")
+      .append(current_http_date())
       .append("\r\n");
-  for (const auto& field : response)
-    head.append(field.name_string()).append(": ").append(field.value()).append("\r\n");
+  for (const auto& field : response) {
+    const auto name = field.name_string();
+    if (!is_field_name(name) || !is_field_value(field.value())) {
+      refused = "field \"" + printable(name) + "\"";
+      return std::nullopt;
+    }
+    if (is_server_managed_field(name)) continue;
+    head.append(name).append(": ").append(field.value()).append("\r\n");
+  }
+  if (status_has_body(response.result_int())) {
+    head.append("Content-Length: ").append(std::to_string(response.body().size())).append("\r\n");
+  }
+  if (!framing.keep_alive) {
+    head.append("Connection: close\r\n");
+  } else if (framing.request_version == 10) {
+    head.append("Connection: keep-alive\r\n");
+  }
   head.append("\r\n");
   return head;
 }
 
-// Head and body go out in one gather write.
-asio::awaitable<beast::error_code> write_response(beast::tcp_stream& stream, const Response& response) {
-  const std::string head = response_head(response);
-  const std::array<asio::const_buffer, 2> message{asio::buffer(head), asio::buffer(response.body())};
-  auto [error, sent] = co_await asio::async_write(stream, message, kUseTuple);
-  co_return error;
+// The head and, unless the response carries none, the body, in one gather write. (An operation to
+// co_await, not a coroutine of its own: a coroutine frame per response costs more than this does.)
+auto write_message(beast::tcp_stream& stream, const std::string& head, const Response& response,
+                   const Framing& framing) {
+  const auto body = sends_body(response, framing) ? asio::buffer(response.body()) : asio::const_buffer{};
+  const std::array<asio::const_buffer, 2> message{asio::buffer(head), body};
+  return asio::async_write(stream, message, own_io());
+}
+
+// Stops sending, then reads and drops what the client still sends for a bounded time and amount, so
+// that closing the socket afterwards is not a reset that could lose our last answer.
+asio::awaitable<void> close_gracefully(beast::tcp_stream& stream, Linger linger) {
+  beast::error_code ignored;
+  stream.socket().shutdown(tcp::socket::shutdown_send, ignored);
+  stream.expires_after(linger.time);
+  std::array<char, 16 * 1024> scratch{};
+  std::size_t discarded = 0;
+  while (discarded < linger.bytes) {
+    auto [error, bytes] = co_await stream.async_read_some(asio::buffer(scratch), own_io());
+    if (error) break;
+    discarded += bytes;
+  }
 }
 
 }  // namespace
@@ -75,25 +187,126 @@ asio::awaitable<beast::error_code> write_response(beast::tcp_stream& stream, con
 // What the server's connections share with it. Connections keep it alive, so a connection that
 // outlives the HttpServer object never touches freed memory.
 namespace detail {
+
+class Connection;
+
 struct Connections {
   HttpServerOptions options;
   Handler handler;
-  bool stopping = false;
+  ServerLimits& limits;
+  bool stopped_accepting = false;  // every response closes its connection
+  bool closing = false;            // close_connections() was called: idle connections close
+  unsigned refusals_in_progress = 0;
   std::uint64_t next_id = 0;
   // Every connection being served, registered once for its lifetime (not once per request, which
   // cost a map node per request).
-  struct Served {
-    beast::tcp_stream* stream;
-    bool waiting_for_request = false;  // idle: closed at once when the server stops
-  };
-  std::unordered_map<std::uint64_t, Served*> served;
+  std::unordered_map<std::uint64_t, Connection*> served;
+  // Cancelled when the last connection ends while closing.
+  asio::steady_timer all_closed;
+  const Response connection_refusal;  // the canned 503 past the connection cap
+  const Response memory_refusal;      // the canned 503 while the byte budget is used up
 
-  Connections(HttpServerOptions server_options, Handler request_handler)
-      : options(std::move(server_options)), handler(std::move(request_handler)) {}
+  Connections(asio::io_context& io, HttpServerOptions server_options, Handler request_handler)
+      : options(with_limits(std::move(server_options))),
+        handler(std::move(request_handler)),
+        limits(*options.limits),
+        all_closed(io),
+        connection_refusal(with_close(too_many_connections(limits))),
+        memory_refusal(with_close(buffered_bytes_exceeded(limits))) {}
+
+  static HttpServerOptions with_limits(HttpServerOptions options) {
+    if (!options.limits) {
+      constexpr auto kNoLimit = std::numeric_limits<std::size_t>::max();
+      options.limits = std::make_shared<ServerLimits>("HTTP server", kNoLimit, kNoLimit);
+    }
+    return options;
+  }
+  static Response with_close(Response response) {
+    response.keep_alive(false);
+    return response;
+  }
 };
+
+// One client connection: its stream and read buffer, and what watches it for a hangup while its
+// handler runs. Shared by the connection's coroutine and the hangup watch, whichever ends last.
+class Connection : public std::enable_shared_from_this<Connection> {
+ public:
+  Connection(tcp::socket socket, std::shared_ptr<Connections> server)
+      : stream(std::move(socket)), server(std::move(server)), id_(this->server->next_id++) {
+    this->server->served.emplace(id_, this);
+  }
+  ~Connection() {
+    server->served.erase(id_);
+    server->limits.connections.give_back(1);
+    if (server->closing && server->served.empty()) server->all_closed.cancel();
+  }
+  Connection(const Connection&) = delete;
+  Connection& operator=(const Connection&) = delete;
+
+  // Until end_hangup_watch(), a hangup (end of stream, reset) emits terminal cancellation on
+  // `cancel_handler`. The watch waits for the socket to become readable and then peeks: it never
+  // reads, so a pipelined request stays where the parser will look for it, and nothing needs to be
+  // waited for when the watch ends.
+  void start_hangup_watch();
+  void end_hangup_watch();
+
+  beast::tcp_stream stream;
+  beast::flat_buffer buffer;
+  const std::shared_ptr<Connections> server;
+  // Bound to the connection's coroutine: emitting terminal cancellation cancels what its handler
+  // waits for (an outbound call ends as Cancelled; see http_client.h).
+  asio::cancellation_signal cancel_handler;
+  bool idle = false;  // waiting for a request: close_connections() closes it
+  bool hung_up = false;
+
+ private:
+  void wait_for_hangup();
+  void on_readable(const beast::error_code& error);
+
+  const std::uint64_t id_;
+  bool handler_running_ = false;
+};
+
+void Connection::start_hangup_watch() {
+  handler_running_ = true;
+  if (buffer.size() > 0) return;  // a pipelined request is waiting: no hangup to see before it
+  wait_for_hangup();
+}
+
+void Connection::end_hangup_watch() {
+  handler_running_ = false;
+  beast::error_code ignored;
+  stream.socket().cancel(ignored);  // the watch's wait, if still pending: nothing else is
+}
+
+void Connection::wait_for_hangup() {
+  stream.socket().async_wait(
+      tcp::socket::wait_read,
+      [self = shared_from_this()](const beast::error_code& error) { self->on_readable(error); });
+}
+
+// Also runs for a watch that ended (cancelled, or readable just before it ended): only a hangup
+// seen while a handler runs cancels it, and a hangup is one whichever request it is seen during.
+void Connection::on_readable(const beast::error_code& error) {
+  if (error == asio::error::operation_aborted || !handler_running_) return;
+  char byte = 0;
+  const auto peeked = ::recv(stream.socket().native_handle(), &byte, 1, MSG_PEEK | MSG_DONTWAIT);
+  if (peeked > 0) return;  // the start of a pipelined request: no hangup, and none to see before it
+  if (peeked < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR)) {
+    wait_for_hangup();  // readable no longer: wait again
+    return;
+  }
+  hung_up = true;
+  spdlog::debug("the client hung up: cancelling the call it waited for");
+  cancel_handler.emit(asio::cancellation_type::terminal);
+}
+
 }  // namespace detail
 
 namespace {
+
+using detail::Connection;
+using detail::Connections;
 
 asio::awaitable<Response> call_handler(const Handler& handler, Request& request) {
   try {
@@ -105,90 +318,170 @@ asio::awaitable<Response> call_handler(const Handler& handler, Request& request)
   co_return error_response(http::status::internal_server_error, "internal error while handling the request");
 }
 
-// Reads one request: headers first, so an oversized Content-Length is refused before any body is
-// read and `Expect: 100-continue` clients are told to go on.
-asio::awaitable<beast::error_code> read_request(beast::tcp_stream& stream, beast::flat_buffer& buffer,
-                                                http::request_parser<http::string_body>& parser) {
-  auto [error, header_bytes] = co_await http::async_read_header(stream, buffer, parser, kUseTuple);
-  if (error) co_return error;
-  if (expects_continue(parser.get())) {
-    const Response go_on{http::status::continue_, 11};
-    if (auto write_error = co_await write_response(stream, go_on)) co_return write_error;
+// Writes `response`, or what must go in its place: a 500 when one of its fields may not be written,
+// a 503 when its body does not fit in the byte budget (`held` keeps the body's share until the
+// connection is done with the request; none for the server's own small answers, which are never
+// refused). False when the connection cannot go on after it.
+asio::awaitable<bool> send_response(Connection& connection, const Response& response, Framing framing,
+                                    Taken* held) {
+  auto& limits = connection.server->limits;
+  std::string refused;
+  auto head = response_head(response, framing, refused);
+  const Response* sent = &response;
+  std::optional<Response> replacement;
+  if (!head) {
+    limits.refused_header_fields.note(refused);
+    replacement =
+        error_response(http::status::internal_server_error,
+                       "the response could not be sent: it held a header field that HTTP does not allow");
+  } else if (held != nullptr && sends_body(response, framing) && !held->add(response.body().size())) {
+    limits.refused_for_buffered_bytes.note("a response body of " + std::to_string(response.body().size()) +
+                                           " bytes");
+    replacement = buffered_bytes_exceeded(limits);
+    framing.keep_alive = false;
   }
-  auto [body_error, body_bytes] = co_await http::async_read(stream, buffer, parser, kUseTuple);
-  co_return body_error;
+  if (replacement) {
+    sent = &*replacement;
+    head = response_head(*replacement, framing, refused);
+  }
+  connection.stream.expires_after(connection.server->options.request_timeout);
+  const auto [error, bytes] = co_await write_message(connection.stream, *head, *sent, framing);
+  co_return !error && framing.keep_alive;
 }
 
-// After refusing a request whose body is still arriving, closing at once would make the kernel
-// reset the connection, and the client could lose our answer. So stop sending, then read and
-// drop what the client still sends, for a bounded time and amount (a "lingering close").
-asio::awaitable<void> discard_unread_input(beast::tcp_stream& stream) {
-  constexpr std::size_t kMaxDiscardedBytes = 64 * 1024 * 1024;
-  beast::error_code ignored;
-  stream.socket().shutdown(tcp::socket::shutdown_send, ignored);
-  stream.expires_after(std::chrono::seconds(2));
-  std::array<char, 16 * 1024> scratch{};
-  std::size_t discarded = 0;
-  while (discarded < kMaxDiscardedBytes) {
-    auto [error, bytes] = co_await stream.async_read_some(asio::buffer(scratch), kUseTuple);
-    if (error) break;
-    discarded += bytes;
-  }
-}
-
-// Keeps a connection in Connections::served while its coroutine frame exists.
-class ServedRegistration {
- public:
-  ServedRegistration(detail::Connections& connections, detail::Connections::Served& served)
-      : connections_(connections), id_(connections.next_id++) {
-    connections_.served.emplace(id_, &served);
-  }
-  ~ServedRegistration() { connections_.served.erase(id_); }
-  ServedRegistration(const ServedRegistration&) = delete;
-  ServedRegistration& operator=(const ServedRegistration&) = delete;
-
- private:
-  detail::Connections& connections_;
-  std::uint64_t id_;
+// What reading a request came to: a request in the parser, a refusal to answer before closing, or
+// neither (the client went away, timed out, or the server is closing the connection).
+struct ReadOutcome {
+  bool request_read = false;
+  std::optional<Response> refusal;
 };
 
-asio::awaitable<void> serve_connection(tcp::socket socket, std::shared_ptr<detail::Connections> shared) {
-  beast::tcp_stream stream(std::move(socket));
-  beast::flat_buffer buffer;
-  detail::Connections::Served served{&stream};
-  const ServedRegistration registration(*shared, served);
+ReadOutcome refused(Response response) { return ReadOutcome{.refusal = std::move(response)}; }
+
+ReadOutcome failed_read(const beast::error_code& error, const HttpServerOptions& options) {
+  return ReadOutcome{.refusal = response_to_read_error(error, options)};
+}
+
+// A chunked body may end in trailer fields, which Beast adds to the header fields. They are dropped
+// (RFC 9110 §6.5.1): a client could otherwise send, after the body, fields that whatever checked the
+// head before us never saw.
+void drop_trailer_fields(Request& request, std::ptrdiff_t head_fields) {
+  auto field = std::next(request.begin(), head_fields);
+  while (field != request.end()) field = request.erase(field);
+}
+
+// A chunked body grows as it arrives: each piece must fit in the byte budget.
+asio::awaitable<ReadOutcome> read_chunked_body(Connection& connection,
+                                               http::request_parser<http::string_body>& parser, Taken& held) {
+  const auto head_fields = std::distance(parser.get().begin(), parser.get().end());
+  while (!parser.is_done()) {
+    auto [error, bytes] =
+        co_await http::async_read_some(connection.stream, connection.buffer, parser, own_io());
+    if (error) co_return failed_read(error, connection.server->options);
+    if (!held.grow_to(parser.get().body().size())) {
+      connection.server->limits.refused_for_buffered_bytes.note("a chunked request body");
+      co_return refused(buffered_bytes_exceeded(connection.server->limits));
+    }
+  }
+  drop_trailer_fields(parser.get(), head_fields);
+  co_return ReadOutcome{.request_read = true};
+}
+
+// Reads one request: its head first, so that a head that breaks the framing rules, or an oversized
+// or unaffordable Content-Length, is refused before any body is read, and `Expect: 100-continue`
+// clients are told to go on only then. `held` takes the body's share of the byte budget.
+asio::awaitable<ReadOutcome> read_request(Connection& connection,
+                                          http::request_parser<http::string_body>& parser, Taken& held) {
+  const auto& server = *connection.server;
+  auto [error, header_bytes] =
+      co_await http::async_read_header(connection.stream, connection.buffer, parser, own_io());
+  if (error) co_return failed_read(error, server.options);
+  if (auto refusal = refusal_of(parser.get())) co_return refused(std::move(*refusal));
+  if (const auto length = parser.content_length(); length && !held.add(*length)) {
+    server.limits.refused_for_buffered_bytes.note("a request body of " + std::to_string(*length) + " bytes");
+    co_return refused(buffered_bytes_exceeded(server.limits));
+  }
+  if (expects_continue(parser.get())) {
+    static constexpr std::string_view kContinue = "HTTP/1.1 100 Continue\r\n\r\n";
+    auto [write_error, sent] =
+        co_await asio::async_write(connection.stream, asio::buffer(kContinue), own_io());
+    if (write_error) co_return ReadOutcome{};
+  }
+  if (parser.chunked()) co_return co_await read_chunked_body(connection, parser, held);
+  auto [body_error, body_bytes] =
+      co_await http::async_read(connection.stream, connection.buffer, parser, own_io());
+  if (body_error) co_return failed_read(body_error, server.options);
+  co_return ReadOutcome{.request_read = true};
+}
+
+asio::awaitable<void> serve_connection(std::shared_ptr<Connection> shared_connection) {
+  // A hangup cancels what the handler waits for; the connection's own steps must go on regardless.
+  co_await asio::this_coro::throw_if_cancelled(false);
+  auto& connection = *shared_connection;
+  const auto& server = *connection.server;
   bool keep_alive = true;
-  while (keep_alive && !shared->stopping) {
+  while (keep_alive && !server.closing) {
     http::request_parser<http::string_body> parser;
-    parser.body_limit(shared->options.max_body_bytes);
-    parser.header_limit(static_cast<std::uint32_t>(shared->options.max_header_bytes));
-    stream.expires_after(shared->options.request_timeout);
-    served.waiting_for_request = true;
-    const auto read_error = co_await read_request(stream, buffer, parser);
-    served.waiting_for_request = false;
-    if (read_error) {
-      if (auto reply = response_to_read_error(read_error, shared->options)) {
-        reply->keep_alive(false);
-        co_await write_response(stream, *reply);
-        co_await discard_unread_input(stream);
+    parser.body_limit(server.options.max_body_bytes);
+    parser.header_limit(static_cast<std::uint32_t>(server.options.max_header_bytes));
+    Taken held(server.limits.buffered_bytes);  // this request's bodies, until it is done
+    connection.stream.expires_after(server.options.request_timeout);
+    connection.idle = true;
+    const auto read = co_await read_request(connection, parser, held);
+    connection.idle = false;
+    if (!read.request_read) {
+      if (read.refusal) {
+        co_await send_response(connection, *read.refusal, Framing{.keep_alive = false}, nullptr);
+        co_await close_gracefully(connection.stream, kAfterRefusedRequest);
+      } else if (server.closing) {
+        co_await close_gracefully(connection.stream, kAfterLastResponse);
       }
-      break;
+      co_return;
     }
     auto request = parser.release();
-    auto response = co_await call_handler(shared->handler, request);
-    keep_alive = request.keep_alive() && !shared->stopping;
-    response.keep_alive(keep_alive);
-    stream.expires_after(shared->options.request_timeout);
-    if (co_await write_response(stream, response)) break;
+    const bool watch = server.options.cancel_on_hangup;
+    if (watch) connection.start_hangup_watch();
+    const auto response = co_await call_handler(server.handler, request);
+    if (watch) connection.end_hangup_watch();
+    if (connection.hung_up) co_return;  // nobody to answer
+    const Framing framing{.keep_alive = request.keep_alive() && !server.stopped_accepting,
+                          .head_only = request.method() == http::verb::head,
+                          .request_version = request.version()};
+    keep_alive = co_await send_response(connection, response, framing, &held);
+    if (connection.buffer.size() == 0 && connection.buffer.capacity() > kKeptReadBufferBytes) {
+      connection.buffer.shrink_to_fit();
+    }
   }
-  beast::error_code ignored;
-  stream.socket().shutdown(tcp::socket::shutdown_send, ignored);
+  co_await close_gracefully(connection.stream, kAfterLastResponse);
+}
+
+// The canned 503 for a connection past a cap: nothing is read or parsed before it.
+asio::awaitable<void> refuse_connection(tcp::socket socket, std::shared_ptr<Connections> server,
+                                        const Response& answer) {
+  beast::tcp_stream stream(std::move(socket));
+  std::string unused;
+  const auto head = response_head(answer, Framing{.keep_alive = false}, unused);
+  stream.expires_after(kAfterRefusedConnection.time);
+  const auto [error, bytes] = co_await write_message(stream, *head, answer, Framing{.keep_alive = false});
+  if (!error) co_await close_gracefully(stream, kAfterRefusedConnection);
+  --server->refusals_in_progress;
+}
+
+void log_failure(std::exception_ptr failure) {
+  if (!failure) return;
+  try {
+    std::rethrow_exception(failure);
+  } catch (const std::exception& error) {
+    spdlog::error("a connection ended with an exception: {}", error.what());
+  }
 }
 
 }  // namespace
 
 HttpServer::HttpServer(asio::io_context& io, HttpServerOptions options, Handler handler)
-    : io_(io), acceptor_(io), connections_(std::make_shared<detail::Connections>(std::move(options), std::move(handler))) {
+    : io_(io),
+      acceptor_(io),
+      connections_(std::make_shared<detail::Connections>(io, std::move(options), std::move(handler))) {
   const auto& settings = connections_->options;
   const tcp::endpoint endpoint{asio::ip::make_address(settings.address), settings.port};
   acceptor_.open(endpoint.protocol());
@@ -203,33 +496,65 @@ HttpServer::HttpServer(asio::io_context& io, HttpServerOptions options, Handler 
 
 HttpServer::~HttpServer() = default;
 
-void HttpServer::start() { asio::co_spawn(io_, accept_loop(), asio::detached); }
+void HttpServer::start() {
+  asio::co_spawn(io_, accept_loop(), [](std::exception_ptr failure) { log_failure(failure); });
+}
 
-void HttpServer::stop() {
-  asio::post(io_, [this, shared = connections_] {
-    shared->stopping = true;
+void HttpServer::stop_accepting() {
+  connections_->stopped_accepting = true;
+  beast::error_code ignored;
+  acceptor_.close(ignored);
+}
+
+asio::awaitable<void> HttpServer::close_connections() {
+  auto shared = connections_;
+  shared->closing = true;
+  for (auto& [id, connection] : shared->served) {
     beast::error_code ignored;
-    acceptor_.close(ignored);
-    for (auto& [id, served] : shared->served) {
-      if (served->waiting_for_request) served->stream->socket().close(ignored);
-    }
-  });
+    if (connection->idle) connection->stream.socket().cancel(ignored);  // its read ends; it closes
+  }
+  while (!shared->served.empty()) {
+    shared->all_closed.expires_at(asio::steady_timer::time_point::max());
+    co_await shared->all_closed.async_wait(kUseTuple);
+  }
 }
 
 asio::awaitable<void> HttpServer::accept_loop() {
   auto shared = connections_;
+  auto& limits = shared->limits;
   while (acceptor_.is_open()) {
     auto [error, socket] = co_await acceptor_.async_accept(kUseTuple);
-    if (error == asio::error::operation_aborted || shared->stopping) co_return;
+    if (error == asio::error::operation_aborted || shared->stopped_accepting) co_return;
     if (error) {
       // Typically EMFILE: back off briefly instead of spinning on the same error.
-      spdlog::warn("accept failed on port {}: {}", port_, error.message());
+      limits.failed_accepts.note(error.message());
       asio::steady_timer pause(io_, std::chrono::milliseconds(50));
       co_await pause.async_wait(kUseTuple);
       continue;
     }
+    const Response* refusal = nullptr;
+    if (limits.buffered_bytes.exhausted()) {
+      limits.refused_for_buffered_bytes.note("a new connection");
+      refusal = &shared->memory_refusal;
+    } else if (!limits.connections.try_take(1)) {
+      limits.refused_connections.note(std::to_string(limits.connections.limit()) + " connections open");
+      refusal = &shared->connection_refusal;
+    }
+    if (refusal != nullptr) {
+      // Past kMaxRefusalsInProgress the socket just closes here: refusing costs nothing more.
+      if (shared->refusals_in_progress < kMaxRefusalsInProgress) {
+        ++shared->refusals_in_progress;
+        asio::co_spawn(io_, refuse_connection(std::move(socket), shared, *refusal), asio::detached);
+      }
+      continue;
+    }
     socket.set_option(tcp::no_delay(true));
-    asio::co_spawn(io_, serve_connection(std::move(socket), shared), asio::detached);
+    auto connection = std::make_shared<Connection>(std::move(socket), shared);
+    auto& cancel_handler = connection->cancel_handler;
+    asio::co_spawn(
+        io_, serve_connection(connection),
+        asio::bind_cancellation_slot(cancel_handler.slot(),
+                                     [connection](std::exception_ptr failure) { log_failure(failure); }));
   }
 }
 

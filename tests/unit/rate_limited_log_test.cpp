@@ -52,6 +52,19 @@ TEST(RateLimitedWarning, TheNextLineSaysHowManyOccurredSinceTheLast) {
       << lines[1];
 }
 
+TEST(RateLimitedWarning, AnErrorIsLoggedAtErrorLevel) {
+  CapturedLog log;
+  spdlog::default_logger()->set_pattern("%l %v");
+  RateLimitedWarning error("response header refused", 1h, RateLimitedWarning::Level::Error);
+  error.note();
+  RateLimitedWarning warning("connection refused", 1h);
+  warning.note();
+  const auto lines = log.lines();
+  ASSERT_EQ(lines.size(), 2U);
+  EXPECT_EQ(lines[0], "error response header refused\n");
+  EXPECT_EQ(lines[1], "warning connection refused\n");
+}
+
 TEST(RateLimitedWarning, ThreadsShareTheLimit) {
   CapturedLog log;
   RateLimitedWarning warning("loop detected", 1h);

@@ -1,0 +1,30 @@
+#include "net/server_limits.h"
+
+namespace eg::net {
+
+bool SharedLimit::try_take(std::size_t amount) {
+  auto taken = taken_.load(std::memory_order_relaxed);
+  do {
+    if (amount > limit_ || taken > limit_ - amount) return false;
+  } while (!taken_.compare_exchange_weak(taken, taken + amount, std::memory_order_relaxed));
+  return true;
+}
+
+bool Taken::add(std::size_t more) {
+  if (!limit_->try_take(more)) return false;
+  amount_ += more;
+  return true;
+}
+
+ServerLimits::ServerLimits(std::string api_name, std::size_t max_connections, std::size_t max_buffered_bytes)
+    : api(std::move(api_name)),
+      connections(max_connections),
+      buffered_bytes(max_buffered_bytes),
+      refused_connections(api + ": new connection answered 503, -max-connections reached"),
+      refused_for_buffered_bytes(
+          api + ": answered 503, the bodies held in memory would exceed -max-buffered-bytes"),
+      failed_accepts(api + ": accepting a connection failed"),
+      refused_header_fields(api + ": response replaced by a 500: it held a header field that breaks RFC 9110",
+                            std::chrono::seconds(10), common::RateLimitedWarning::Level::Error) {}
+
+}  // namespace eg::net
