@@ -3,8 +3,6 @@
 #include "net/http_server.h"
 
 #include <gtest/gtest.h>
-#include <spdlog/sinks/ringbuffer_sink.h>
-#include <spdlog/spdlog.h>
 
 #include <boost/asio/connect.hpp>
 #include <boost/asio/read.hpp>
@@ -15,6 +13,7 @@
 #include <thread>
 #include <vector>
 
+#include "common/captured_log.h"
 #include "net/http_date.h"
 #include "net/server_limits.h"
 
@@ -71,23 +70,6 @@ Response with_body(http::status status, std::string body) {
   return response;
 }
 
-// Captures what the default logger writes while it lives.
-class CapturedLog {
- public:
-  CapturedLog()
-      : sink_(std::make_shared<spdlog::sinks::ringbuffer_sink_mt>(100)), previous_(spdlog::default_logger()) {
-    auto logger = std::make_shared<spdlog::logger>("captured", sink_);
-    logger->set_pattern("%l %v");
-    spdlog::set_default_logger(std::move(logger));
-  }
-  ~CapturedLog() { spdlog::set_default_logger(previous_); }
-  std::vector<std::string> lines() const { return sink_->last_formatted(); }
-
- private:
-  std::shared_ptr<spdlog::sinks::ringbuffer_sink_mt> sink_;
-  std::shared_ptr<spdlog::logger> previous_;
-};
-
 TEST(HttpServer, WritesItsOwnFramingAndDate) {
   ServerOnAThread server([](const Request&) {
     auto response = with_body(http::status::ok, "hello");
@@ -125,7 +107,7 @@ TEST(HttpServer, AnswersWithoutContentCarryNoBodyNorLength) {
 }
 
 TEST(HttpServer, AFieldThatBreaksTheRulesIsNeverWrittenAndIsLoggedAsAnError) {
-  CapturedLog log;
+  testsupport::CapturedLog log("%l %v");
   const std::vector<std::pair<std::string, std::string>> fields = {
       {"X-A", "b\r\nSet-Cookie: evil=1"}, {"X-A", "b\nc"}, {"X-A", std::string("b\0c", 3)},
       {"X-A\r\nSet-Cookie", "evil=1"},    {"X A", "b"},    {"X:A", "b"}};

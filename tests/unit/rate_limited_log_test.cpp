@@ -1,35 +1,19 @@
 #include "common/rate_limited_log.h"
 
 #include <gtest/gtest.h>
-#include <spdlog/sinks/ringbuffer_sink.h>
-#include <spdlog/spdlog.h>
 
 #include <thread>
 #include <vector>
+
+#include "common/captured_log.h"
 
 namespace eg::common {
 namespace {
 
 using namespace std::chrono_literals;
 
-// Captures what the default logger writes while it lives.
-class CapturedLog {
- public:
-  CapturedLog() : sink_(std::make_shared<spdlog::sinks::ringbuffer_sink_mt>(1000)), previous_(spdlog::default_logger()) {
-    auto logger = std::make_shared<spdlog::logger>("captured", sink_);
-    logger->set_pattern("%v");
-    spdlog::set_default_logger(std::move(logger));
-  }
-  ~CapturedLog() { spdlog::set_default_logger(previous_); }
-  std::vector<std::string> lines() const { return sink_->last_formatted(); }
-
- private:
-  std::shared_ptr<spdlog::sinks::ringbuffer_sink_mt> sink_;
-  std::shared_ptr<spdlog::logger> previous_;
-};
-
 TEST(RateLimitedWarning, AFloodWithinOneIntervalIsOneLine) {
-  CapturedLog log;
+  testsupport::CapturedLog log;
   RateLimitedWarning warning("backlog full: event refused", 1h);
   for (int i = 0; i < 1000; ++i) warning.note("event user.created on /shop");
   ASSERT_EQ(log.lines().size(), 1U);
@@ -39,7 +23,7 @@ TEST(RateLimitedWarning, AFloodWithinOneIntervalIsOneLine) {
 }
 
 TEST(RateLimitedWarning, TheNextLineSaysHowManyOccurredSinceTheLast) {
-  CapturedLog log;
+  testsupport::CapturedLog log;
   RateLimitedWarning warning("connection refused", 200ms);
   warning.note();
   for (int i = 0; i < 99; ++i) warning.note();
@@ -53,7 +37,7 @@ TEST(RateLimitedWarning, TheNextLineSaysHowManyOccurredSinceTheLast) {
 }
 
 TEST(RateLimitedWarning, AnErrorIsLoggedAtErrorLevel) {
-  CapturedLog log;
+  testsupport::CapturedLog log;
   spdlog::default_logger()->set_pattern("%l %v");
   RateLimitedWarning error("response header refused", 1h, RateLimitedWarning::Level::Error);
   error.note();
@@ -66,7 +50,7 @@ TEST(RateLimitedWarning, AnErrorIsLoggedAtErrorLevel) {
 }
 
 TEST(RateLimitedWarning, ThreadsShareTheLimit) {
-  CapturedLog log;
+  testsupport::CapturedLog log;
   RateLimitedWarning warning("loop detected", 1h);
   std::vector<std::jthread> threads;
   for (int t = 0; t < 4; ++t) {
