@@ -1,7 +1,5 @@
 #include "events/function_response.h"
 
-#include <fmt/format.h>
-
 #include "common/json.h"
 #include "net/header_rules.h"
 
@@ -16,22 +14,6 @@ constexpr int kHighestStatus = 599;
 RefusedAnswer refused(std::string reason) {
   auto detail = reason;
   return RefusedAnswer{std::move(reason), std::move(detail)};
-}
-
-// `text` for a log line: control characters and non-ASCII bytes as \xNN, so a hostile name cannot
-// forge log lines either.
-std::string printable(std::string_view text) {
-  std::string shown;
-  shown.reserve(text.size());
-  for (const char c : text) {
-    const auto byte = static_cast<unsigned char>(c);
-    if (byte < 0x20 || byte >= 0x7f) {
-      shown += fmt::format("\\x{:02x}", byte);
-    } else {
-      shown += c;
-    }
-  }
-  return shown;
 }
 
 std::variant<int, RefusedAnswer> status_of(const boost::json::object& answer) {
@@ -55,12 +37,12 @@ std::optional<RefusedAnswer> copy_headers(const boost::json::object& answer, net
     const std::string_view text = value.get_string();
     if (!net::is_field_name(name)) {
       return RefusedAnswer{"header names must be tokens (letters, digits and !#$%&'*+-.^_`|~)",
-                           "header name \"" + printable(name) + "\" is not a token"};
+                           "header name \"" + net::printable_for_log(name) + "\" is not a token"};
     }
     if (!net::is_field_value(text)) {
       return RefusedAnswer{"header values must not hold control characters such as CR, LF or NUL",
-                           "the value of header \"" + printable(name) + "\" holds a control character: \"" +
-                               printable(text) + "\""};
+                           "the value of header \"" + net::printable_for_log(name) + "\" holds a control character: \"" +
+                               net::printable_for_log(text) + "\""};
     }
     if (net::is_server_managed_field(name)) continue;
     response.insert(name, text);

@@ -48,4 +48,22 @@ bool is_server_managed_field(std::string_view name) {
                      });
 }
 
+std::string printable_for_log(std::string_view text) {
+  constexpr std::size_t kShownBytes = 256;
+  constexpr std::string_view kHex = "0123456789abcdef";
+  std::string shown;
+  shown.reserve(std::min(text.size(), kShownBytes) + 16);
+  for (const char c : text.substr(0, kShownBytes)) {
+    const auto byte = static_cast<unsigned char>(c);
+    if (byte < 0x20 || byte >= 0x7f) {
+      shown.append("\\x").push_back(kHex[byte >> 4]);
+      shown.push_back(kHex[byte & 0xf]);
+    } else {
+      shown.push_back(c);
+    }
+  }
+  if (text.size() > kShownBytes) shown.append("...");
+  return shown;
+}
+
 }  // namespace eg::net

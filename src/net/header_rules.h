@@ -4,6 +4,7 @@
 // A value that broke them could end the header block early and forge headers or a whole second
 // response on a keep-alive connection (response splitting).
 
+#include <string>
 #include <string_view>
 
 namespace eg::net {
@@ -17,5 +18,8 @@ bool is_field_value(std::string_view value);
 // connection it serves, so no one else's value is ever passed on (Content-Length,
 // Transfer-Encoding, Connection, Keep-Alive, Proxy-Connection, TE, Trailer, Upgrade, and Date).
 bool is_server_managed_field(std::string_view name);
+// A field name or value that broke the rules, fit for a log line: control and non-ASCII bytes as
+// \xNN, so that it cannot forge log lines either, and at most its first 256 bytes ("..." after).
+std::string printable_for_log(std::string_view text);
 
 }  // namespace eg::net

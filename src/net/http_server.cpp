@@ -98,15 +98,6 @@ bool expects_continue(const Request& request) {
 // RFC 9110 §6.4.1: 1xx, 204 and 304 responses never carry a body, nor (§8.6) a Content-Length.
 bool status_has_body(unsigned status) { return status >= 200 && status != 204 && status != 304; }
 
-// A header name or value that broke the rules, fit for a log line: control bytes as '?', at most 64.
-std::string printable(std::string_view text) {
-  std::string shown(text.substr(0, 64));
-  for (auto& c : shown) {
-    if (static_cast<unsigned char>(c) < 0x20 || static_cast<unsigned char>(c) >= 0x7f) c = '?';
-  }
-  return shown;
-}
-
 // How the server frames a response on its connection: decided by the server, never by the
 // response's own fields.
 struct Framing {
@@ -125,7 +116,7 @@ bool sends_body(const Response& response, const Framing& framing) {
 std::optional<std::string> response_head(const Response& response, const Framing& framing,
                                          std::string& refused) {
   if (!is_field_value(response.reason())) {
-    refused = "reason phrase \"" + printable(response.reason()) + "\"";
+    refused = "reason phrase \"" + printable_for_log(response.reason()) + "\"";
     return std::nullopt;
   }
   std::string head;
@@ -140,7 +131,7 @@ std::optional<std::string> response_head(const Response& response, const Framing
   for (const auto& field : response) {
     const auto name = field.name_string();
     if (!is_field_name(name) || !is_field_value(field.value())) {
-      refused = "field \"" + printable(name) + "\"";
+      refused = "field \"" + printable_for_log(name) + "\"";
       return std::nullopt;
     }
     if (is_server_managed_field(name)) continue;

@@ -45,5 +45,11 @@ TEST(HeaderRules, FramingAndConnectionFieldsAreTheServers) {
   }
 }
 
+TEST(HeaderRules, WhatBrokeThemIsLoggedPrintably) {
+  EXPECT_EQ(printable_for_log("b\r\nSet-Cookie: evil=1"), "b\\x0d\\x0aSet-Cookie: evil=1");
+  EXPECT_EQ(printable_for_log("caf\xc3\xa9\x7f"s), "caf\\xc3\\xa9\\x7f");
+  EXPECT_EQ(printable_for_log(std::string(300, 'a')), std::string(256, 'a') + "...");
+}
+
 }  // namespace
 }  // namespace eg::net
