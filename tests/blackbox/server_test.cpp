@@ -25,6 +25,7 @@
 #include <vector>
 
 #include "support/config_client.h"
+#include "support/gateway_client.h"
 #include "support/gateway_process.h"
 #include "support/http_client.h"
 #include "support/json_checks.h"
@@ -38,7 +39,6 @@ using namespace std::chrono_literals;
 using blackbox::ConfigClient;
 using blackbox::GatewayOptions;
 using blackbox::GatewayProcess;
-using blackbox::http_function;
 using blackbox::http_subscription;
 using blackbox::IsJsonError;
 using blackbox::RawClient;
@@ -81,44 +81,16 @@ class Gateway {
   // until it is routable.
   ::testing::AssertionResult route(const std::string& id, const std::string& url, const std::string& method,
                                    const std::string& path) {
-    if (auto r = config().create_function("default", http_function(id, url)); r.status != 201)
-      return ::testing::AssertionFailure() << "function " << id << ": " << r.describe();
-    if (auto r = config().create_subscription("default", http_subscription(id, method, path));
-        r.status != 201)
-      return ::testing::AssertionFailure()
-             << "subscription " << method << " " << path << ": " << r.describe();
-    return sync();
+    if (auto r = client_.add_function("default", id, url); !r) return r;
+    if (auto r = client_.subscribe("default", http_subscription(id, method, path)); !r) return r;
+    return client_.sync();
   }
 
   // Registers http function `id` at `url` with an invoke subscription, and waits until it is routable.
   ::testing::AssertionResult invokable(const std::string& id, const std::string& url) {
-    if (auto r = config().create_function("default", http_function(id, url)); r.status != 201)
-      return ::testing::AssertionFailure() << "function " << id << ": " << r.describe();
-    const bj::object subscription{{"event", "invoke"}, {"functionId", id}};
-    if (auto r = config().create_subscription("default", subscription); r.status != 201)
-      return ::testing::AssertionFailure() << "invoke subscription: " << r.describe();
-    return sync();
-  }
-
-  // Waits until everything configured so far is routable: the routing snapshot follows the store in
-  // order, so once a probe path configured last is routable (502: its function's port is closed),
-  // so is everything before it. Functions under test are never called for it.
-  ::testing::AssertionResult sync() {
-    const std::string probe = "probe" + std::to_string(probes_++);
-    const std::string url = "http://127.0.0.1:" + std::to_string(blackbox::closed_port()) + "/";
-    if (auto r = config().create_function("default", http_function(probe, url)); r.status != 201)
-      return ::testing::AssertionFailure() << "probe function: " << r.describe();
-    if (auto r = config().create_subscription("default", http_subscription(probe, "GET", "/" + probe));
-        r.status != 201)
-      return ::testing::AssertionFailure() << "probe subscription: " << r.describe();
-    const auto deadline = std::chrono::steady_clock::now() + 5s;
-    blackbox::HttpResponse r;
-    while (std::chrono::steady_clock::now() < deadline) {
-      r = blackbox::request("GET", events_url("/" + probe));
-      if (r.status != 0 && r.status != 404) return ::testing::AssertionSuccess();
-      std::this_thread::sleep_for(10ms);
-    }
-    return ::testing::AssertionFailure() << "configuration not routable after 5 s: " << r.describe();
+    if (auto r = client_.add_function("default", id, url); !r) return r;
+    if (auto r = client_.subscribe("default", bj::object{{"event", "invoke"}, {"functionId", id}}); !r) return r;
+    return client_.sync();
   }
 
   // SIGTERM, then waits until the gateway has begun to drain: the Configuration API's listener is
@@ -167,7 +139,7 @@ class Gateway {
     return options;
   }
   GatewayProcess process_;
-  int probes_ = 0;
+  blackbox::GatewayClient client_{process_};
 };
 
 // A function that never answers and says whether the gateway's connection to it was closed: it
