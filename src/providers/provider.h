@@ -5,6 +5,7 @@
 
 #include <boost/asio/awaitable.hpp>
 #include <boost/json.hpp>
+#include <chrono>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -27,6 +28,12 @@ struct CallResult {
   std::string body;          // the function's response (Success) or its error response
   std::string content_type;  // of `body`, when the function said
   std::string error;         // what went wrong, for logs, system events and sync callers
+  // Whether the same call may succeed later (docs/delivery.md, "What is retried"): connection
+  // failures, timeouts, 408, 429, 5xx, a Lambda function error, AWS throttling and AWS 5xx. Any
+  // other 4xx is permanent.
+  bool retryable = false;
+  // How long the function asked to be left alone (Retry-After on a 429 or 503), when it said.
+  std::optional<std::chrono::seconds> retry_after;
 
   bool ok() const { return outcome == Outcome::Success; }
 };
@@ -37,11 +44,17 @@ struct CallResult {
 // event's delivery made emits no system events (docs/events.md, "Loops").
 inline constexpr std::string_view kHopsHeader = "Event-Gateway-Hops";
 inline constexpr std::string_view kSystemEventHeader = "Event-Gateway-System-Event";
+// Headers of every attempt of an asynchronous delivery, so that a function can deduplicate: the
+// event's id, and 1 for the first attempt, 2 for the second...
+inline constexpr std::string_view kEventIdHeader = "Event-ID";
+inline constexpr std::string_view kDeliveryAttemptHeader = "Delivery-Attempt";
 
 // What a call tells the function about where it comes from.
 struct CallMarks {
   unsigned hops = 1;              // gateways the call has passed, this one included
   std::string_view system_event;  // the system event whose delivery led to this call, if any
+  std::string_view event_id;      // for asynchronous deliveries: the event's id
+  unsigned attempt = 0;           // for asynchronous deliveries: 1 for the first attempt; 0 for sync calls
 };
 
 // What a provider may use to make a call; one per event-loop thread.
