@@ -7,6 +7,7 @@
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/post.hpp>
 #include <functional>
+#include <future>
 #include <thread>
 
 #include "events/dispatcher.h"
@@ -34,9 +35,32 @@ net::HttpServerOptions server_options(const Options& options, std::uint16_t port
 events::DispatcherOptions dispatcher_options(const Options& options, unsigned threads) {
   return events::DispatcherOptions{
       .workers = std::max(1u, options.workers / threads),
+      .per_function = options.delivery_max_per_function,
+      .retry = delivery::RetryPolicy{.max_attempts = options.delivery_max_attempts,
+                                     .initial_backoff = std::chrono::milliseconds(options.delivery_initial_backoff_ms),
+                                     .max_backoff = std::chrono::milliseconds(options.delivery_max_backoff_ms),
+                                     .max_age = std::chrono::seconds(options.delivery_max_age_seconds)},
       .http = net::HttpClientOptions{
           .connect_timeout = std::chrono::milliseconds(options.function_connect_timeout_ms),
           .total_timeout = std::chrono::milliseconds(options.function_timeout_ms)}};
+}
+
+std::vector<std::unique_ptr<asio::io_context>> make_ios(unsigned threads) {
+  std::vector<std::unique_ptr<asio::io_context>> ios;
+  // Every socket and timer of a loop is used by its own thread only, so Asio need not lock around
+  // each I/O operation; posting from other threads (drain_and_stop, redeliver) still locks.
+  for (unsigned i = 0; i < threads; ++i) ios.push_back(std::make_unique<asio::io_context>(BOOST_ASIO_CONCURRENCY_HINT_UNSAFE_IO));
+  return ios;
+}
+
+std::vector<std::unique_ptr<delivery::Spool>> open_spools(const Options& options, const std::string& directory,
+                                                          const std::vector<std::unique_ptr<asio::io_context>>& ios,
+                                                          delivery::DeadLetters& dead_letters) {
+  std::vector<asio::io_context*> loops;
+  for (const auto& io : ios) loops.push_back(io.get());
+  return delivery::open_local_spools(directory, loops,
+                                     delivery::SpoolOptions{.max_bytes = options.spool_max_bytes, .fsync = options.spool_fsync},
+                                     dead_letters);
 }
 
 // SO_REUSEPORT would let this gateway share a port another process of the same user already listens
@@ -62,16 +86,15 @@ unsigned events_thread_count(unsigned requested) {
 // One event-loop thread's share of the Events API. Members are destroyed in reverse order: the server
 // (whose handler uses the API) first, the io_context last.
 struct EventsEndpoints::Loop {
-  // Every socket and timer of a loop is used by its own thread only, so Asio need not lock around
-  // each I/O operation; posting from other threads (drain_and_stop) still locks.
-  asio::io_context io{BOOST_ASIO_CONCURRENCY_HINT_UNSAFE_IO};
+  asio::io_context& io;
   events::Dispatcher dispatcher;
   events::EventsApi api;
   net::HttpServer server;
 
-  Loop(const Options& options, unsigned threads, std::uint16_t port, routing::SnapshotHolder& snapshots,
-       delivery::Capacity& capacity, std::shared_ptr<net::ServerLimits> limits)
-      : dispatcher(io, snapshots, capacity, dispatcher_options(options, threads)),
+  Loop(const Options& options, unsigned threads, std::uint16_t port, asio::io_context& io,
+       routing::SnapshotHolder& snapshots, events::DeliveryStores stores, std::shared_ptr<net::ServerLimits> limits)
+      : io(io),
+        dispatcher(io, snapshots, stores, dispatcher_options(options, threads)),
         api(dispatcher, events::EventsApiOptions{.max_hops = options.max_hops,
                                                  .cross_space_events = options.cross_space_events}),
         server(io, server_options(options, port, std::move(limits)),
@@ -81,15 +104,15 @@ struct EventsEndpoints::Loop {
   // with nothing to wait for stops its io_context at once, and a close still queued then never ran,
   // which left that thread's SO_REUSEPORT listener open (the kernel kept completing handshakes on it
   // and nobody accepted them) until every other thread had drained. `drained` runs on this thread
-  // once its accepted deliveries and calls in flight have finished.
-  void drain(std::function<void()> drained) {
-    asio::post(io, [this, drained = std::move(drained)] {
+  // once its delivery attempts and calls in flight have finished, or at `deadline`.
+  void drain(std::chrono::steady_clock::time_point deadline, std::function<void()> drained) {
+    asio::post(io, [this, deadline, drained = std::move(drained)] {
       server.stop_accepting();
       api.start_draining();  // requests on open connections are answered 503, with Connection: close
       asio::co_spawn(
           io,
-          [this, drained]() -> asio::awaitable<void> {
-            co_await dispatcher.drain();
+          [this, deadline, drained]() -> asio::awaitable<void> {
+            co_await dispatcher.drain(deadline);
             drained();
           },
           asio::detached);
@@ -108,16 +131,21 @@ struct EventsEndpoints::Loop {
   }
 };
 
-EventsEndpoints::EventsEndpoints(const Options& options, routing::SnapshotHolder& snapshots)
-    : capacity_(std::size_t{options.workers} + options.workers_backlog),
+EventsEndpoints::EventsEndpoints(const Options& options, routing::SnapshotHolder& snapshots,
+                                 const std::string& spool_dir, delivery::DeadLetters& dead_letters)
+    : shutdown_timeout_(options.shutdown_timeout_ms),
+      capacity_(options.workers_backlog),
       limits_(std::make_shared<net::ServerLimits>("Events API", options.max_connections,
-                                                  options.max_buffered_bytes)) {
-  const unsigned threads = events_thread_count(options.events_threads);
+                                                  options.max_buffered_bytes)),
+      ios_(make_ios(events_thread_count(options.events_threads))),
+      spools_(open_spools(options, spool_dir, ios_, dead_letters)) {
+  const auto threads = static_cast<unsigned>(ios_.size());
   refuse_port_in_use(options);
   // The first server may pick a free port (port 0); the others join it on that port.
   std::uint16_t port = options.events_port;
   for (unsigned i = 0; i < threads; ++i) {
-    loops_.push_back(std::make_unique<Loop>(options, threads, port, snapshots, capacity_, limits_));
+    const events::DeliveryStores stores{*spools_[i], dead_letters, capacity_};
+    loops_.push_back(std::make_unique<Loop>(options, threads, port, *ios_[i], snapshots, stores, limits_));
     port = loops_.front()->server.port();
   }
 }
@@ -125,7 +153,10 @@ EventsEndpoints::EventsEndpoints(const Options& options, routing::SnapshotHolder
 EventsEndpoints::~EventsEndpoints() = default;
 
 void EventsEndpoints::start() {
-  for (auto& loop : loops_) loop->server.start();
+  for (auto& loop : loops_) {
+    loop->server.start();
+    asio::post(loop->io, [loop = loop.get()] { loop->dispatcher.resume(); });
+  }
 }
 
 void EventsEndpoints::run() {
@@ -138,7 +169,8 @@ void EventsEndpoints::run() {
 void EventsEndpoints::drain_and_stop(std::function<void()> drained) {
   drained_ = std::move(drained);
   loops_draining_ = loops_.size();
-  for (auto& loop : loops_) loop->drain([this] { loop_drained(); });
+  const auto deadline = std::chrono::steady_clock::now() + shutdown_timeout_;
+  for (auto& loop : loops_) loop->drain(deadline, [this] { loop_drained(); });
 }
 
 // Idle connections stay open (their requests answered 503) until every thread has drained, not just
@@ -148,6 +180,23 @@ void EventsEndpoints::loop_drained() {
   if (loops_draining_.fetch_sub(1) != 1) return;
   if (drained_) drained_();
   for (auto& loop : loops_) loop->close_and_stop();
+}
+
+events::Redelivery EventsEndpoints::redeliver(const delivery::DeadLetter& letter) {
+  // Long enough for a group commit on a slow disk; a loop that does not answer is shutting down.
+  constexpr auto kAnswerWithin = std::chrono::seconds(10);
+  auto& loop = *loops_[next_redelivery_loop_.fetch_add(1) % loops_.size()];
+  auto answer = std::make_shared<std::promise<events::Redelivery>>();
+  auto future = answer->get_future();
+  asio::co_spawn(
+      loop.io, [&loop, letter, answer]() -> asio::awaitable<void> {
+        answer->set_value(co_await loop.dispatcher.redeliver(letter));
+      },
+      [answer](std::exception_ptr error) {
+        if (error) answer->set_exception(error);
+      });
+  if (future.wait_for(kAnswerWithin) != std::future_status::ready) return events::Redelivery::Draining;
+  return future.get();
 }
 
 std::uint16_t EventsEndpoints::port() const { return loops_.front()->server.port(); }

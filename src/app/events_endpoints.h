@@ -1,20 +1,27 @@
 #pragma once
 // The Events API on several event-loop threads, one per core by default. Each thread owns an
-// io_context, an HttpServer, a Dispatcher (with its HttpClient and delivery queue) and an EventsApi;
+// io_context, a delivery spool, an HttpServer, a Dispatcher (with its HttpClient and delivery
+// scheduler) and an EventsApi;
 // the servers all listen on one port with SO_REUSEPORT, so the kernel spreads connections across the
 // threads and a request is served start to finish on the thread that accepted its connection. The
-// threads share only the routing snapshots (one atomic load per request) and the delivery capacity
-// (one atomic counter per accepted event), and the API's connection and byte limits
+// threads share only the routing snapshots (one atomic load per request), the delivery capacity
+// (one atomic counter per accepted event), the dead letters (rare), and the API's connection and byte limits
 // (net::ServerLimits, one atomic operation per connection and per body): no lock on the hot path.
 
 #include <atomic>
+#include <boost/asio/io_context.hpp>
+#include <chrono>
 #include <cstdint>
 #include <functional>
+#include <string>
 #include <memory>
 #include <vector>
 
 #include "app/options.h"
-#include "delivery/delivery_queue.h"
+#include "delivery/capacity.h"
+#include "delivery/dead_letters.h"
+#include "delivery/spool.h"
+#include "events/dispatcher.h"
 #include "net/server_limits.h"
 #include "routing/snapshot.h"
 
@@ -22,19 +29,26 @@ namespace eg::app {
 
 class EventsEndpoints {
  public:
-  // Binds the port on every thread's server; throws when it cannot.
-  EventsEndpoints(const Options& options, routing::SnapshotHolder& snapshots);
+  // Binds the port on every thread's server and opens every thread's spool under `spool_dir`;
+  // throws when it cannot.
+  EventsEndpoints(const Options& options, routing::SnapshotHolder& snapshots, const std::string& spool_dir,
+                  delivery::DeadLetters& dead_letters);
   ~EventsEndpoints();
 
-  // Starts accepting connections (they are served once run() runs the event loops).
+  // Starts accepting connections (they are served once run() runs the event loops), and resumes
+  // the deliveries the spools held.
   void start();
   // Runs every event loop, each on its own thread (the caller's among them); returns once all stopped.
   void run();
   // Closes every thread's listener (new connections are refused), answers requests on open
-  // connections with 503 and Connection: close, lets accepted events reach their functions and calls
-  // in flight finish on every thread, then calls `drained` (on one of the threads) and closes the
-  // idle connections gracefully and stops every event loop. Call from any thread, once.
+  // connections with 503 and Connection: close, lets delivery attempts and calls in flight finish on
+  // every thread (for at most -shutdown-timeout; what is left stays in the spools), then calls
+  // `drained` (on one of the threads) and closes the idle connections gracefully and stops every
+  // event loop. Call from any thread, once.
   void drain_and_stop(std::function<void()> drained = {});
+  // Delivers a dead letter again, on one of the threads; waits until it is in that thread's spool.
+  // Call from any thread but the Events API's.
+  events::Redelivery redeliver(const delivery::DeadLetter& letter);
 
   std::uint16_t port() const;
   std::size_t threads() const { return loops_.size(); }
@@ -43,9 +57,14 @@ class EventsEndpoints {
   struct Loop;
   void loop_drained();
 
+  const std::chrono::milliseconds shutdown_timeout_;
   delivery::Capacity capacity_;
   std::shared_ptr<net::ServerLimits> limits_;
+  // Destroyed in reverse order: the loops, then the spools they use, then the io_contexts.
+  std::vector<std::unique_ptr<boost::asio::io_context>> ios_;
+  std::vector<std::unique_ptr<delivery::Spool>> spools_;
   std::vector<std::unique_ptr<Loop>> loops_;
+  std::atomic<std::size_t> next_redelivery_loop_{0};
   std::atomic<std::size_t> loops_draining_{0};
   std::function<void()> drained_;
 };

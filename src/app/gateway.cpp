@@ -6,6 +6,7 @@
 #include <boost/asio/detached.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/signal_set.hpp>
+#include <filesystem>
 #include <thread>
 
 #include "app/descriptor_limit.h"
@@ -105,10 +106,19 @@ struct ConfigEndpoint {
                [this](net::Request& request) -> asio::awaitable<net::Response> { co_return api.handle(request); }) {}
 };
 
+// The spool is local to an instance: next to the embedded store in dev mode, -spool-dir otherwise.
+std::string spool_directory(const Options& options) {
+  if (!options.spool_dir.empty()) return options.spool_dir;
+  if (options.dev) return (std::filesystem::path(options.embed_data_dir) / "spool").string();
+  return "spool";
+}
+
 }  // namespace
 
 struct Gateway::Parts {
   std::unique_ptr<store::Store> store;
+  std::string spool_dir;
+  std::unique_ptr<delivery::DeadLetters> dead_letters;
   routing::SnapshotHolder snapshots;
   routing::ConfigWatcher watcher;
   ConfigEndpoint config;
@@ -116,9 +126,11 @@ struct Gateway::Parts {
 
   explicit Parts(const Options& options)
       : store(open_store(options)),
+        spool_dir(spool_directory(options)),
+        dead_letters(delivery::open_local_dead_letters(spool_dir)),
         watcher(*store, snapshots),
         config(options, *store, snapshots),
-        events(options, snapshots) {
+        events(options, snapshots, spool_dir, *dead_letters) {
     watcher.start();
   }
 };

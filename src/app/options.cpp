@@ -45,7 +45,34 @@ po::options_description describe_options(Options& options) {
       ("workers", po::value(&options.workers)->default_value(options.workers),
        "maximum concurrent asynchronous deliveries, shared among the Events API threads")
       ("workers-backlog", po::value(&options.workers_backlog)->default_value(options.workers_backlog),
-       "maximum queued asynchronous deliveries; a full queue refuses new events")
+       "asynchronous deliveries accepted and not finished (waiting, running or retrying); when full, new "
+       "custom events are refused with 429")
+      ("delivery-max-attempts", po::value(&options.delivery_max_attempts)
+           ->default_value(options.delivery_max_attempts),
+       "attempts of an asynchronous delivery, the first included, before it becomes a dead letter "
+       "(a subscription's delivery.maxAttempts wins)")
+      ("delivery-initial-backoff-ms", po::value(&options.delivery_initial_backoff_ms)
+           ->default_value(options.delivery_initial_backoff_ms),
+       "milliseconds before the first retry at most; doubles with each retry (full jitter)")
+      ("delivery-max-backoff-ms", po::value(&options.delivery_max_backoff_ms)
+           ->default_value(options.delivery_max_backoff_ms),
+       "longest wait between two attempts, Retry-After included (milliseconds)")
+      ("delivery-max-age-seconds", po::value(&options.delivery_max_age_seconds)
+           ->default_value(options.delivery_max_age_seconds),
+       "no retry later than this long after a delivery's first attempt")
+      ("delivery-max-per-function", po::value(&options.delivery_max_per_function)
+           ->default_value(options.delivery_max_per_function),
+       "concurrent asynchronous attempts to one function, per Events API thread")
+      ("spool-dir", po::value(&options.spool_dir),
+       "directory of the durable delivery spool and the dead letters, local to this instance "
+       "(default: <embed-data-dir>/spool with -dev, ./spool otherwise)")
+      ("spool-max-bytes", po::value(&options.spool_max_bytes)->default_value(options.spool_max_bytes),
+       "disk space of the spool; custom events that do not fit are refused with 429")
+      ("spool-fsync", po::bool_switch(&options.spool_fsync),
+       "power-loss-safe spool: a 202 waits until its event is fsync'ed (many events per fsync)")
+      ("shutdown-timeout", po::value(&options.shutdown_timeout_ms)->default_value(options.shutdown_timeout_ms),
+       "milliseconds that delivery attempts and calls in flight may take to finish after SIGTERM; what is "
+       "left stays in the spool")
       ("plugin", po::value(&options.plugins)->composing(), "plugin to load (repeatable)")
       ("max-body-bytes", po::value(&options.max_body_bytes)->default_value(options.max_body_bytes),
        "largest request body accepted by either API (bytes)")
@@ -84,6 +111,14 @@ std::optional<std::string> check_values(const Options& options) {
     return "invalid -log-format \"" + options.log_format + "\": use text or json";
   }
   if (options.workers == 0) return "-workers must be at least 1";
+  if (options.delivery_max_attempts == 0) return "-delivery-max-attempts must be at least 1";
+  if (options.delivery_initial_backoff_ms == 0) return "-delivery-initial-backoff-ms must be at least 1";
+  if (options.delivery_max_backoff_ms < options.delivery_initial_backoff_ms) {
+    return "-delivery-max-backoff-ms must be at least -delivery-initial-backoff-ms";
+  }
+  if (options.delivery_max_age_seconds == 0) return "-delivery-max-age-seconds must be at least 1";
+  if (options.delivery_max_per_function == 0) return "-delivery-max-per-function must be at least 1";
+  if (options.workers_backlog == 0) return "-workers-backlog must be at least 1";
   if (options.max_body_bytes == 0) return "-max-body-bytes must be at least 1";
   if (options.max_buffered_bytes < options.max_body_bytes) {
     return "-max-buffered-bytes must be at least -max-body-bytes: a body of the largest size accepted must fit";

@@ -30,7 +30,20 @@ struct Options {
   std::string events_tls_key;
   unsigned events_threads = 0;  // 0: one per CPU core
   unsigned workers = 200;
-  std::size_t workers_backlog = 10'000;
+  // Asynchronous deliveries accepted and not finished, waiting or retrying; each costs about a
+  // hundred bytes of memory, its payload waits in the spool.
+  std::size_t workers_backlog = 1'000'000;
+  // Retries of asynchronous deliveries, where a subscription's `delivery` policy says nothing
+  // (docs/delivery.md explains the defaults).
+  unsigned delivery_max_attempts = 185;
+  unsigned delivery_initial_backoff_ms = 1'000;
+  unsigned delivery_max_backoff_ms = 300'000;
+  unsigned delivery_max_age_seconds = 86'400;
+  unsigned delivery_max_per_function = 50;  // concurrent attempts to one function, per Events API thread
+  std::string spool_dir;                    // empty: <embed-data-dir>/spool in dev mode, else ./spool
+  std::uint64_t spool_max_bytes = 1ULL << 30;
+  bool spool_fsync = false;                 // power-loss-safe: a 202 waits for fsync (group commit)
+  unsigned shutdown_timeout_ms = 20'000;    // attempts in flight may finish this long after SIGTERM
   std::vector<std::string> plugins;
   std::size_t max_body_bytes = 1024 * 1024;
   // Connections each API holds open at once; 0: a quarter of the descriptor limit (descriptor_limit.h).

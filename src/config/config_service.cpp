@@ -123,9 +123,12 @@ bool ConfigService::try_delete_function(std::string_view space, std::string_view
   const auto subscriptions_prefix = store::keys::subscriptions_prefix(space);
   const auto subscriptions = store_.get_prefix(subscriptions_prefix);
   for (const auto& subscription : parse_all<model::Subscription>(subscriptions)) {
-    if (subscription.function_id == function_id) {
+    const bool dead_letters_to_it =
+        subscription.delivery && subscription.delivery->dead_letter_function_id == function_id;
+    if (subscription.function_id == function_id || dead_letters_to_it) {
       throw invalid("function " + quoted(function_id) + " cannot be deleted: subscription " +
-                    quoted(subscription.subscription_id) + " uses it");
+                    quoted(subscription.subscription_id) + " uses it" +
+                    (dead_letters_to_it ? " as its dead-letter function" : ""));
     }
   }
   // Guard: no subscription was added to the space since we looked.
@@ -171,8 +174,24 @@ bool ConfigService::try_create_subscription(const model::Subscription& subscript
   TxnRequest txn{.compares = {Compare::key_absent(key),
                               Compare::mod_revision_equals(function_key, function.kvs.front().mod_revision)},
                  .success = {Operation::put(key, to_stored_text(subscription.to_json()))}};
+  if (subscription.delivery && subscription.delivery->dead_letter_function_id) {
+    require_dead_letter_function(subscription, *subscription.delivery->dead_letter_function_id, txn);
+  }
   if (subscription.is_http()) claim_http_endpoint(subscription, txn, first_attempt, function.revision);
   return commit(txn).succeeded;
+}
+
+// The dead-letter function must exist, and still exist when the subscription is written: deleting
+// it checks for subscriptions that name it, and this guard closes the race between the two.
+void ConfigService::require_dead_letter_function(const model::Subscription& subscription,
+                                                 const std::string& function_id, TxnRequest& txn) {
+  const auto key = store::keys::function(subscription.space, function_id);
+  const auto function = store_.get(key);
+  if (function.kvs.empty()) {
+    throw invalid("delivery.deadLetterFunctionId: function " + quoted(function_id) + " not found in space " +
+                  quoted(subscription.space));
+  }
+  txn.compares.push_back(Compare::mod_revision_equals(key, function.kvs.front().mod_revision));
 }
 
 // The first attempt checks the path against this instance's routing snapshot, in O(depth), and the

@@ -48,6 +48,8 @@ class ConfigService {
   bool try_create_subscription(const model::Subscription& subscription, bool first_attempt);
   // Adds the guards and writes that claim the subscription's http endpoint to `txn`; `store_revision`
   // is the store's revision as of the attempt's reads.
+  void require_dead_letter_function(const model::Subscription& subscription, const std::string& function_id,
+                                    store::TxnRequest& txn);
   void claim_http_endpoint(const model::Subscription& subscription, store::TxnRequest& txn,
                            bool first_attempt, std::int64_t store_revision);
   // The conflict check against the routing snapshot; false when it cannot decide.

@@ -111,6 +111,53 @@ void check_non_http_fields(const boost::json::object& body, const model::Subscri
   }
 }
 
+constexpr std::array<std::string_view, 5> kDeliveryFields{"maxAttempts", "initialBackoffMs", "maxBackoffMs",
+                                                          "maxAgeSeconds", "deadLetterFunctionId"};
+// Far beyond any useful policy, and small enough that no schedule overflows.
+constexpr std::uint64_t kMaxDeliveryAttempts = 10'000;
+constexpr std::uint64_t kMaxBackoffMs = 7ULL * 24 * 3600 * 1000;
+constexpr std::uint64_t kMaxAgeSeconds = 30ULL * 24 * 3600;
+
+// A positive integer at `field` of `delivery`, at most `limit`; nothing when absent.
+std::optional<std::uint64_t> positive_integer(const boost::json::object& delivery, std::string_view field,
+                                              std::uint64_t limit) {
+  const auto* value = delivery.if_contains(field);
+  if (value == nullptr || value->is_null()) return std::nullopt;
+  const bool integer = value->is_uint64() || (value->is_int64() && value->get_int64() > 0);
+  const std::uint64_t number = value->is_uint64() ? value->get_uint64() : integer ? value->get_int64() : 0;
+  if (!integer || number == 0 || number > limit) {
+    throw invalid("delivery." + std::string(field) + " must be an integer from 1 to " + std::to_string(limit));
+  }
+  return number;
+}
+
+model::DeliveryPolicy parse_delivery(const boost::json::value& json) {
+  if (!json.is_object()) throw invalid("delivery must be an object");
+  const auto& object = json.get_object();
+  for (const auto& field : object) {
+    if (std::find(kDeliveryFields.begin(), kDeliveryFields.end(), field.key()) == kDeliveryFields.end()) {
+      throw invalid("delivery." + std::string(field.key()) +
+                    " is not a delivery setting: use maxAttempts, initialBackoffMs, maxBackoffMs, maxAgeSeconds "
+                    "or deadLetterFunctionId");
+    }
+  }
+  model::DeliveryPolicy policy;
+  if (auto attempts = positive_integer(object, "maxAttempts", kMaxDeliveryAttempts)) {
+    policy.max_attempts = static_cast<std::uint32_t>(*attempts);
+  }
+  policy.initial_backoff_ms = positive_integer(object, "initialBackoffMs", kMaxBackoffMs);
+  policy.max_backoff_ms = positive_integer(object, "maxBackoffMs", kMaxBackoffMs);
+  if (policy.initial_backoff_ms && policy.max_backoff_ms && *policy.max_backoff_ms < *policy.initial_backoff_ms) {
+    throw invalid("delivery.maxBackoffMs must be at least delivery.initialBackoffMs");
+  }
+  policy.max_age_seconds = positive_integer(object, "maxAgeSeconds", kMaxAgeSeconds);
+  if (auto function = optional_string(object, "deadLetterFunctionId")) {
+    validate_name("delivery.deadLetterFunctionId", *function);
+    policy.dead_letter_function_id = std::move(*function);
+  }
+  return policy;
+}
+
 }  // namespace
 
 boost::json::value parse_request_body(std::string_view body) {
@@ -164,6 +211,13 @@ model::Subscription parse_subscription(std::string_view space, const boost::json
   subscription.function_id = required_string(object, "functionId");
   validate_name("functionId", subscription.function_id);
   subscription.path = parse_path(object);
+  if (const auto* delivery = object.if_contains("delivery"); delivery && !delivery->is_null()) {
+    if (subscription.is_http() || subscription.is_invoke()) {
+      throw invalid("delivery is only allowed for asynchronous (custom and system event) subscriptions: \"" +
+                    subscription.event + "\" events are synchronous, and their callers retry themselves");
+    }
+    subscription.delivery = parse_delivery(*delivery);
+  }
 
   if (subscription.is_http()) {
     subscription.method = parse_http_method(object);

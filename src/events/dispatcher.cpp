@@ -2,8 +2,7 @@
 
 #include <spdlog/spdlog.h>
 
-#include <boost/asio/steady_timer.hpp>
-#include <boost/asio/this_coro.hpp>
+#include <boost/asio/as_tuple.hpp>
 #include <boost/asio/use_awaitable.hpp>
 
 #include "common/json.h"
@@ -11,6 +10,8 @@
 
 namespace eg::events {
 namespace asio = boost::asio;
+using delivery::DeliveryTarget;
+using delivery::Scheduled;
 
 namespace {
 
@@ -22,49 +23,295 @@ boost::json::value result_value(const providers::CallResult& result) {
   return boost::json::string(result.body);
 }
 
+std::int64_t now_ms() { return now_millis(); }
+
+Provenance provenance_of(const DeliveryTarget& target) {
+  return Provenance{.hops = target.hops, .system_event = target.system_event};
+}
+
+// The id of a dead letter: the same for every attempt to dead-letter one delivery, and kept by its
+// redeliveries, so that the dead letters hold one record per delivery that failed.
+std::string dead_letter_id(const Scheduled& delivery) {
+  if (!delivery.target->dead_letter_id.empty()) return delivery.target->dead_letter_id;
+  return std::string(delivery::view(delivery.event_id)) + "-" + std::to_string(delivery.key.index + 1);
+}
+
+// The event id inside an event's JSON text (dead letters keep the event as text).
+std::string event_id_in(std::string_view event) {
+  const auto json = common::parse_json(event);
+  if (json.ok() && json.value.is_object()) {
+    if (const auto* id = json.value.get_object().if_contains("id"); id != nullptr && id->is_string()) {
+      return std::string(id->get_string());
+    }
+  }
+  return new_event_id();
+}
+
 }  // namespace
 
-Dispatcher::Dispatcher(asio::io_context& io, routing::SnapshotHolder& snapshots, delivery::Capacity& capacity,
+boost::json::value Dispatcher::EventSource::to_json() const {
+  if (event != nullptr) return event->to_json();
+  auto parsed = common::parse_json(payload);
+  return parsed.ok() ? std::move(parsed.value) : boost::json::value(boost::json::string(payload));
+}
+
+Dispatcher::Dispatcher(asio::io_context& io, routing::SnapshotHolder& snapshots, DeliveryStores stores,
                        const DispatcherOptions& options)
     : reader_(snapshots),
       http_(io, options.http),
       call_context_{http_},
-      queue_(io, options.workers, capacity,
-             [this](delivery::Delivery delivery) { return deliver(std::move(delivery)); }) {}
+      stores_(stores),
+      options_(options),
+      scheduler_(io, options.workers, options.per_function,
+                 [this](Scheduled delivery) { return attempt(std::move(delivery)); }),
+      random_(std::random_device{}()),
+      sync_calls_done_(io) {}
 
-bool Dispatcher::publish(std::shared_ptr<const Event> event,
-                         const std::vector<routing::Subscriber>& subscribers,
-                         std::optional<std::string_view> only_space) {
-  if (subscribers.empty()) return true;
-  auto payload = std::make_shared<const std::string>(event->serialize());
-  std::vector<delivery::Delivery> deliveries;
-  deliveries.reserve(subscribers.size());
-  const auto& routes = snapshot();
+// ---- accepting deliveries ----
+
+asio::awaitable<bool> Dispatcher::publish(std::shared_ptr<const Event> event,
+                                          const std::vector<routing::Subscriber>& subscribers,
+                                          std::optional<std::string_view> only_space) {
+  std::vector<DeliveryTarget> targets;
+  targets.reserve(subscribers.size());
   for (const auto& subscriber : subscribers) {
     if (only_space && subscriber.space != *only_space) continue;
-    auto function = routes.share_function(subscriber.space, subscriber.function_id);
-    if (!function) {
-      spdlog::error("subscriber {}/{} of {} has no function; skipped", subscriber.space,
-                    subscriber.function_id, event->name);
-      continue;
-    }
-    deliveries.push_back({std::move(function), event, payload});
+    targets.push_back(DeliveryTarget{.space = subscriber.space,
+                                     .subscription_id = subscriber.subscription_id,
+                                     .function_id = subscriber.function_id,
+                                     .hops = event->provenance.hops,
+                                     .system_event = event->provenance.system_event});
   }
-  return queue_.try_enqueue(std::move(deliveries));
+  if (targets.empty()) co_return true;
+  if (!spool_and_schedule(*event, targets)) co_return false;
+  co_await stores_.spool.durable();
+  co_return true;
 }
+
+// Appends the event with its deliveries to the spool and schedules them: the attempts may start
+// before the record is durable (which only the caller's answer waits for).
+bool Dispatcher::spool_and_schedule(const Event& event, const std::vector<DeliveryTarget>& targets) {
+  if (draining_ || !stores_.capacity.try_take(targets.size())) return false;
+  std::vector<delivery::NewDelivery> deliveries;
+  deliveries.reserve(targets.size());
+  for (const auto& target : targets) deliveries.push_back({.target = delivery::encode_target(target, event.id)});
+  auto payload = std::make_shared<const std::string>(event.serialize());
+  const auto key = stores_.spool.append(*payload, deliveries);
+  if (!key) {
+    stores_.capacity.give_back(targets.size());
+    return false;
+  }
+  for (std::uint32_t index = 0; index < targets.size(); ++index) {
+    schedule({*key, index}, targets[index], event.id, payload);
+  }
+  return true;
+}
+
+std::optional<delivery::DeliveryKey> Dispatcher::spool_one(std::string_view payload, DeliveryTarget target,
+                                                           std::string_view event_id) {
+  if (!stores_.capacity.try_take(1)) return std::nullopt;
+  const delivery::NewDelivery spooled{.target = delivery::encode_target(target, event_id)};
+  const auto key = stores_.spool.append(payload, std::span(&spooled, 1));
+  if (!key) {
+    stores_.capacity.give_back(1);
+    return std::nullopt;
+  }
+  const delivery::DeliveryKey delivery_key{*key, 0};
+  schedule(delivery_key, target, event_id, nullptr);
+  return delivery_key;
+}
+
+void Dispatcher::schedule(delivery::DeliveryKey key, const DeliveryTarget& target, std::string_view event_id,
+                          std::shared_ptr<const std::string> payload) {
+  // Payloads stay in memory while they are few; the others wait on disk only.
+  if (payload && cached_payload_bytes_ + payload->size() > options_.payload_cache_bytes) payload.reset();
+  if (payload) cached_payload_bytes_ += payload->size();
+  scheduler_.schedule(Scheduled{.key = key,
+                                .target = intern(target),
+                                .event_id = delivery::to_event_id(event_id),
+                                .payload = std::move(payload)});
+}
+
+// Deliveries to one subscriber share one target in memory; targets no delivery holds any more are
+// dropped whenever the table has doubled since the last sweep.
+std::shared_ptr<const DeliveryTarget> Dispatcher::intern(const DeliveryTarget& target) {
+  auto key = target.key();
+  if (auto found = targets_.find(key); found != targets_.end()) return found->second;
+  if (targets_.size() >= 2 * targets_purged_at_ + 64) {
+    std::erase_if(targets_, [](const auto& entry) { return entry.second.use_count() == 1; });
+    targets_purged_at_ = targets_.size();
+  }
+  auto shared = std::make_shared<const DeliveryTarget>(target);
+  targets_.emplace(std::move(key), shared);
+  return shared;
+}
+
+void Dispatcher::resume() {
+  std::size_t resumed = 0;
+  stores_.spool.recover([this, &resumed](delivery::PendingDelivery&& pending) {
+    try {
+      auto decoded = delivery::decode_target(pending.target);
+      stores_.capacity.take(1);
+      scheduler_.schedule(Scheduled{.key = pending.key,
+                                    .target = intern(decoded.target),
+                                    .event_id = decoded.event_id,
+                                    .state = pending.state});
+      ++resumed;
+    } catch (const std::invalid_argument& error) {
+      spdlog::error("spool: a pending delivery cannot be read and is left in the spool: {}", error.what());
+    }
+  });
+  if (resumed > 0) spdlog::info("resuming {} deliveries accepted before the restart", resumed);
+}
+
+asio::awaitable<Redelivery> Dispatcher::redeliver(delivery::DeadLetter letter) {
+  if (draining_) co_return Redelivery::Draining;
+  const auto* subscriber = snapshot().find_subscriber(letter.space, letter.subscription_id);
+  if (subscriber == nullptr) co_return Redelivery::SubscriptionGone;
+  DeliveryTarget target{.space = letter.space,
+                        .subscription_id = letter.subscription_id,
+                        .function_id = subscriber->function_id,
+                        .dead_letter_id = letter.id};
+  if (!spool_one(letter.event, std::move(target), event_id_in(letter.event))) co_return Redelivery::SpoolFull;
+  co_await stores_.spool.durable();
+  co_return Redelivery::Accepted;
+}
+
+// ---- attempts ----
+
+asio::awaitable<void> Dispatcher::attempt(Scheduled delivery) {
+  std::shared_ptr<const std::string> payload = std::move(delivery.payload);
+  if (payload) {
+    cached_payload_bytes_ -= payload->size();
+  } else {
+    payload = std::make_shared<const std::string>(stores_.spool.claim(delivery.key));
+  }
+  const auto& target = *delivery.target;
+  const auto routes = pinned_snapshot();  // alive until the function has answered
+  const auto* subscriber = routes->find_subscriber(target.space, target.subscription_id);
+  const auto function = routes->share_function(target.space, target.function_id);
+  if (function == nullptr || (subscriber == nullptr && target.kind == DeliveryTarget::Kind::Subscriber)) {
+    give_up(delivery, *payload, "the subscription or its function was removed before the event could be delivered",
+            subscriber);
+    co_return;
+  }
+  const auto policy = delivery::resolve(subscriber ? subscriber->delivery : std::nullopt, options_.retry);
+  auto& state = delivery.state;
+  ++state.attempts;
+  if (state.first_attempt_ms == 0) state.first_attempt_ms = now_ms();
+
+  const EventSource event{.payload = *payload};
+  const auto provenance = provenance_of(target);
+  if (provenance.reported()) report_invoking(*function, event, provenance);
+  const providers::CallMarks marks{.hops = target.hops + 1,
+                                   .system_event = target.system_event,
+                                   .event_id = delivery::view(delivery.event_id),
+                                   .attempt = state.attempts};
+  const auto result = co_await call_function(*function, *payload, marks);
+  if (result.ok()) {
+    if (provenance.reported()) report_result(*function, event, provenance, result, {state.attempts, false});
+    delivered(delivery);
+    co_return;
+  }
+  const auto now = now_ms();
+  const auto delay =
+      result.retryable ? delivery::next_delay(policy, state.attempts,
+                                              std::chrono::milliseconds(now - state.first_attempt_ms),
+                                              result.retry_after, random_)
+                       : std::nullopt;
+  if (provenance.reported()) report_result(*function, event, provenance, result, {state.attempts, delay.has_value()});
+  if (!delay) {
+    give_up(delivery, *payload, result.error, subscriber);
+    co_return;
+  }
+  static common::RateLimitedWarning retrying("delivery failed; retrying");
+  retrying.note(fmt::format("event {} to {}/{}, attempt {}, next in {} ms: {}", delivery::view(delivery.event_id),
+                            target.space, target.function_id, state.attempts, delay->count(), result.error));
+  state.due_ms = now + delay->count();
+  stores_.spool.retry_at(delivery.key, state);
+  scheduler_.schedule(std::move(delivery));
+}
+
+void Dispatcher::delivered(const Scheduled& delivery) {
+  stores_.spool.acknowledge(delivery.key);
+  stores_.capacity.give_back(1);
+  const auto& target = *delivery.target;
+  if (target.kind == DeliveryTarget::Kind::Subscriber && !target.dead_letter_id.empty()) {
+    stores_.dead_letters.remove(target.space, target.dead_letter_id);
+    spdlog::info("dead letter {} in space {} redelivered", target.dead_letter_id, target.space);
+  }
+}
+
+// A dead-letter notice that fails for good is only logged: dead letters about dead letters would
+// never end.
+void Dispatcher::give_up(const Scheduled& delivery, const std::string& payload, const std::string& error,
+                         const routing::Subscriber* subscriber) {
+  const auto& target = *delivery.target;
+  stores_.capacity.give_back(1);
+  if (target.kind == DeliveryTarget::Kind::DeadLetterNotice) {
+    spdlog::error("dead-letter function {}/{} did not take dead letter {} after {} attempts: {}", target.space,
+                  target.function_id, target.dead_letter_id, delivery.state.attempts, error);
+    stores_.spool.acknowledge(delivery.key);
+    return;
+  }
+  const delivery::DeadLetter letter{.id = dead_letter_id(delivery),
+                                    .space = target.space,
+                                    .subscription_id = target.subscription_id,
+                                    .function_id = target.function_id,
+                                    .event = payload,
+                                    .attempts = delivery.state.attempts,
+                                    .first_attempt_ms = delivery.state.first_attempt_ms,
+                                    .last_attempt_ms = now_ms(),
+                                    .last_error = error};
+  stores_.spool.dead_letter(delivery.key, letter);
+  spdlog::warn("event {} to {}/{} failed for good after {} attempts and is dead letter {}: {}",
+               delivery::view(delivery.event_id), target.space, target.function_id, delivery.state.attempts,
+               letter.id, error);
+  if (subscriber != nullptr && subscriber->delivery && subscriber->delivery->dead_letter_function_id) {
+    notify_dead_letter_function(letter, target, *subscriber->delivery->dead_letter_function_id);
+  }
+}
+
+void Dispatcher::notify_dead_letter_function(const delivery::DeadLetter& letter, const DeliveryTarget& target,
+                                             const std::string& function_id) {
+  DeliveryTarget notice{.kind = DeliveryTarget::Kind::DeadLetterNotice,
+                        .space = target.space,
+                        .subscription_id = target.subscription_id,
+                        .function_id = function_id,
+                        .hops = target.hops,
+                        .system_event = target.system_event,
+                        .dead_letter_id = letter.id};
+  const auto record = boost::json::serialize(letter.to_json());
+  if (!spool_one(record, std::move(notice), event_id_in(letter.event))) {
+    spdlog::error("dead letter {} not passed to dead-letter function {}/{}: the spool is full", letter.id,
+                  target.space, function_id);
+  }
+}
+
+// ---- synchronous calls and system events ----
 
 asio::awaitable<providers::CallResult> Dispatcher::call(const model::Function& function, const Event& event) {
   const auto payload = event.serialize();
-  co_return co_await call_and_report(function, event, payload);
+  const EventSource source{.event = &event};
+  const auto& provenance = event.provenance;
+  if (provenance.reported()) report_invoking(function, source, provenance);
+  const providers::CallMarks marks{.hops = provenance.hops + 1, .system_event = provenance.system_event};
+  ++sync_calls_;
+  auto result = co_await call_function(function, payload, marks);
+  if (--sync_calls_ == 0) sync_calls_done_.cancel();
+  if (provenance.reported()) report_result(function, source, provenance, result, {});
+  co_return result;
 }
 
-asio::awaitable<void> Dispatcher::drain() {
-  co_await queue_.drained();
-  asio::steady_timer pause(co_await asio::this_coro::executor);
-  while (http_.in_flight() > 0) {  // synchronous calls still waiting for their function
-    pause.expires_after(std::chrono::milliseconds(10));
-    co_await pause.async_wait(asio::use_awaitable);
+asio::awaitable<providers::CallResult> Dispatcher::call_function(const model::Function& function,
+                                                                 const std::string& payload,
+                                                                 const providers::CallMarks& marks) {
+  const auto* provider = providers::find_provider(function.type);
+  if (provider == nullptr) {
+    co_return providers::CallResult{.outcome = providers::CallResult::Outcome::Unreachable,
+                                    .error = "unknown function type " + function.type};
   }
+  co_return co_await provider->call(function, payload, marks, call_context_);
 }
 
 bool Dispatcher::wants_system_event(std::string_view space, std::string_view name) {
@@ -73,46 +320,41 @@ bool Dispatcher::wants_system_event(std::string_view space, std::string_view nam
 
 void Dispatcher::emit_system_event(std::string_view space, std::string_view name, boost::json::object data,
                                    const Provenance& cause) {
-  // Pinned: publish() reads the snapshot again, which may move on to a newer one meanwhile.
+  // Pinned: the subscribers must outlive the spooling, whatever the snapshot does meanwhile.
   const auto routes = pinned_snapshot();
   const auto& subscribers = routes->system_event_subscribers(space, name);
   if (subscribers.empty()) return;
-  static common::RateLimitedWarning backlog_full("delivery backlog full: system event not delivered");
   auto event = make_json_event(std::string(name), std::move(data));
   event.provenance = Provenance{.hops = cause.hops, .system_event = std::string(name)};
-  if (!publish(std::make_shared<const Event>(std::move(event)), subscribers)) {
-    backlog_full.note(fmt::format("{} in space {} to {} subscribers", name, space, subscribers.size()));
+  std::vector<DeliveryTarget> targets;
+  targets.reserve(subscribers.size());
+  for (const auto& subscriber : subscribers) {
+    targets.push_back(DeliveryTarget{.space = subscriber.space,
+                                     .subscription_id = subscriber.subscription_id,
+                                     .function_id = subscriber.function_id,
+                                     .hops = cause.hops,
+                                     .system_event = std::string(name)});
+  }
+  if (!spool_and_schedule(event, targets)) {
+    static common::RateLimitedWarning refused("system event not delivered: the spool or the backlog is full");
+    refused.note(fmt::format("{} in space {} to {} subscribers", name, space, subscribers.size()));
   }
 }
 
-asio::awaitable<void> Dispatcher::deliver(delivery::Delivery delivery) {
-  const auto result = co_await call_and_report(*delivery.function, *delivery.event, *delivery.payload);
-  if (!result.ok()) {
-    spdlog::warn("delivery of {} {} to {}/{} failed: {}", delivery.event->name, delivery.event->id,
-                 delivery.function->space, delivery.function->function_id, result.error);
-  }
-}
-
-asio::awaitable<providers::CallResult> Dispatcher::call_and_report(const model::Function& function,
-                                                                   const Event& event,
-                                                                   const std::string& payload) {
-  const auto& provenance = event.provenance;
-  const auto* provider = providers::find_provider(function.type);
-  if (provider == nullptr) {
-    co_return providers::CallResult{.outcome = providers::CallResult::Outcome::Unreachable,
-                                    .error = "unknown function type " + function.type};
-  }
+void Dispatcher::report_invoking(const model::Function& function, const EventSource& event,
+                                 const Provenance& provenance) {
   const auto& space = function.space;
-  const bool report = provenance.reported();
   // System event data copies the event: build it only for events someone subscribed to.
-  if (report && wants_system_event(space, "gateway.function.invoking")) {
-    emit_system_event(space, "gateway.function.invoking",
-                      {{"event", event.to_json()}, {"space", space}, {"functionId", function.function_id}},
-                      provenance);
-  }
-  const providers::CallMarks marks{.hops = provenance.hops + 1, .system_event = provenance.system_event};
-  auto result = co_await provider->call(function, payload, marks, call_context_);
-  if (!report) co_return result;
+  if (!wants_system_event(space, "gateway.function.invoking")) return;
+  emit_system_event(space, "gateway.function.invoking",
+                    {{"event", event.to_json()}, {"space", space}, {"functionId", function.function_id}},
+                    provenance);
+}
+
+void Dispatcher::report_result(const model::Function& function, const EventSource& event,
+                               const Provenance& provenance, const providers::CallResult& result,
+                               AttemptReport attempt) {
+  const auto& space = function.space;
   if (result.ok() && wants_system_event(space, "gateway.function.invoked")) {
     emit_system_event(space, "gateway.function.invoked",
                       {{"event", event.to_json()},
@@ -125,10 +367,25 @@ asio::awaitable<providers::CallResult> Dispatcher::call_and_report(const model::
                       {{"event", event.to_json()},
                        {"space", space},
                        {"functionId", function.function_id},
-                       {"error", result.error}},
+                       {"error", result.error},
+                       {"attempt", attempt.attempt},
+                       {"willRetry", attempt.will_retry}},
                       provenance);
   }
-  co_return result;
+}
+
+asio::awaitable<void> Dispatcher::drain(std::chrono::steady_clock::time_point deadline) {
+  draining_ = true;
+  scheduler_.stop();
+  if (!co_await scheduler_.idle(deadline)) {
+    spdlog::warn("{} delivery attempts still running at the shutdown timeout: they stay in the spool and are "
+                 "made again after the restart",
+                 scheduler_.running());
+  }
+  while (sync_calls_ > 0 && std::chrono::steady_clock::now() < deadline) {
+    sync_calls_done_.expires_at(deadline);
+    co_await sync_calls_done_.async_wait(asio::as_tuple(asio::use_awaitable));
+  }
 }
 
 }  // namespace eg::events

@@ -1,9 +1,13 @@
 #pragma once
 // Calls functions for the Events API, one per event-loop thread: synchronously for http and invoke
-// events, through the bounded delivery queue for custom events, and reports every stage as a
-// system event (README "System Events"):
+// events, and through the durable spool and the delivery scheduler for custom events and system
+// events (docs/delivery.md): every asynchronous delivery is recorded in the spool before it counts
+// as accepted, attempted with the headers Event-ID and Delivery-Attempt, retried with backoff while
+// it fails in a retryable way, and kept as a dead letter when its policy gives up.
+//
+// Every stage is reported as a system event (README "System Events"):
 //   gateway.event.received, gateway.function.invoking, gateway.function.invoked,
-//   gateway.function.invocationFailed
+//   gateway.function.invocationFailed (with `attempt` and `willRetry`)
 // A system event reaches only the subscribers in the space of what it is about: the function's space
 // for gateway.function.*, the space the event was routed in for gateway.event.received. Deliveries
 // of system events never produce system events themselves, so a subscriber of
@@ -12,10 +16,18 @@
 
 #include <boost/asio/awaitable.hpp>
 #include <boost/asio/io_context.hpp>
+#include <boost/asio/steady_timer.hpp>
 #include <boost/json.hpp>
+#include <chrono>
+#include <random>
 #include <string_view>
+#include <unordered_map>
 
-#include "delivery/delivery_queue.h"
+#include "delivery/capacity.h"
+#include "delivery/dead_letters.h"
+#include "delivery/retry_policy.h"
+#include "delivery/scheduler.h"
+#include "delivery/spool.h"
 #include "events/event.h"
 #include "net/http_client.h"
 #include "providers/provider.h"
@@ -24,14 +36,28 @@
 namespace eg::events {
 
 struct DispatcherOptions {
-  unsigned workers = 200;  // concurrent asynchronous deliveries on this thread
+  unsigned workers = 200;       // concurrent asynchronous attempts on this thread
+  unsigned per_function = 50;   // of which at most this many to one function
+  delivery::RetryPolicy retry;  // for what a subscription's policy leaves out
+  // Payloads of deliveries about to be attempted are kept in memory up to this many bytes; beyond
+  // it they are read back from the spool, so memory does not grow with the backlog.
+  std::size_t payload_cache_bytes = 32 * 1024 * 1024;
   net::HttpClientOptions http;
 };
 
+// Where asynchronous deliveries are kept: shared by the dispatchers of every thread, except the
+// spool, which is this thread's.
+struct DeliveryStores {
+  delivery::Spool& spool;
+  delivery::DeadLetters& dead_letters;
+  delivery::Capacity& capacity;  // pending deliveries of the whole gateway
+};
+
+enum class Redelivery { Accepted, SubscriptionGone, SpoolFull, Draining };
+
 class Dispatcher {
  public:
-  // `capacity` is shared with the dispatchers of the other threads.
-  Dispatcher(boost::asio::io_context& io, routing::SnapshotHolder& snapshots, delivery::Capacity& capacity,
+  Dispatcher(boost::asio::io_context& io, routing::SnapshotHolder& snapshots, DeliveryStores stores,
              const DispatcherOptions& options);
 
   // The routing snapshot as of now; valid until the next call on this thread.
@@ -39,10 +65,12 @@ class Dispatcher {
   // The same, kept alive by the caller, for use across a co_await.
   std::shared_ptr<const routing::RoutingSnapshot> pinned_snapshot() { return reader_.pin(); }
 
-  // Queues a delivery of `event` to every subscriber (only to those in `only_space`, when given);
-  // false, queuing nothing, when the backlog cannot take them all.
-  bool publish(std::shared_ptr<const Event> event, const std::vector<routing::Subscriber>& subscribers,
-               std::optional<std::string_view> only_space = std::nullopt);
+  // Records a delivery of `event` to every subscriber (only to those in `only_space`, when given)
+  // in the spool and completes once that record is durable; false, recording nothing, when the
+  // spool or the backlog cannot take them all.
+  boost::asio::awaitable<bool> publish(std::shared_ptr<const Event> event,
+                                       const std::vector<routing::Subscriber>& subscribers,
+                                       std::optional<std::string_view> only_space = std::nullopt);
   // Calls `function` with `event` and waits for its answer.
   boost::asio::awaitable<providers::CallResult> call(const model::Function& function, const Event& event);
   // Whether a system event has subscribers in `space`; data for it need not be built otherwise.
@@ -51,19 +79,59 @@ class Dispatcher {
   // what the event reports.
   void emit_system_event(std::string_view space, std::string_view name, boost::json::object data,
                          const Provenance& cause);
-  // Completes once every accepted delivery has been made and no call is in flight.
-  boost::asio::awaitable<void> drain();
+  // Delivers a dead letter again, to its subscription's function as it is now, with its policy;
+  // completes once that delivery is durable in the spool.
+  boost::asio::awaitable<Redelivery> redeliver(delivery::DeadLetter letter);
+  // Schedules the deliveries the spool held when it was opened (accepted before a restart).
+  void resume();
+  // Starts no more attempts and lets those in flight, and synchronous calls, finish until
+  // `deadline`; what is left stays in the spool for the next start.
+  boost::asio::awaitable<void> drain(std::chrono::steady_clock::time_point deadline);
 
  private:
-  boost::asio::awaitable<void> deliver(delivery::Delivery delivery);
-  boost::asio::awaitable<providers::CallResult> call_and_report(const model::Function& function,
-                                                                const Event& event,
-                                                                const std::string& payload);
+  // The event a call is about: for system events' data, built only when someone subscribed.
+  struct EventSource {
+    const Event* event = nullptr;  // sync calls
+    std::string_view payload;      // deliveries: the event as the spool keeps it
+    boost::json::value to_json() const;
+  };
+  struct AttemptReport {
+    std::uint32_t attempt = 1;
+    bool will_retry = false;
+  };
+
+  bool spool_and_schedule(const Event& event, const std::vector<delivery::DeliveryTarget>& targets);
+  std::optional<delivery::DeliveryKey> spool_one(std::string_view payload, delivery::DeliveryTarget target,
+                                                 std::string_view event_id);
+  void schedule(delivery::DeliveryKey key, const delivery::DeliveryTarget& target, std::string_view event_id,
+                std::shared_ptr<const std::string> payload);
+  std::shared_ptr<const delivery::DeliveryTarget> intern(const delivery::DeliveryTarget& target);
+  boost::asio::awaitable<providers::CallResult> call_function(const model::Function& function,
+                                                              const std::string& payload,
+                                                              const providers::CallMarks& marks);
+  boost::asio::awaitable<void> attempt(delivery::Scheduled delivery);
+  void delivered(const delivery::Scheduled& delivery);
+  void give_up(const delivery::Scheduled& delivery, const std::string& payload, const std::string& error,
+               const routing::Subscriber* subscriber);
+  void notify_dead_letter_function(const delivery::DeadLetter& letter, const delivery::DeliveryTarget& target,
+                                   const std::string& function_id);
+  void report_invoking(const model::Function& function, const EventSource& event, const Provenance& provenance);
+  void report_result(const model::Function& function, const EventSource& event, const Provenance& provenance,
+                     const providers::CallResult& result, AttemptReport attempt);
 
   routing::SnapshotHolder::Reader reader_;
   net::HttpClient http_;
   providers::CallContext call_context_;
-  delivery::DeliveryQueue queue_;
+  DeliveryStores stores_;
+  DispatcherOptions options_;
+  delivery::Scheduler scheduler_;
+  std::unordered_map<std::string, std::shared_ptr<const delivery::DeliveryTarget>> targets_;  // interned
+  std::size_t targets_purged_at_ = 0;
+  std::size_t cached_payload_bytes_ = 0;
+  std::mt19937_64 random_;
+  unsigned sync_calls_ = 0;
+  boost::asio::steady_timer sync_calls_done_;  // cancelled whenever the last synchronous call ends
+  bool draining_ = false;
 };
 
 }  // namespace eg::events

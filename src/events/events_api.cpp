@@ -187,11 +187,12 @@ asio::awaitable<Response> EventsApi::emit_custom_event(net::Request& request, st
   const auto& subscribers = routes->subscribers(path, event->name);
   const auto only_space =
       options_.cross_space_events ? std::nullopt : std::optional<std::string_view>(*space);
-  if (!dispatcher_.publish(event, subscribers, only_space)) {
-    static common::RateLimitedWarning backlog_full("delivery backlog full: custom event refused with 429");
-    backlog_full.note(fmt::format("{} on {} in space {}", event->name, path, *space));
-    co_return net::error_response(http::status::too_many_requests,
-                                  "the delivery backlog is full; the event was not accepted, retry later");
+  if (!co_await dispatcher_.publish(event, subscribers, only_space)) {
+    static common::RateLimitedWarning full("delivery spool or backlog full: custom event refused with 429");
+    full.note(fmt::format("{} on {} in space {}", event->name, path, *space));
+    co_return net::error_response(
+        http::status::too_many_requests,
+        "the gateway's delivery spool or backlog is full; the event was not accepted, retry later");
   }
   report_custom_event_received(*event, *space, subscribers, path, request);
   auto response = net::empty_response(http::status::accepted);

@@ -26,7 +26,35 @@ Cors cors_from_stored_json(const boost::json::object& json) {
   };
 }
 
+template <typename Number>
+std::optional<Number> optional_number(const boost::json::object& json, std::string_view field) {
+  const auto* value = json.if_contains(field);
+  if (value == nullptr) return std::nullopt;
+  return value->to_number<Number>();
+}
+
+DeliveryPolicy delivery_from_stored_json(const boost::json::object& json) {
+  DeliveryPolicy policy{.max_attempts = optional_number<std::uint32_t>(json, "maxAttempts"),
+                        .initial_backoff_ms = optional_number<std::uint64_t>(json, "initialBackoffMs"),
+                        .max_backoff_ms = optional_number<std::uint64_t>(json, "maxBackoffMs"),
+                        .max_age_seconds = optional_number<std::uint64_t>(json, "maxAgeSeconds")};
+  if (const auto* function = json.if_contains("deadLetterFunctionId")) {
+    policy.dead_letter_function_id = std::string(function->as_string());
+  }
+  return policy;
+}
+
 }  // namespace
+
+boost::json::object DeliveryPolicy::to_json() const {
+  boost::json::object json;
+  if (max_attempts) json["maxAttempts"] = *max_attempts;
+  if (initial_backoff_ms) json["initialBackoffMs"] = *initial_backoff_ms;
+  if (max_backoff_ms) json["maxBackoffMs"] = *max_backoff_ms;
+  if (max_age_seconds) json["maxAgeSeconds"] = *max_age_seconds;
+  if (dead_letter_function_id) json["deadLetterFunctionId"] = *dead_letter_function_id;
+  return json;
+}
 
 boost::json::object Cors::to_json() const {
   return {{"origins", to_json_array(origins)},
@@ -43,6 +71,7 @@ boost::json::object Subscription::to_json() const {
                            {"path", path}};
   if (is_http()) json["method"] = method;
   if (cors) json["cors"] = cors->to_json();
+  if (delivery) json["delivery"] = delivery->to_json();
   return json;
 }
 
@@ -59,6 +88,9 @@ Subscription Subscription::from_stored_text(std::string_view text) {
     subscription.path = object.at("path").as_string();
     if (const auto* method = object.if_contains("method")) subscription.method = method->as_string();
     if (const auto* cors = object.if_contains("cors")) subscription.cors = cors_from_stored_json(cors->as_object());
+    if (const auto* delivery = object.if_contains("delivery")) {
+      subscription.delivery = delivery_from_stored_json(delivery->as_object());
+    }
     return subscription;
   } catch (const std::exception& error) {
     throw std::invalid_argument(std::string("corrupt subscription record: ") + error.what());

@@ -4,6 +4,7 @@
 //   and `http` (sync, routed by method and path, optionally with CORS).
 
 #include <boost/json.hpp>
+#include <cstdint>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -26,6 +27,20 @@ struct Cors {
   boost::json::object to_json() const;
 };
 
+// How the asynchronous deliveries of a subscription are retried (docs/delivery.md). A field left
+// out falls back to the gateway's -delivery-* flag of the same name.
+struct DeliveryPolicy {
+  std::optional<std::uint32_t> max_attempts;  // the first attempt included: 1 never retries
+  std::optional<std::uint64_t> initial_backoff_ms;
+  std::optional<std::uint64_t> max_backoff_ms;
+  std::optional<std::uint64_t> max_age_seconds;
+  std::optional<std::string> dead_letter_function_id;  // also called with each dead letter
+
+  // {"maxAttempts", "initialBackoffMs", "maxBackoffMs", "maxAgeSeconds", "deadLetterFunctionId"},
+  // the fields that are set.
+  boost::json::object to_json() const;
+};
+
 struct Subscription {
   std::string space;
   std::string subscription_id;
@@ -34,6 +49,7 @@ struct Subscription {
   std::string path = "/";
   std::string method;          // http only, upper case
   std::optional<Cors> cors;    // http only
+  std::optional<DeliveryPolicy> delivery;  // custom and system events only
 
   bool is_http() const { return event == kHttpEvent; }
   bool is_invoke() const { return event == kInvokeEvent; }

@@ -109,6 +109,10 @@ std::optional<PathRejection> RoutingSnapshot::http_route_refusal(std::string_vie
   return tree == http_routes_.end() ? PathTree<HttpRoute>{}.refusal(path) : tree->second.refusal(path);
 }
 
+const Subscriber* RoutingSnapshot::find_subscriber(std::string_view space, std::string_view subscription_id) const {
+  return subscribers_.find(space_key(space, subscription_id));
+}
+
 const std::vector<Subscriber>& RoutingSnapshot::subscribers(std::string_view path, std::string_view event) const {
   const auto* found = custom_.find(event_key(path, event));
   return found == nullptr ? no_subscribers() : (*found)->subscribers;
@@ -244,7 +248,10 @@ void ConfigState::route(const std::string& key, const model::Subscription& subsc
     const auto* count = next_.invokable_.find(function);
     next_.invokable_.insert_or_assign(function, count == nullptr ? 1 : *count + 1, edit);
   } else {
-    const Subscriber subscriber{subscription.space, subscription.function_id};
+    const Subscriber subscriber{subscription.space, subscription.function_id, subscription.subscription_id,
+                                subscription.delivery};
+    next_.subscribers_.insert_or_assign(space_key(subscription.space, subscription.subscription_id), subscriber,
+                                        edit);
     add_subscriber(next_.custom_, event_key(subscription.path, subscription.event), key, subscriber, edit);
     if (is_system_event(subscription.event)) {
       add_subscriber(next_.system_events_, event_key(subscription.space, subscription.event), key, subscriber,
@@ -267,6 +274,7 @@ void ConfigState::unroute(const std::string& key, const model::Subscription& sub
       next_.invokable_.erase(function, edit);
     }
   } else {
+    next_.subscribers_.erase(space_key(subscription.space, subscription.subscription_id), edit);
     remove_subscriber(next_.custom_, event_key(subscription.path, subscription.event), key, edit);
     if (is_system_event(subscription.event)) {
       remove_subscriber(next_.system_events_, event_key(subscription.space, subscription.event), key, edit);

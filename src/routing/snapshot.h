@@ -35,10 +35,13 @@ struct HttpRoute {
   std::optional<model::Cors> cors;
 };
 
-// A function that receives an event: the subscription's space and function.
+// A function that receives an event asynchronously: the subscription's space, function, id and
+// delivery policy.
 struct Subscriber {
   std::string space;
   std::string function_id;
+  std::string subscription_id;
+  std::optional<model::DeliveryPolicy> delivery;
 };
 
 // The subscribers of one event, in the order of their subscriptions' store keys.
@@ -68,6 +71,9 @@ class RoutingSnapshot {
   const std::vector<Subscriber>& system_event_subscribers(std::string_view space,
                                                           std::string_view event) const;
   bool has_invoke_subscription(std::string_view space, std::string_view function_id) const;
+  // The subscriber of a custom or system event subscription, or nullptr when there is none: what a
+  // delivery accepted earlier is made with (the policy and function as they are now).
+  const Subscriber* find_subscriber(std::string_view space, std::string_view subscription_id) const;
   // Functions and subscriptions the store holds that could not be read (key -> why), and so are not
   // routed: what /v1/status reports.
   const std::map<std::string, std::string>& unreadable_records() const { return *unreadable_; }
@@ -82,6 +88,7 @@ class RoutingSnapshot {
   std::map<std::string, PathTree<HttpRoute>, std::less<>> http_routes_;  // by method
   SubscriberLists custom_;                                     // "<path>\n<event>"
   SubscriberLists system_events_;                              // "<space>\n<event>"
+  ShardedMap<Subscriber> subscribers_;  // "<space>/<subscriptionId>", custom and system events
   ShardedMap<int> invokable_;  // "<space>/<functionId>": how many invoke subscriptions it has
   std::shared_ptr<const std::map<std::string, std::string>> unreadable_ =
       std::make_shared<const std::map<std::string, std::string>>();

@@ -113,6 +113,45 @@ TEST(SubscriptionValidation, ExplainsWhatIsWrong) {
   EXPECT_NE(message(R"({"event":"e","functionId":"f","path":7})").find("path must be a string"), std::string::npos);
 }
 
+TEST(SubscriptionValidation, DeliveryPolicyIsKeptAsGiven) {
+  const auto subscription = parse_subscription(
+      "default", json(R"({"event":"user.created","functionId":"f","delivery":{"maxAttempts":3,"initialBackoffMs":10,
+                          "deadLetterFunctionId":"dlq"}})"));
+  ASSERT_TRUE(subscription.delivery);
+  EXPECT_EQ(subscription.delivery->max_attempts, 3U);
+  EXPECT_EQ(subscription.delivery->initial_backoff_ms, 10U);
+  EXPECT_FALSE(subscription.delivery->max_backoff_ms);
+  EXPECT_EQ(subscription.delivery->dead_letter_function_id, "dlq");
+  EXPECT_EQ(boost::json::serialize(subscription.to_json().at("delivery")),
+            R"({"maxAttempts":3,"initialBackoffMs":10,"deadLetterFunctionId":"dlq"})");
+  const auto system = parse_subscription(
+      "default", json(R"({"event":"gateway.function.invoked","functionId":"f","delivery":{"maxAttempts":1}})"));
+  EXPECT_EQ(system.delivery->max_attempts, 1U);
+}
+
+TEST(SubscriptionValidation, ExplainsWhatIsWrongWithADeliveryPolicy) {
+  const auto message = [](std::string_view delivery, std::string_view event = "e") {
+    const auto body = R"({"event":")" + std::string(event) + R"(","functionId":"f","method":"GET","delivery":)" +
+                      std::string(delivery) + "}";
+    return invalid_message([&] { parse_subscription("default", json(body)); });
+  };
+  EXPECT_NE(message("[]").find("delivery must be an object"), std::string::npos);
+  EXPECT_NE(message(R"({"maxAttempts":0})").find("delivery.maxAttempts must be an integer from 1"), std::string::npos);
+  EXPECT_NE(message(R"({"maxAttempts":-2})").find("delivery.maxAttempts"), std::string::npos);
+  EXPECT_NE(message(R"({"maxAttempts":2.5})").find("delivery.maxAttempts"), std::string::npos);
+  EXPECT_NE(message(R"({"maxAttempts":"3"})").find("delivery.maxAttempts"), std::string::npos);
+  EXPECT_NE(message(R"({"initialBackoffMs":0})").find("delivery.initialBackoffMs"), std::string::npos);
+  EXPECT_NE(message(R"({"initialBackoffMs":100,"maxBackoffMs":10})").find("at least delivery.initialBackoffMs"),
+            std::string::npos);
+  EXPECT_NE(message(R"({"maxAgeSeconds":99999999999})").find("delivery.maxAgeSeconds"), std::string::npos);
+  EXPECT_NE(message(R"({"retries":3})").find("delivery.retries is not a delivery setting"), std::string::npos);
+  EXPECT_NE(message(R"({"deadLetterFunctionId":"bad id"})").find("delivery.deadLetterFunctionId"), std::string::npos);
+  EXPECT_NE(message(R"({"maxAttempts":3})", "http").find("delivery is only allowed for asynchronous"),
+            std::string::npos);
+  EXPECT_NE(message(R"({"maxAttempts":3})", "invoke").find("delivery is only allowed for asynchronous"),
+            std::string::npos);
+}
+
 TEST(SpaceValidation, RejectsInvalidNames) {
   EXPECT_NO_THROW(validate_space("team-a.prod"));
   EXPECT_NE(invalid_message([] { validate_space("bad space"); }).find("space"), std::string::npos);

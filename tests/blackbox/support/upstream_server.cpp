@@ -12,6 +12,7 @@
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 #include <cctype>
+#include <deque>
 #include <set>
 #include <sstream>
 
@@ -83,6 +84,7 @@ struct UpstreamServer::Impl : std::enable_shared_from_this<UpstreamServer::Impl>
   std::condition_variable changed;
   std::vector<RecordedRequest> recorded;
   std::map<std::string, UpstreamResponse> responses;
+  std::map<std::string, std::deque<UpstreamResponse>> responses_in_turn;  // the last one repeats
   UpstreamResponse default_response;
   std::size_t answered = 0;
   std::size_t next_sequence = 0;
@@ -94,6 +96,12 @@ struct UpstreamServer::Impl : std::enable_shared_from_this<UpstreamServer::Impl>
 
   UpstreamResponse response_for(const std::string& path) {
     std::lock_guard lock(mutex);
+    if (auto in_turn = responses_in_turn.find(path); in_turn != responses_in_turn.end()) {
+      auto& queue = in_turn->second;
+      auto next = queue.front();
+      if (queue.size() > 1) queue.pop_front();
+      return next;
+    }
     auto it = responses.find(path);
     return it == responses.end() ? default_response : it->second;
   }
@@ -225,6 +233,11 @@ std::string UpstreamServer::url(std::string_view path) const {
 void UpstreamServer::respond(const std::string& path, UpstreamResponse response) {
   std::lock_guard lock(impl_->mutex);
   impl_->responses[path] = std::move(response);
+}
+
+void UpstreamServer::respond_in_turn(const std::string& path, std::vector<UpstreamResponse> responses) {
+  std::lock_guard lock(impl_->mutex);
+  impl_->responses_in_turn[path] = std::deque<UpstreamResponse>(responses.begin(), responses.end());
 }
 
 void UpstreamServer::set_default_response(UpstreamResponse response) {

@@ -68,6 +68,9 @@ class UpstreamServer {
   // The answer for requests to `path` (exact match on the path, query ignored). Paths without one
   // get the default response (200, application/json, "{}").
   void respond(const std::string& path, UpstreamResponse response);
+  // The answers for the requests to `path`, one after the other; the last one answers every request
+  // after it. Takes the place of respond()'s answer for `path`.
+  void respond_in_turn(const std::string& path, std::vector<UpstreamResponse> responses);
   void set_default_response(UpstreamResponse response);
 
   // Every request so far, in arrival order; or only those to `path`.
