@@ -71,19 +71,26 @@ class Spool {
                                               std::span<const NewDelivery> deliveries) = 0;
   // Completes once everything appended before the call is as durable as the spool promises:
   // written to the operating system (survives kill -9), or with fsync (survives power loss),
-  // batched with the appends of every caller waiting meanwhile (group commit).
+  // batched with the appends of every caller waiting meanwhile (group commit). Throws
+  // std::runtime_error when the fsync failed (the events may not be on disk: do not answer 202).
+  // The spool must outlive every durable() in progress.
   virtual boost::asio::awaitable<void> durable() = 0;
-  // The payload of a pending delivery's event, for an attempt.
+  // The payload of a pending delivery's event, for an attempt. Throws std::out_of_range for a
+  // delivery that is not pending, std::runtime_error when the payload cannot be read.
   virtual std::string claim(DeliveryKey key) = 0;
   // The delivery is finished (delivered, or given up): it leaves the spool. An acknowledgement may
-  // be lost in a crash, and the delivery then made again: delivery is at least once.
+  // be lost in a crash, and the delivery then made again: delivery is at least once. Does nothing
+  // for a delivery that is not pending.
   virtual void acknowledge(DeliveryKey key) = 0;
-  // The delivery failed and will be attempted again, with `state`.
+  // The delivery failed and will be attempted again, with `state` (recovered with it after a
+  // restart, unless the record is lost in a crash). Does nothing for a delivery that is not pending.
   virtual void retry_at(DeliveryKey key, const AttemptState& state) = 0;
   // The delivery failed for good: `letter` is kept in the dead letters, then the delivery leaves
-  // the spool. Idempotent by letter id, so that a crash in between repeats it harmlessly.
+  // the spool. Idempotent by letter id, so that a crash in between repeats it harmlessly. When
+  // keeping the letter throws, the exception propagates and the delivery stays pending.
   virtual void dead_letter(DeliveryKey key, const DeadLetter& letter) = 0;
-  // Calls `found` for every delivery pending when the spool was opened, in the order accepted.
+  // Calls `found` for every delivery pending when the spool was opened (and still pending), in the
+  // order accepted. `found` may acknowledge or retry deliveries.
   virtual void recover(const std::function<void(PendingDelivery&&)>& found) = 0;
   virtual SpoolUsage usage() const = 0;
 };
@@ -91,6 +98,8 @@ class Spool {
 struct SpoolOptions {
   std::uint64_t max_bytes = 1ULL << 30;  // of all the threads' spools together
   bool fsync = false;                    // the power-loss-safe mode: durable() waits for fsync
+  // The local spool's segment files rotate at this size (a larger record gets a segment of its own).
+  std::uint64_t segment_bytes = 8ULL << 20;
 };
 
 // The local spools under `directory`, one per Events API thread, each for `ios[i]`. Directories
