@@ -1,7 +1,6 @@
 // How the AWS providers find their credentials, region and endpoint, and how they word AWS's errors.
 
 #include <gtest/gtest.h>
-#include <stdlib.h>
 #include <unistd.h>
 
 #include <filesystem>
@@ -9,6 +8,7 @@
 #include <optional>
 #include <string>
 
+#include "common/scoped_env.h"
 #include "providers/aws/api_error.h"
 #include "providers/aws/credentials.h"
 #include "providers/aws/endpoint.h"
@@ -16,31 +16,7 @@
 namespace eg::providers::aws {
 namespace {
 
-// Sets (or, with nullopt, unsets) an environment variable for one test and restores it afterwards.
-class ScopedEnv {
- public:
-  ScopedEnv(const char* name, std::optional<std::string> value) : name_(name) {
-    if (const char* old = std::getenv(name)) old_ = old;
-    if (value) {
-      setenv(name, value->c_str(), 1);
-    } else {
-      unsetenv(name);
-    }
-  }
-  ~ScopedEnv() {
-    if (old_) {
-      setenv(name_, old_->c_str(), 1);
-    } else {
-      unsetenv(name_);
-    }
-  }
-  ScopedEnv(const ScopedEnv&) = delete;
-  ScopedEnv& operator=(const ScopedEnv&) = delete;
-
- private:
-  const char* name_;
-  std::optional<std::string> old_;
-};
+using testsupport::ScopedEnv;
 
 // An environment with no AWS settings at all, and an empty HOME.
 class AwsSettings : public ::testing::Test {

@@ -2,23 +2,18 @@
 
 #include <chrono>
 
-#include "providers/aws/api_error.h"
 #include "providers/aws/credentials.h"
 #include "providers/aws/sigv4.h"
+#include "providers/outcome.h"
 
 namespace eg::providers::aws {
 namespace {
 
-CallResult failure(CallResult::Outcome outcome, std::string error) {
-  return CallResult{.outcome = outcome, .error = std::move(error)};
-}
-
-CallResult from_transport_error(const net::OutboundError& error, const ApiCall& call, const Target& target) {
-  using Kind = net::OutboundError::Kind;
-  const auto outcome =
-      error.kind == Kind::Timeout ? CallResult::Outcome::Timeout : CallResult::Outcome::Unreachable;
-  return failure(outcome, "calling " + call.resource + " at " + target.scheme + "://" + target.authority +
-                              " failed: " + error.message);
+// A call that cannot be made as the function is configured (no region, no credentials): the same
+// call fails the same way until someone changes the settings or the gateway's environment.
+CallResult failure(std::string error) {
+  return CallResult{
+      .outcome = CallResult::Outcome::Unreachable, .error = std::move(error), .retryable = false};
 }
 
 // Built outside the coroutine: GCC 12 miscompiles brace-initialized lists inside co_await expressions.
@@ -37,15 +32,13 @@ net::OutboundRequest signed_request(ApiCall& call, const Target& target, const C
   return outbound;
 }
 
-CallResult from_api_error(const net::OutboundResponse& response, const ApiCall& call, const Target& target,
-                          const ResolvedCredentials& credentials) {
-  const auto error = parse_api_error(response);
-  const ApiErrorContext context{.resource = call.resource,
-                                .region = target.region,
-                                .permission = call.service->permission,
-                                .access_key_id = credentials.credentials.access_key_id,
-                                .credentials_source = credentials.source};
-  return failure(CallResult::Outcome::Unreachable, describe(error, context));
+ApiErrorContext error_context(const ApiCall& call, const Target& target,
+                              const ResolvedCredentials& credentials) {
+  return ApiErrorContext{.resource = call.resource,
+                         .region = target.region,
+                         .permission = call.service->permission,
+                         .access_key_id = credentials.credentials.access_key_id,
+                         .credentials_source = credentials.source};
 }
 
 }  // namespace
@@ -55,23 +48,43 @@ boost::asio::awaitable<ApiResult> call_api(const model::Function& function, ApiC
   const auto& settings = function.provider;
   auto target = resolve_target(*call.service, settings);
   if (const auto* error = std::get_if<std::string>(&target)) {
-    co_return failure(CallResult::Outcome::Unreachable, *error);
+    co_return failure(*error);
   }
   auto credentials = resolve_credentials(settings);
   if (const auto* error = std::get_if<std::string>(&credentials)) {
-    co_return failure(CallResult::Outcome::Unreachable, *error);
+    co_return failure(*error);
   }
   const auto& where = std::get<Target>(target);
   const auto& resolved = std::get<ResolvedCredentials>(credentials);
 
   auto result = co_await context.http.send(signed_request(call, where, resolved.credentials));
   if (const auto* error = std::get_if<net::OutboundError>(&result)) {
-    co_return from_transport_error(*error, call, where);
+    co_return transport_error_result(
+        *error, "calling " + call.resource + " at " + where.scheme + "://" + where.authority);
   }
   auto& response = std::get<net::OutboundResponse>(result);
-  if (response.status < 200 || response.status > 299)
-    co_return from_api_error(response, call, where, resolved);
+  if (response.status < 200 || response.status > 299) {
+    co_return api_error_result(response, error_context(call, where, resolved),
+                               std::chrono::system_clock::now());
+  }
   co_return std::move(response);
+}
+
+CallResult api_error_result(const net::OutboundResponse& response, const ApiErrorContext& context,
+                            std::chrono::system_clock::time_point now) {
+  const auto error = parse_api_error(response);
+  return CallResult{.outcome = CallResult::Outcome::Unreachable,
+                    .error = describe(error, context),
+                    .retryable = is_retryable(error),
+                    .retry_after = retry_after_of(response, now)};
+}
+
+CallResult transport_error_result(const net::OutboundError& error, std::string_view what) {
+  using Kind = net::OutboundError::Kind;
+  return CallResult{.outcome = error.kind == Kind::Timeout ? CallResult::Outcome::Timeout
+                                                           : CallResult::Outcome::Unreachable,
+                    .error = std::string(what) + " failed: " + error.message,
+                    .retryable = providers::is_retryable(error.kind)};
 }
 
 }  // namespace eg::providers::aws

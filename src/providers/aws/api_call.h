@@ -4,11 +4,14 @@
 // CallResult that says what went wrong and what to do; 2xx answers are left to the provider.
 
 #include <boost/asio/awaitable.hpp>
+#include <chrono>
 #include <string>
+#include <string_view>
 #include <variant>
 
 #include "model/function.h"
 #include "net/http_client.h"
+#include "providers/aws/api_error.h"
 #include "providers/aws/endpoint.h"
 #include "providers/provider.h"
 
@@ -27,5 +30,17 @@ using ApiResult = std::variant<net::OutboundResponse, CallResult>;
 
 boost::asio::awaitable<ApiResult> call_api(const model::Function& function, ApiCall call,
                                            CallContext& context);
+
+// What a failed call means, as plain functions so that every outcome is tested without AWS
+// (tests/unit/provider_outcomes_test.cpp). The outcome is Unreachable (the caller gets 502) and the
+// message says what to do (api_error.h).
+//
+// AWS's non-2xx answer: retryable for throttling, 408 and 5xx, with the wait a 429 or 503 asks for;
+// permanent for credential problems, a resource not found and other 4xx (aws::is_retryable).
+CallResult api_error_result(const net::OutboundResponse& response, const ApiErrorContext& context,
+                            std::chrono::system_clock::time_point now);
+// The call did not get an answer (`what`: "calling Kinesis stream s at https://…"): retryable unless
+// the answer was too large (providers::is_retryable); Timeout for timeouts, else Unreachable.
+CallResult transport_error_result(const net::OutboundError& error, std::string_view what);
 
 }  // namespace eg::providers::aws

@@ -93,13 +93,27 @@ ApiErrorKind classify(const ApiError& error) {
     return ApiErrorKind::Credentials;
   }
   if (error.status == 429 ||
-      is_one_of(code, {"TooManyRequestsException", "ThrottlingException", "Throttling",
-                       "ProvisionedThroughputExceededException", "LimitExceededException",
-                       "RequestLimitExceeded", "ServiceUnavailableException", "EC2ThrottledException"})) {
+      is_one_of(code,
+                {"TooManyRequestsException", "ThrottlingException", "Throttling",
+                 "ProvisionedThroughputExceededException", "LimitExceededException", "RequestLimitExceeded",
+                 "ServiceUnavailableException", "EC2ThrottledException", "KMSThrottlingException"})) {
     return ApiErrorKind::Throttled;
   }
   if (code == "ResourceNotFoundException") return ApiErrorKind::NotFound;
   return ApiErrorKind::Other;
+}
+
+bool is_retryable(const ApiError& error) {
+  switch (classify(error)) {
+    case ApiErrorKind::Credentials:
+    case ApiErrorKind::NotFound:
+      return false;
+    case ApiErrorKind::Throttled:
+      return true;
+    case ApiErrorKind::Other:
+      break;
+  }
+  return error.status == 408 || (error.status >= 500 && error.status <= 599);
 }
 
 std::string describe(const ApiError& error, const ApiErrorContext& context) {

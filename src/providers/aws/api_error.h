@@ -31,6 +31,11 @@ struct ApiErrorContext {
 enum class ApiErrorKind { Credentials, Throttled, NotFound, Other };
 ApiErrorKind classify(const ApiError& error);
 
+// Whether the same call may succeed later: throttling (whatever its status: Kinesis throttles with
+// 400), 408 and AWS's 5xx are worth trying again; a credential problem, a resource not found and
+// any other 4xx are not, until someone changes the function's settings or AWS's.
+bool is_retryable(const ApiError& error);
+
 // A user-facing description of `error`; never contains a secret.
 std::string describe(const ApiError& error, const ApiErrorContext& context);
 

@@ -5,6 +5,8 @@ namespace eg::providers {
 
 // Function type "awsfirehose": Firehose PutRecord of each event on `deliveryStreamName`. Other settings:
 // see aws_common.h.
+// A record carries no headers, so the marks (hops, Event-ID, Delivery-Attempt) do not travel with it:
+// consumers deduplicate by the event's `id`, which is in the record.
 class AwsFirehoseProvider : public Provider {
  public:
   std::string_view type() const override { return "awsfirehose"; }

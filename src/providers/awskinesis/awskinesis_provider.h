@@ -5,6 +5,8 @@ namespace eg::providers {
 
 // Function type "awskinesis": Kinesis PutRecord of each event on `streamName`, partition key the event
 // id. Other settings: see aws_common.h.
+// A record carries no headers, so the marks (hops, Event-ID, Delivery-Attempt) do not travel with it:
+// consumers deduplicate by the event's `id`, which is in the record.
 class AwsKinesisProvider : public Provider {
  public:
   std::string_view type() const override { return "awskinesis"; }

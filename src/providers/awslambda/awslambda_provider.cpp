@@ -46,18 +46,6 @@ std::string function_error_summary(std::string_view body) {
   return summary;
 }
 
-CallResult from_invoke_response(net::OutboundResponse& response, const std::string& resource) {
-  CallResult result{.body = std::move(response.body), .content_type = header_value(response, "Content-Type")};
-  // The function ran and failed: Lambda answers 200 and names the failure in this header.
-  if (const auto kind = header_value(response, "X-Amz-Function-Error"); !kind.empty()) {
-    result.outcome = CallResult::Outcome::FunctionError;
-    result.error = resource + " failed (" + kind + ")";
-    if (const auto summary = function_error_summary(result.body); !summary.empty())
-      result.error += ": " + summary;
-  }
-  return result;
-}
-
 }  // namespace
 
 std::optional<std::string> AwsLambdaProvider::validate(const boost::json::object& settings) const {
@@ -66,6 +54,21 @@ std::optional<std::string> AwsLambdaProvider::validate(const boost::json::object
 
 const std::vector<std::string_view>& AwsLambdaProvider::secret_fields() const { return aws_secret_fields(); }
 
+CallResult lambda_invoke_result(net::OutboundResponse response, std::string_view resource) {
+  CallResult result{.body = std::move(response.body), .content_type = header_value(response, "Content-Type")};
+  // The function ran and failed: Lambda answers 200 and names the failure in this header. It may
+  // succeed next time (a dependency was down, the function timed out), as Lambda's own
+  // asynchronous invocations assume: they retry function errors too.
+  if (const auto kind = header_value(response, "X-Amz-Function-Error"); !kind.empty()) {
+    result.outcome = CallResult::Outcome::FunctionError;
+    result.retryable = true;
+    result.error = std::string(resource) + " failed (" + kind + ")";
+    if (const auto summary = function_error_summary(result.body); !summary.empty())
+      result.error += ": " + summary;
+  }
+  return result;
+}
+
 boost::asio::awaitable<CallResult> AwsLambdaProvider::call(
     const model::Function& function, const std::string& payload,
     const CallMarks& /*marks: AWS passes no headers on*/, CallContext& context) const {
@@ -73,7 +76,7 @@ boost::asio::awaitable<CallResult> AwsLambdaProvider::call(
   const auto resource = call.resource;
   auto result = co_await aws::call_api(function, std::move(call), context);
   if (auto* failed = std::get_if<CallResult>(&result)) co_return std::move(*failed);
-  co_return from_invoke_response(std::get<net::OutboundResponse>(result), resource);
+  co_return lambda_invoke_result(std::move(std::get<net::OutboundResponse>(result)), resource);
 }
 
 }  // namespace eg::providers

@@ -5,7 +5,9 @@ namespace eg::providers {
 
 // Function type "awslambda": Lambda Invoke (RequestResponse) of `arn`, a function name or a partial or
 // full ARN, with the event as payload. A function error (X-Amz-Function-Error) is a FunctionError
-// carrying Lambda's error payload. Other settings: see aws_common.h.
+// carrying Lambda's error payload. Other settings: see aws_common.h. Lambda carries no headers of
+// the caller's to the function, so the marks (hops, Event-ID, Delivery-Attempt) do not reach it:
+// the event's `id` is what a function deduplicates by.
 class AwsLambdaProvider : public Provider {
  public:
   std::string_view type() const override { return "awslambda"; }
@@ -14,5 +16,10 @@ class AwsLambdaProvider : public Provider {
   boost::asio::awaitable<CallResult> call(const model::Function& function, const std::string& payload,
                                           const CallMarks& marks, CallContext& context) const override;
 };
+
+// Lambda's 2xx answer to Invoke of `resource` ("AWS Lambda function hello") as the result of a call:
+// the function's payload, or, when Lambda names a function error (X-Amz-Function-Error), a
+// retryable FunctionError carrying Lambda's error payload. AWS's other answers: aws/api_call.h.
+CallResult lambda_invoke_result(net::OutboundResponse response, std::string_view resource);
 
 }  // namespace eg::providers

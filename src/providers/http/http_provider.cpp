@@ -4,6 +4,7 @@
 #include <boost/url/parse.hpp>
 
 #include "providers/aws_common.h"
+#include "providers/outcome.h"
 
 namespace eg::providers {
 
@@ -33,17 +34,23 @@ CallResult from_error(const net::OutboundError& error, std::string_view url) {
   const auto outcome = error.kind == Kind::Timeout   ? CallResult::Outcome::Timeout
                        : error.kind == Kind::Connect ? CallResult::Outcome::Unreachable
                                                      : CallResult::Outcome::FunctionError;
-  return CallResult{.outcome = outcome, .error = "calling " + std::string(url) + " failed: " + error.message};
+  return CallResult{.outcome = outcome,
+                    .error = "calling " + std::string(url) + " failed: " + error.message,
+                    .retryable = is_retryable(error.kind)};
 }
 
 // Built outside the coroutine: GCC 12 miscompiles brace-initialized lists inside co_await expressions.
 net::OutboundRequest json_post(std::string_view url, const std::string& payload, const CallMarks& marks) {
   net::OutboundRequest request;
   request.url = url;
-  request.headers.reserve(3);
+  request.headers.reserve(5);
   request.headers.emplace_back("Content-Type", "application/json");
   request.headers.emplace_back(kHopsHeader, std::to_string(marks.hops));
   if (!marks.system_event.empty()) request.headers.emplace_back(kSystemEventHeader, marks.system_event);
+  if (marks.attempt > 0) {  // an asynchronous delivery: what the function deduplicates by
+    request.headers.emplace_back(kEventIdHeader, marks.event_id);
+    request.headers.emplace_back(kDeliveryAttemptHeader, std::to_string(marks.attempt));
+  }
   request.body = payload;
   return request;
 }
@@ -60,7 +67,10 @@ boost::asio::awaitable<CallResult> HttpProvider::call(const model::Function& fun
   CallResult call{.body = std::move(response.body), .content_type = content_type_of(response)};
   if (response.status < 200 || response.status > 299) {
     call.outcome = CallResult::Outcome::FunctionError;
-    call.error = "function " + function.function_id + " answered with HTTP status " + std::to_string(response.status);
+    call.error =
+        "function " + function.function_id + " answered with HTTP status " + std::to_string(response.status);
+    call.retryable = is_retryable_status(response.status);
+    call.retry_after = retry_after_of(response, std::chrono::system_clock::now());
   }
   co_return call;
 }

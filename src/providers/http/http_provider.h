@@ -5,7 +5,10 @@ namespace eg::providers {
 
 // Function type "http": any HTTP endpoint, called with POST and the event as JSON.
 // Settings: `url`, an absolute http:// or https:// URL. A 2xx answer is the function's result;
-// any other status is a function error carrying the answer.
+// any other status is a function error carrying the answer, retryable for 408, 429 and 5xx, with the
+// wait a 429 or 503 asks for in Retry-After (providers/outcome.h). Every call carries the marks
+// (kHopsHeader, kSystemEventHeader), and each attempt of an asynchronous delivery the event's id
+// (kEventIdHeader) and its attempt number (kDeliveryAttemptHeader).
 class HttpProvider : public Provider {
  public:
   std::string_view type() const override { return "http"; }
