@@ -12,6 +12,9 @@ namespace eg::app {
 struct Options {
   bool dev = false;
   std::string embed_data_dir = "default.eg";
+  // The durable delivery spool and the dead letters, local to this instance; empty:
+  // <embed_data_dir>/spool in dev mode, ./event-gateway-spool otherwise.
+  std::string spool_dir;
   std::uint16_t config_port = 4001;
   std::uint16_t events_port = 4000;
   std::string listen_address = "0.0.0.0";
