@@ -6,12 +6,14 @@
 #include <boost/asio/detached.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/signal_set.hpp>
+#include <filesystem>
 #include <thread>
 
 #include "app/descriptor_limit.h"
 #include "app/events_endpoints.h"
 #include "config/config_api.h"
 #include "config/config_service.h"
+#include "delivery/dead_letters.h"
 #include "net/http_server.h"
 #include "routing/config_watcher.h"
 #include "routing/snapshot.h"
@@ -59,6 +61,20 @@ std::unique_ptr<store::Store> open_store(const Options& options) {
       .password = options.db_password});
 }
 
+// The spool and the dead letters are local to an instance: under the embedded store's directory in
+// dev mode, in a directory of their own otherwise.
+std::filesystem::path spool_directory(const Options& options) {
+  if (!options.spool_dir.empty()) return options.spool_dir;
+  if (options.dev) return std::filesystem::path(options.embed_data_dir) / "spool";
+  return "event-gateway-spool";
+}
+
+// Until the delivery scheduler takes dead letters back, POST .../redeliver is refused.
+config::RedeliveryOutcome redelivery_unavailable(const delivery::DeadLetter&) {
+  return config::RedeliveryOutcome::refused(net::http::status::service_unavailable,
+                                            "redelivery is not available yet");
+}
+
 // The store's side of /v1/status: whether a read succeeds now (within the store's request
 // timeout) from the history this instance follows, which configuration revision it routes with, and
 // which records it could not read.
@@ -97,10 +113,13 @@ struct ConfigEndpoint {
   config::ConfigApi api;
   net::HttpServer server;
 
-  ConfigEndpoint(const Options& options, store::Store& store, routing::SnapshotHolder& snapshots)
+  ConfigEndpoint(const Options& options, store::Store& store, routing::SnapshotHolder& snapshots,
+                 delivery::DeadLetters& dead_letters)
       : routing(snapshots),
         service(store, &snapshots),
-        api(service, [this, &store] { return store_status(store, routing); }),
+        api(
+            service, [this, &store] { return store_status(store, routing); }, dead_letters,
+            redelivery_unavailable),
         server(io, server_options(options, options.config_port),
                [this](net::Request& request) -> asio::awaitable<net::Response> { co_return api.handle(request); }) {}
 };
@@ -109,6 +128,8 @@ struct ConfigEndpoint {
 
 struct Gateway::Parts {
   std::unique_ptr<store::Store> store;
+  // After the store: a gateway that cannot reach its configuration says so first.
+  std::unique_ptr<delivery::DeadLetters> dead_letters;
   routing::SnapshotHolder snapshots;
   routing::ConfigWatcher watcher;
   ConfigEndpoint config;
@@ -116,8 +137,9 @@ struct Gateway::Parts {
 
   explicit Parts(const Options& options)
       : store(open_store(options)),
+        dead_letters(delivery::open_local_dead_letters(spool_directory(options))),
         watcher(*store, snapshots),
-        config(options, *store, snapshots),
+        config(options, *store, snapshots, *dead_letters),
         events(options, snapshots) {
     watcher.start();
   }
