@@ -196,8 +196,8 @@ void prepare_directory(const fs::path& directory) {
   const auto mode = fs::status(directory, error).permissions();
   if (!error && (mode & (fs::perms::group_all | fs::perms::others_all)) != fs::perms::none) {
     spdlog::warn(
-        "the directory {} of the dead letters is open to other users (mode {:o}) and holds events: chmod 700 "
-        "it",
+        "the directory {} of the dead letters is open to other users (mode {:o}) and holds events: "
+        "chmod 700 it",
         directory.string(), static_cast<unsigned>(mode));
   }
 }
@@ -241,10 +241,11 @@ std::uint64_t cursor_check(std::uint64_t instance, std::string_view space, std::
       hash *= 1099511628211ULL;
     }
   };
-  for (int shift = 0; shift < 64; shift += 8)
-    mix(std::string(1, static_cast<char>((instance >> shift) & 0xff)));
+  char instance_bytes[8];
+  for (int i = 0; i < 8; ++i) instance_bytes[i] = static_cast<char>((instance >> (8 * i)) & 0xff);
+  mix(std::string_view(instance_bytes, sizeof instance_bytes));
   mix(space);
-  mix(std::string(1, '\0'));
+  mix(std::string_view("\0", 1));
   mix(std::to_string(seq));
   return hash;
 }
@@ -258,27 +259,17 @@ std::string make_cursor(std::uint64_t instance, std::string_view space, std::int
 }
 
 std::int64_t read_cursor(std::uint64_t instance, std::string_view space, std::string_view cursor) {
-  const auto refuse = [&]() -> std::invalid_argument {
-    return std::invalid_argument(
+  const auto dot = cursor.find('.');
+  std::int64_t seq = 0;
+  const auto* seq_end = cursor.data() + std::min(dot, cursor.size());
+  const auto [end, error] = std::from_chars(cursor.data(), seq_end, seq);
+  // The whole cursor is compared: one with a leading zero or upper-case digits was not handed out.
+  if (dot == std::string_view::npos || error != std::errc() || end != seq_end || seq <= 0 ||
+      make_cursor(instance, space, seq) != cursor) {
+    throw std::invalid_argument(
         "the cursor \"" + std::string(cursor) + "\" is not one that a page of the dead letters of space \"" +
         std::string(space) + "\" handed out (a cursor belongs to one space, on one gateway instance)");
-  };
-  const auto dot = cursor.find('.');
-  if (dot == std::string_view::npos || cursor.size() - dot - 1 != 16) throw refuse();
-  std::int64_t seq = 0;
-  const auto* seq_end = cursor.data() + dot;
-  if (const auto [end, error] = std::from_chars(cursor.data(), seq_end, seq);
-      error != std::errc() || end != seq_end || seq <= 0) {
-    throw refuse();
   }
-  std::uint64_t check = 0;
-  const auto* check_end = cursor.data() + cursor.size();
-  if (const auto [end, error] = std::from_chars(seq_end + 1, check_end, check, 16);
-      error != std::errc() || end != check_end) {
-    throw refuse();
-  }
-  // from_chars would take upper-case digits too; the cursor handed out has lower-case ones only.
-  if (make_cursor(instance, space, seq) != cursor) throw refuse();
   return seq;
 }
 
