@@ -53,7 +53,8 @@ std::vector<std::unique_ptr<asio::io_context>> make_ios(unsigned threads) {
   return ios;
 }
 
-std::vector<std::unique_ptr<delivery::Spool>> open_spools(const Options& options, const std::string& directory,
+std::vector<std::unique_ptr<delivery::Spool>> open_spools(const Options& options,
+                                                          const std::filesystem::path& directory,
                                                           const std::vector<std::unique_ptr<asio::io_context>>& ios,
                                                           delivery::DeadLetters& dead_letters) {
   std::vector<asio::io_context*> loops;
@@ -132,7 +133,7 @@ struct EventsEndpoints::Loop {
 };
 
 EventsEndpoints::EventsEndpoints(const Options& options, routing::SnapshotHolder& snapshots,
-                                 const std::string& spool_dir, delivery::DeadLetters& dead_letters)
+                                 const std::filesystem::path& spool_dir, delivery::DeadLetters& dead_letters)
     : shutdown_timeout_(options.shutdown_timeout_ms),
       capacity_(options.workers_backlog),
       limits_(std::make_shared<net::ServerLimits>("Events API", options.max_connections,

@@ -12,6 +12,7 @@
 #include <boost/asio/io_context.hpp>
 #include <chrono>
 #include <cstdint>
+#include <filesystem>
 #include <functional>
 #include <string>
 #include <memory>
@@ -31,7 +32,8 @@ class EventsEndpoints {
  public:
   // Binds the port on every thread's server and opens every thread's spool under `spool_dir`;
   // throws when it cannot.
-  EventsEndpoints(const Options& options, routing::SnapshotHolder& snapshots, const std::string& spool_dir,
+  EventsEndpoints(const Options& options, routing::SnapshotHolder& snapshots,
+                  const std::filesystem::path& spool_dir,
                   delivery::DeadLetters& dead_letters);
   ~EventsEndpoints();
 

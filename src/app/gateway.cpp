@@ -13,6 +13,7 @@
 #include "app/events_endpoints.h"
 #include "config/config_api.h"
 #include "config/config_service.h"
+#include "delivery/dead_letters.h"
 #include "net/http_server.h"
 #include "routing/config_watcher.h"
 #include "routing/snapshot.h"
@@ -60,6 +61,32 @@ std::unique_ptr<store::Store> open_store(const Options& options) {
       .password = options.db_password});
 }
 
+// The spool and the dead letters are local to an instance: under the embedded store's directory in
+// dev mode, in a directory of their own otherwise.
+std::filesystem::path spool_directory(const Options& options) {
+  if (!options.spool_dir.empty()) return options.spool_dir;
+  if (options.dev) return std::filesystem::path(options.embed_data_dir) / "spool";
+  return "event-gateway-spool";
+}
+
+// What the Configuration API answers when the Events API would not take a dead letter back.
+config::RedeliveryOutcome redelivery_outcome(events::Redelivery redelivery) {
+  using Status = net::http::status;
+  switch (redelivery) {
+    case events::Redelivery::Accepted: return config::RedeliveryOutcome::accepted();
+    case events::Redelivery::LetterGone:
+      return config::RedeliveryOutcome::refused(Status::not_found, "the dead letter was deleted meanwhile");
+    case events::Redelivery::SubscriptionGone:
+      return config::RedeliveryOutcome::refused(
+          Status::conflict, "the dead letter's subscription no longer exists: create it again to redeliver");
+    case events::Redelivery::SpoolFull:
+      return config::RedeliveryOutcome::refused(Status::service_unavailable,
+                                                "the delivery spool or backlog is full; retry later");
+    case events::Redelivery::Draining: break;
+  }
+  return config::RedeliveryOutcome::refused(Status::service_unavailable, "the event gateway is shutting down");
+}
+
 // The store's side of /v1/status: whether a read succeeds now (within the store's request
 // timeout) from the history this instance follows, which configuration revision it routes with, and
 // which records it could not read.
@@ -98,26 +125,23 @@ struct ConfigEndpoint {
   config::ConfigApi api;
   net::HttpServer server;
 
-  ConfigEndpoint(const Options& options, store::Store& store, routing::SnapshotHolder& snapshots)
+  ConfigEndpoint(const Options& options, store::Store& store, routing::SnapshotHolder& snapshots,
+                 delivery::DeadLetters& dead_letters, config::Redeliver redeliver)
       : routing(snapshots),
         service(store, &snapshots),
-        api(service, [this, &store] { return store_status(store, routing); }),
+        api(
+            service, [this, &store] { return store_status(store, routing); }, dead_letters, std::move(redeliver)),
         server(io, server_options(options, options.config_port),
                [this](net::Request& request) -> asio::awaitable<net::Response> { co_return api.handle(request); }) {}
 };
 
-// The spool is local to an instance: next to the embedded store in dev mode, -spool-dir otherwise.
-std::string spool_directory(const Options& options) {
-  if (!options.spool_dir.empty()) return options.spool_dir;
-  if (options.dev) return (std::filesystem::path(options.embed_data_dir) / "spool").string();
-  return "spool";
-}
 
 }  // namespace
 
 struct Gateway::Parts {
   std::unique_ptr<store::Store> store;
-  std::string spool_dir;
+  std::filesystem::path spool_dir;
+  // After the store: a gateway that cannot reach its configuration says so first.
   std::unique_ptr<delivery::DeadLetters> dead_letters;
   routing::SnapshotHolder snapshots;
   routing::ConfigWatcher watcher;
@@ -127,9 +151,11 @@ struct Gateway::Parts {
   explicit Parts(const Options& options)
       : store(open_store(options)),
         spool_dir(spool_directory(options)),
-        dead_letters(delivery::open_local_dead_letters(spool_dir)),
+        dead_letters(delivery::open_local_dead_letters(spool_dir, options.spool_fsync)),
         watcher(*store, snapshots),
-        config(options, *store, snapshots),
+        // Called only once the gateway runs, when `events` exists.
+        config(options, *store, snapshots, *dead_letters,
+               [this](const delivery::DeadLetter& letter) { return redelivery_outcome(events.redeliver(letter)); }),
         events(options, snapshots, spool_dir, *dead_letters) {
     watcher.start();
   }

@@ -16,6 +16,9 @@ po::options_description describe_options(Options& options) {
       ("dev", po::bool_switch(&options.dev), "dev mode: embedded configuration store, no other server needed")
       ("embed-data-dir", po::value(&options.embed_data_dir)->default_value(options.embed_data_dir),
        "directory of the embedded store (dev mode)")
+      ("spool-dir", po::value(&options.spool_dir),
+       "directory of the durable delivery spool and the dead letters; default: <embed-data-dir>/spool in "
+       "dev mode, ./event-gateway-spool otherwise")
       ("config-port", po::value(&options.config_port)->default_value(options.config_port),
        "port of the Configuration API")
       ("events-port", po::value(&options.events_port)->default_value(options.events_port),
@@ -63,9 +66,6 @@ po::options_description describe_options(Options& options) {
       ("delivery-max-per-function", po::value(&options.delivery_max_per_function)
            ->default_value(options.delivery_max_per_function),
        "concurrent asynchronous attempts to one function, per Events API thread")
-      ("spool-dir", po::value(&options.spool_dir),
-       "directory of the durable delivery spool and the dead letters, local to this instance "
-       "(default: <embed-data-dir>/spool with -dev, ./spool otherwise)")
       ("spool-max-bytes", po::value(&options.spool_max_bytes)->default_value(options.spool_max_bytes),
        "disk space of the spool; custom events that do not fit are refused with 429")
       ("spool-fsync", po::bool_switch(&options.spool_fsync),

@@ -12,6 +12,9 @@ namespace eg::app {
 struct Options {
   bool dev = false;
   std::string embed_data_dir = "default.eg";
+  // The durable delivery spool and the dead letters, local to this instance; empty:
+  // <embed_data_dir>/spool in dev mode, ./event-gateway-spool otherwise.
+  std::string spool_dir;
   std::uint16_t config_port = 4001;
   std::uint16_t events_port = 4000;
   std::string listen_address = "0.0.0.0";
@@ -40,7 +43,6 @@ struct Options {
   unsigned delivery_max_backoff_ms = 300'000;
   unsigned delivery_max_age_seconds = 86'400;
   unsigned delivery_max_per_function = 50;  // concurrent attempts to one function, per Events API thread
-  std::string spool_dir;                    // empty: <embed-data-dir>/spool in dev mode, else ./spool
   std::uint64_t spool_max_bytes = 1ULL << 30;
   bool spool_fsync = false;                 // power-loss-safe: a 202 waits for fsync (group commit)
   unsigned shutdown_timeout_ms = 20'000;    // attempts in flight may finish this long after SIGTERM

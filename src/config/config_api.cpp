@@ -2,6 +2,11 @@
 
 #include <spdlog/spdlog.h>
 
+#include <boost/url/parse.hpp>
+#include <charconv>
+#include <optional>
+#include <stdexcept>
+#include <utility>
 #include <vector>
 
 #include "common/json.h"
@@ -71,6 +76,48 @@ boost::json::array to_public_array(const std::vector<Record>& records) {
   return array;
 }
 
+constexpr std::size_t kDefaultDeadLetterPage = 100;
+constexpr std::size_t kMaxDeadLetterPage = 1000;
+
+// ?limit= and ?cursor= of a listing of dead letters; other parameters are ignored, as unknown body
+// fields are.
+struct PageRequest {
+  std::size_t limit = kDefaultDeadLetterPage;
+  std::optional<std::string> cursor;
+};
+
+PageRequest page_request(std::string_view target) {
+  const auto url = boost::urls::parse_origin_form(target);
+  if (!url) throw invalid("malformed query string in \"" + std::string(target) + "\"");
+  PageRequest page;
+  bool seen_limit = false;
+  for (const auto& param : url->params()) {
+    if (param.key != "limit" && param.key != "cursor") continue;
+    const bool repeated = param.key == "limit" ? std::exchange(seen_limit, true) : page.cursor.has_value();
+    if (repeated) throw invalid("the query parameter \"" + param.key + "\" is given more than once");
+    if (param.key == "cursor") {
+      page.cursor = param.value;
+      continue;
+    }
+    const auto& text = param.value;
+    std::size_t limit = 0;
+    const auto [end, error] = std::from_chars(text.data(), text.data() + text.size(), limit);
+    if (text.empty() || error != std::errc() || end != text.data() + text.size() || limit < 1 ||
+        limit > kMaxDeadLetterPage) {
+      throw invalid("invalid limit \"" + text + "\": use a whole number from 1 to " +
+                    std::to_string(kMaxDeadLetterPage) + " (default " +
+                    std::to_string(kDefaultDeadLetterPage) + ")");
+    }
+    page.limit = limit;
+  }
+  return page;
+}
+
+ConfigError dead_letter_not_found(std::string_view space, std::string_view id) {
+  return not_found("dead letter \"" + std::string(id) + "\" not found in space \"" + std::string(space) +
+                   "\"");
+}
+
 }  // namespace
 
 net::Response ConfigApi::handle(const net::Request& request) {
@@ -109,6 +156,12 @@ net::Response ConfigApi::route(const net::Request& request) {
       const auto id_start = static_cast<std::size_t>(segments[5].data() - target.data());
       const auto raw_id = target.substr(id_start, target.find('?') - id_start);
       return subscription(request, space, std::string_view(raw_id.data(), raw_id.size()));
+    }
+    if (collection == "deadletters" && count == 5) return dead_letters(request, space);
+    if (collection == "deadletters" && count >= 6 && !segments[5].empty()) {
+      if (count == 6) return dead_letter(request, space, decode_name(segments[5]));
+      if (count == 7 && segments[6] == "redeliver")
+        return redeliver(request, space, decode_name(segments[5]));
     }
   }
   return net::error_response(http::status::not_found, "no such Configuration API resource: " +
@@ -178,6 +231,55 @@ net::Response ConfigApi::subscription(const net::Request& request, std::string_v
   service_.delete_subscription(space, *id);
   spdlog::info("subscription deleted: {}/{}", space, *id);
   return net::empty_response(http::status::no_content);
+}
+
+net::Response ConfigApi::dead_letters(const net::Request& request, std::string_view space) {
+  if (request.method() != http::verb::get) return method_not_allowed("GET");
+  const auto wanted = page_request(request.target());
+  delivery::DeadLetterPage page;
+  try {
+    page = dead_letters_.list(space, wanted.limit, wanted.cursor);
+  } catch (const std::invalid_argument& error) {
+    throw invalid(std::string(error.what()) + "; start again without a cursor");
+  }
+  boost::json::array letters;
+  letters.reserve(page.letters.size());
+  for (const auto& letter : page.letters) letters.push_back(letter.to_json());
+  boost::json::object body{{"deadLetters", std::move(letters)}};
+  if (page.next) body["next"] = *page.next;
+  return net::json_response(http::status::ok, body);
+}
+
+net::Response ConfigApi::dead_letter(const net::Request& request, std::string_view space,
+                                     std::string_view id) {
+  switch (request.method()) {
+    case http::verb::get: {
+      const auto letter = dead_letters_.get(space, id);
+      if (!letter) throw dead_letter_not_found(space, id);
+      return net::json_response(http::status::ok, letter->to_json());
+    }
+    case http::verb::delete_:
+      if (!dead_letters_.remove(space, id)) throw dead_letter_not_found(space, id);
+      spdlog::info("dead letter deleted: {}/{}", space, id);
+      return net::empty_response(http::status::no_content);
+    default:
+      return method_not_allowed("GET, DELETE");
+  }
+}
+
+net::Response ConfigApi::redeliver(const net::Request& request, std::string_view space, std::string_view id) {
+  if (request.method() != http::verb::post) return method_not_allowed("POST");
+  auto letter = dead_letters_.get(space, id);
+  if (!letter) throw dead_letter_not_found(space, id);
+  const auto outcome = redeliver_(*letter);
+  if (outcome.kind == RedeliveryOutcome::Kind::Refused) {
+    spdlog::info("dead letter {}/{} not redelivered: {}", space, id, outcome.message);
+    return net::error_response(outcome.status, outcome.message);
+  }
+  letter->redelivering = true;  // marked by the scheduler before the delivery could finish
+  spdlog::info("dead letter {}/{} redelivering (subscription {}, function {})", space, id,
+               letter->subscription_id, letter->function_id);
+  return net::json_response(http::status::accepted, letter->to_json());
 }
 
 }  // namespace eg::config

@@ -58,8 +58,9 @@ class DeadLetters {
   virtual bool remove(std::string_view space, std::string_view id) = 0;
 };
 
-// The dead letters in `<directory>/deadletters.db`, created (directory 0700, file 0600) when missing.
-// Throws std::runtime_error saying why when the file cannot be used.
-std::unique_ptr<DeadLetters> open_local_dead_letters(const std::filesystem::path& directory);
+// The dead letters in `<directory>/deadletters.db`, created (directory 0700, file 0600) when missing,
+// each put on disk before it returns when `power_loss_safe`. Throws std::runtime_error saying why
+// when the file cannot be used.
+std::unique_ptr<DeadLetters> open_local_dead_letters(const std::filesystem::path& directory, bool power_loss_safe);
 
 }  // namespace eg::delivery

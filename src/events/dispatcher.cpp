@@ -172,7 +172,12 @@ asio::awaitable<Redelivery> Dispatcher::redeliver(delivery::DeadLetter letter) {
                         .subscription_id = letter.subscription_id,
                         .function_id = subscriber->function_id,
                         .dead_letter_id = letter.id};
-  if (!spool_one(letter.event, std::move(target), event_id_in(letter.event))) co_return Redelivery::SpoolFull;
+  // Marked first: the delivery may finish (and remove or replace the letter) before this returns.
+  if (!stores_.dead_letters.mark_redelivering(letter.space, letter.id)) co_return Redelivery::LetterGone;
+  if (!spool_one(letter.event, std::move(target), event_id_in(letter.event))) {
+    stores_.dead_letters.put(letter);  // as it was: not redelivering
+    co_return Redelivery::SpoolFull;
+  }
   co_await stores_.spool.durable();
   co_return Redelivery::Accepted;
 }

@@ -53,7 +53,7 @@ struct DeliveryStores {
   delivery::Capacity& capacity;  // pending deliveries of the whole gateway
 };
 
-enum class Redelivery { Accepted, SubscriptionGone, SpoolFull, Draining };
+enum class Redelivery { Accepted, LetterGone, SubscriptionGone, SpoolFull, Draining };
 
 class Dispatcher {
  public:

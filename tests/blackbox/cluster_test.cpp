@@ -320,9 +320,11 @@ TEST_F(ClusterTest, HundredsOfChangesPropagateInOrder) {
 
 TEST(ClusterStartup, WithoutEtcdTheGatewaySaysWhyAndExits) {
   const auto ports = blackbox::pick_free_ports(2);
-  const auto r = blackbox::run_binary({"-db-hosts", "127.0.0.1:" + std::to_string(blackbox::closed_port()),
-                                       "-db-timeout", "300", "-config-port", std::to_string(ports[0]),
-                                       "-events-port", std::to_string(ports[1])});
+  blackbox::TempDir spool;  // opened before the first read of etcd: not in the working directory
+  const auto r =
+      blackbox::run_binary({"-db-hosts", "127.0.0.1:" + std::to_string(blackbox::closed_port()),
+                            "-db-timeout", "300", "-config-port", std::to_string(ports[0]), "-events-port",
+                            std::to_string(ports[1]), "-spool-dir", spool.path().string()});
   EXPECT_FALSE(r.timed_out);
   EXPECT_EQ(r.exit_code, 1) << r.output();
   EXPECT_NE(r.output().find("cannot connect"), std::string::npos) << r.output();

@@ -10,11 +10,13 @@
 #include <atomic>
 #include <boost/json.hpp>
 #include <cctype>
+#include <filesystem>
 #include <latch>
 #include <memory>
 #include <sstream>
 #include <string>
 #include <thread>
+#include <tuple>
 #include <vector>
 
 #include "support/config_client.h"
@@ -989,6 +991,75 @@ TEST_F(ConfigApiTest, ListSubscriptionsIsSortedBySubscriptionId) {
     ids.emplace_back(s.at("subscriptionId").as_string());
   }
   EXPECT_EQ(ids, expected);
+}
+
+// ---- dead letters -----------------------------------------------------------------------------------------
+
+// Nothing makes dead letters yet, and the binary has no way in for tests: these check what needs no
+// letter. What needs letters is tested in process (tests/unit/dead_letters_api_test.cpp).
+
+std::string dead_letters(const std::string& space) { return "/v1/spaces/" + space + "/deadletters"; }
+
+TEST_F(ConfigApiTest, DeadLettersOfASpaceWithoutAnyAreAnEmptyList) {
+  for (const char* query : {"", "?limit=1", "?limit=1000"}) {
+    SCOPED_TRACE(query);
+    auto r = api().get(dead_letters(space_) + query);
+    ASSERT_TRUE(IsJson(r, 200));
+    EXPECT_EQ(r.json(), bj::parse(R"({"deadLetters":[]})"));
+  }
+}
+
+TEST_F(ConfigApiTest, AnUnknownDeadLetterIs404) {
+  const auto letter = dead_letters(space_) + "/no-such-letter";
+  EXPECT_TRUE(IsJsonError(api().get(letter), 404));
+  EXPECT_TRUE(IsJsonError(api().del(letter), 404));
+  EXPECT_TRUE(IsJsonError(api().send("POST", letter + "/redeliver", ""), 404));
+}
+
+TEST_F(ConfigApiTest, ABadDeadLetterPageIs400) {
+  for (const char* query :
+       {"?limit=0", "?limit=1001", "?limit=ten", "?limit=", "?cursor=", "?cursor=12.0123456789abcdef"}) {
+    SCOPED_TRACE(query);
+    EXPECT_TRUE(IsJsonError(api().get(dead_letters(space_) + query), 400));
+  }
+  EXPECT_TRUE(IsJsonError(api().get(dead_letters("bad%20space")), 400));
+}
+
+TEST_F(ConfigApiTest, DeadLettersAnswerOtherMethodsWith405AndAllow) {
+  const auto list = dead_letters(space_);
+  const std::vector<std::tuple<std::string, std::string, std::string>> cases = {
+      {"POST", list, "GET"},
+      {"DELETE", list, "GET"},
+      {"PUT", list + "/x", "GET, DELETE"},
+      {"POST", list + "/x", "GET, DELETE"},
+      {"GET", list + "/x/redeliver", "POST"},
+  };
+  for (const auto& [method, path, allow] : cases) {
+    SCOPED_TRACE(method + " " + path);
+    auto r = api().send(method, path, method == "GET" || method == "DELETE" ? "" : "{}");
+    EXPECT_TRUE(IsJsonError(r, 405));
+    EXPECT_EQ(r.header("allow"), allow);
+  }
+}
+
+// The dead letters live in the spool's directory: under the embedded store's in dev mode, or -spool-dir.
+TEST(DeadLetterStorage, DevModeKeepsThemUnderTheDataDirectoryAndSpoolDirMovesThem) {
+  {
+    GatewayProcess gw;
+    ASSERT_TRUE(gw.start());
+    EXPECT_TRUE(std::filesystem::exists(gw.data_dir() / "spool" / "deadletters.db"));
+    EXPECT_TRUE(gw.stop());
+    EXPECT_EQ(gw.exit_code(), 0);
+  }
+  blackbox::TempDir spool;
+  GatewayOptions options;
+  options.extra_args = {"-spool-dir", (spool.path() / "letters").string()};
+  GatewayProcess gw(options);
+  ASSERT_TRUE(gw.start());
+  EXPECT_TRUE(std::filesystem::exists(spool.path() / "letters" / "deadletters.db"));
+  EXPECT_FALSE(std::filesystem::exists(gw.data_dir() / "spool"));
+  EXPECT_TRUE(gw.stop());
+  EXPECT_EQ(gw.exit_code(), 0);
 }
 
 // ---- body size limit and malformed HTTP -------------------------------------------------------------------

@@ -103,7 +103,10 @@ std::string file_bytes(const fs::path& file) {
 // Every file of the embedded store, read as it is on disk (config.db, -wal, -shm, ...).
 std::string store_bytes(const fs::path& data_dir) {
   std::string bytes;
-  for (const auto& entry : fs::directory_iterator(data_dir)) bytes += file_bytes(entry.path());
+  // Its files only: the spool's directory (dev mode) is beside them.
+  for (const auto& entry : fs::directory_iterator(data_dir)) {
+    if (entry.is_regular_file()) bytes += file_bytes(entry.path());
+  }
   return bytes;
 }
 
@@ -345,27 +348,36 @@ TEST(DataValidity, TheEmbeddedStoreIsReadableOnlyByItsOwner) {
   EXPECT_EQ(mode_of(data_dir), 0700u);
   EXPECT_EQ(mode_of(data_dir / "config.db"), 0600u);
   ASSERT_TRUE(fs::exists(data_dir / "config.db-wal"));
-  for (const auto& entry : fs::directory_iterator(data_dir)) {
-    EXPECT_EQ(mode_of(entry.path()), 0600u) << entry.path();
+  // The spool's directory (dev mode: in the data directory) and the dead letters in it too.
+  ASSERT_TRUE(fs::exists(data_dir / "spool" / "deadletters.db"));
+  for (const auto& entry : fs::recursive_directory_iterator(data_dir)) {
+    EXPECT_EQ(mode_of(entry.path()), entry.is_directory() ? 0700u : 0600u) << entry.path();
   }
 
-  // A store an older gateway left readable by everyone: its files are fixed, its directory (which
-  // may be shared) is named in a warning.
+  // A store an older gateway left readable by everyone: its files are fixed, its directories (which
+  // may be shared) are named in a warning.
   ASSERT_TRUE(gateway.stop());
-  fs::permissions(data_dir, fs::perms::owner_all | fs::perms::group_read | fs::perms::group_exec |
-                                fs::perms::others_read | fs::perms::others_exec);
-  for (const auto& entry : fs::directory_iterator(data_dir)) {
-    fs::permissions(entry.path(), fs::perms::owner_read | fs::perms::owner_write | fs::perms::group_read |
-                                      fs::perms::others_read);
+  const auto open_directory = fs::perms::owner_all | fs::perms::group_read | fs::perms::group_exec |
+                              fs::perms::others_read | fs::perms::others_exec;
+  fs::permissions(data_dir, open_directory);
+  for (const auto& entry : fs::recursive_directory_iterator(data_dir)) {
+    fs::permissions(entry.path(), entry.is_directory() ? open_directory
+                                                       : fs::perms::owner_read | fs::perms::owner_write |
+                                                             fs::perms::group_read | fs::perms::others_read);
   }
   const auto log_before = gateway.log_size();
   ASSERT_TRUE(gateway.start());
   ASSERT_EQ(ConfigClient(gateway.config_url()).create_function("default", http_function("g")).status, 201);
-  for (const auto& entry : fs::directory_iterator(data_dir)) {
-    EXPECT_EQ(mode_of(entry.path()), 0600u) << entry.path();
+  for (const auto& entry : fs::recursive_directory_iterator(data_dir)) {
+    if (!entry.is_directory()) {
+      EXPECT_EQ(mode_of(entry.path()), 0600u) << entry.path();
+    }
   }
   EXPECT_NE(gateway.log_since(log_before).find(data_dir.string()), std::string::npos)
       << "no warning names the directory";
+  EXPECT_NE(gateway.log_since(log_before).find((data_dir / "spool").string() + " of the dead letters"),
+            std::string::npos)
+      << "no warning names the spool's directory";
 }
 
 TEST(DataValidity, OldSecretsDoNotStayInTheStoreHistory) {

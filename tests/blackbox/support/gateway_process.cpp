@@ -7,6 +7,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <array>
 #include <atomic>
 #include <cerrno>
@@ -309,6 +310,13 @@ std::vector<std::string> GatewayProcess::arguments() const {
   args.push_back("-events-port");
   args.push_back(std::to_string(events_port_));
   args.insert(args.end(), options_.extra_args.begin(), options_.extra_args.end());
+  // Outside dev mode the spool defaults to ./event-gateway-spool, which instances started from one
+  // directory would share (and the second refuse): each gets its own, as in production.
+  const bool spool_given = std::find(args.begin(), args.end(), "-spool-dir") != args.end();
+  if (options_.dev_flag.empty() && !spool_given) {
+    args.push_back("-spool-dir");
+    args.push_back((data_dir() / "spool").string());
+  }
   return args;
 }
 

@@ -65,7 +65,8 @@ RunResult run_binary(const std::vector<std::string>& args,
 struct GatewayOptions {
   // Appended after the standard arguments.
   std::vector<std::string> extra_args;
-  // The dev-mode flag; "" to omit it (e.g. for clustered runs that pass their own -db-hosts).
+  // The dev-mode flag; "" to omit it (e.g. for clustered runs that pass their own -db-hosts). Without
+  // it, `-spool-dir <data_dir()>/spool` is passed too, unless extra_args holds a -spool-dir.
   std::string dev_flag = "-dev";
   // Pass `-embed-data-dir <data_dir()>`.
   bool pass_data_dir = true;
