@@ -382,7 +382,9 @@ void Dispatcher::report_result(const model::Function& function, const EventSourc
 asio::awaitable<void> Dispatcher::drain(std::chrono::steady_clock::time_point deadline) {
   draining_ = true;
   scheduler_.stop();
-  if (!co_await scheduler_.idle(deadline)) {
+  // Awaited on its own line: GCC 12 miscompiles a co_await inside an if condition.
+  const bool idle = co_await scheduler_.idle(deadline);
+  if (!idle) {
     spdlog::warn("{} delivery attempts still running at the shutdown timeout: they stay in the spool and are "
                  "made again after the restart",
                  scheduler_.running());

@@ -187,7 +187,9 @@ asio::awaitable<Response> EventsApi::emit_custom_event(net::Request& request, st
   const auto& subscribers = routes->subscribers(path, event->name);
   const auto only_space =
       options_.cross_space_events ? std::nullopt : std::optional<std::string_view>(*space);
-  if (!co_await dispatcher_.publish(event, subscribers, only_space)) {
+  // Awaited on its own line: GCC 12 miscompiles a co_await inside an if condition.
+  const bool accepted = co_await dispatcher_.publish(event, subscribers, only_space);
+  if (!accepted) {
     static common::RateLimitedWarning full("delivery spool or backlog full: custom event refused with 429");
     full.note(fmt::format("{} on {} in space {}", event->name, path, *space));
     co_return net::error_response(

@@ -43,8 +43,10 @@ class DeadLettersApiTest : public ::testing::Test {
         letters_(temp_.path() / "spool"),
         api_(
             service_, [] { return boost::json::object{}; }, letters_,
+            // As the scheduler does (config_api.h, Redeliver): an accepted letter is marked.
             [this](const delivery::DeadLetter& l) {
               redelivered_.push_back(l);
+              if (outcome_.kind == RedeliveryOutcome::Kind::Accepted) letters_.mark_redelivering(l.space, l.id);
               return outcome_;
             }) {}
 

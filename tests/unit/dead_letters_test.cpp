@@ -371,7 +371,7 @@ TEST(DeadLetterJson, TheEventIsItsJsonOrElseItsText) {
 
 TEST(OpenLocalDeadLetters, OpensTheFileInTheDirectory) {
   TemporaryDirectory temp;
-  const auto letters = open_local_dead_letters(temp.path() / "spool");
+  const auto letters = open_local_dead_letters(temp.path() / "spool", /*power_loss_safe=*/false);
   letters->put(letter("a"));
   EXPECT_TRUE(letters->get("s", "a"));
   EXPECT_TRUE(std::filesystem::exists(temp.path() / "spool" / "deadletters.db"));
