@@ -23,8 +23,8 @@
 //
 // Writing. append() writes the EVENT record with write(2) before it returns, together with any ACK
 // and RETRY records buffered since the last write (one system call). ACK and RETRY records are
-// buffered, and written with the next append, by durable(), when 64 KiB are buffered, or 50 ms after
-// the first of them at the latest. Segments rotate at SpoolOptions::segment_bytes. With
+// buffered, and written with the next append, by durable(), when 64 KiB are buffered, or within
+// 50 ms at the latest. The header's CRC-32 is zlib's. Segments rotate at SpoolOptions::segment_bytes. With
 // SpoolOptions::fsync, durable() waits for an fdatasync of every segment written to, and an fsync of
 // the directory when segments were created or deleted, that started after the caller's append; the
 // fsyncs run on a helper thread, one at a time, each covering every durable() that waited meanwhile
@@ -244,6 +244,7 @@ class LocalSpool final : public Spool {
   std::string sync_error_;
   bool directory_dirty_ = false;  // segments created or deleted since the last directory fsync
   bool sync_in_flight_ = false;
+  bool sync_scheduled_ = false;  // posted to start once the ready handlers have run
   std::size_t durable_waiters_ = 0;
   boost::asio::steady_timer sync_done_;  // never expires: cancelled when a sync finishes
   std::unique_ptr<spool_detail::SyncThread> sync_thread_;
