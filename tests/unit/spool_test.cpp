@@ -9,6 +9,7 @@
 #include <boost/asio/io_context.hpp>
 #include <filesystem>
 #include <fstream>
+#include <iterator>
 #include <map>
 #include <set>
 #include <string>
@@ -136,6 +137,11 @@ TEST_F(SpoolTest, AppendClaimAcknowledge) {
   spool().acknowledge({*key, 1});
   EXPECT_EQ(spool().usage().pending, 0U);
   EXPECT_THROW(spool().claim({*key, 1}), std::out_of_range);
+
+  // An event without deliveries has a key, and nothing is kept of it.
+  const auto bytes = spool().usage().bytes;
+  EXPECT_GT(*spool().append("nobody", {}), *key);
+  EXPECT_EQ(spool().usage().bytes, bytes);
 }
 
 TEST_F(SpoolTest, KeysIncreaseAndEachEventKeepsItsPayload) {
@@ -414,6 +420,86 @@ TEST_F(SpoolTest, CompactionCopiesOnlyTheDeliveriesStillPending) {
   EXPECT_EQ(found[0].key, (DeliveryKey{event, 2}));
   EXPECT_EQ(found[0].target, "c");
   EXPECT_EQ(found[0].state.attempts, 2U);
+}
+
+// Compaction copied an event forward, and the gateway died before the fsync after which the
+// original's segment is deleted: both records are on disk, and the event comes back once, as the
+// copy says.
+TEST_F(SpoolTest, ACrashBetweenACopyAndTheDeletionOfItsOriginalRecoversTheEventOnce) {
+  SpoolOptions options;
+  options.segment_bytes = 2048;
+  open(1, options);
+  const auto stuck = *spool().append("the stuck one", deliveries_to({"a", "b"}));
+  spool().acknowledge({stuck, 0});
+  spool().retry_at({stuck, 1}, {.attempts = 5, .first_attempt_ms = 1, .due_ms = 2});
+  for (int i = 0; i < 100; ++i)
+    spool().acknowledge({*spool().append(std::string(100, 'x'), deliveries_to({"f"})), 0});
+  // The io_context never ran: the fsync's completion never came, and nothing was deleted.
+  spools_.clear();
+  std::size_t records = 0;
+  for (const auto& name : segment_files(thread_directory())) {
+    std::ifstream file(thread_directory() / name, std::ios::binary);
+    const std::string bytes((std::istreambuf_iterator<char>(file)), std::istreambuf_iterator<char>());
+    for (auto at = bytes.find("the stuck one"); at != std::string::npos;
+         at = bytes.find("the stuck one", at + 1)) {
+      ++records;
+    }
+  }
+  ASSERT_TRUE(fs::exists(segment_path(1)));
+  ASSERT_GE(records, 2U);  // the original and its copy
+
+  open(1, options);
+  const auto found = recovered();
+  ASSERT_EQ(found.size(), 1U);
+  EXPECT_EQ(found[0].key, (DeliveryKey{stuck, 1}));
+  EXPECT_EQ(found[0].target, "b");
+  EXPECT_EQ(found[0].state.attempts, 5U);
+  EXPECT_EQ(spool().claim(found[0].key), "the stuck one");
+  EXPECT_EQ(spool().usage().pending, 1U);
+}
+
+TEST_F(SpoolTest, ARecordLargerThanASegmentGetsOneOfItsOwn) {
+  SpoolOptions options;
+  options.segment_bytes = 1024;
+  open(1, options);
+  const auto small = *spool().append("small", deliveries_to({"f"}));
+  const auto large = *spool().append(std::string(5000, 'L'), deliveries_to({"f"}));
+  const auto after = *spool().append("after", deliveries_to({"f"}));
+  EXPECT_EQ(spool().claim({large, 0}), std::string(5000, 'L'));
+  close();
+  EXPECT_GE(segment_files(thread_directory()).size(), 3U);
+  open(1, options);
+  ASSERT_EQ(recovered().size(), 3U);
+  EXPECT_EQ(spool().claim({small, 0}), "small");
+  EXPECT_EQ(spool().claim({large, 0}), std::string(5000, 'L'));
+  EXPECT_EQ(spool().claim({after, 0}), "after");
+}
+
+TEST_F(SpoolTest, RecoverMayFinishDeliveriesAsItReportsThem) {
+  open();
+  for (int i = 0; i < 10; ++i) spool().append("e", deliveries_to({"a", "b"}));
+  close();
+  open();
+  int reported = 0;
+  spool().recover([&](PendingDelivery&& delivery) {
+    ++reported;
+    spool().acknowledge(delivery.key);
+    spool().acknowledge({delivery.key.event, 1});  // the next one of the same event, before it is reported
+  });
+  EXPECT_EQ(reported, 10);
+  EXPECT_EQ(spool().usage().pending, 0U);
+  close();
+  open();
+  EXPECT_TRUE(recovered().empty());
+}
+
+TEST_F(SpoolTest, WhatATakeOverLeftBehindIsRemovedAndTheRestOfTheDirectoryLeftAlone) {
+  fs::create_directories(directory_.path() / "3.removing");
+  std::ofstream(directory_.path() / "3.removing" / spool_format::segment_file_name(1)).close();
+  std::ofstream(directory_.path() / "deadletters.db").close();
+  open(2);
+  EXPECT_FALSE(fs::exists(directory_.path() / "3.removing"));
+  EXPECT_TRUE(fs::exists(directory_.path() / "deadletters.db"));
 }
 
 TEST_F(SpoolTest, AReopenWithFewerThreadsTakesOverTheDirectoriesLeft) {
