@@ -7,6 +7,7 @@
 
 #include <benchmark/benchmark.h>
 #include <fcntl.h>
+#include <malloc.h>
 #include <stdlib.h>
 #include <unistd.h>
 
@@ -16,6 +17,7 @@
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
+#include <chrono>
 #include <cstdlib>
 #include <filesystem>
 #include <stdexcept>
@@ -108,6 +110,58 @@ BENCHMARK(BM_SpoolEvent)
     ->Args({0, 64})
     ->Args({1, 1})
     ->Args({1, 64})
+    ->UseRealTime();
+
+// A restart with `state.range(0)` deliveries pending (1 KiB events, one delivery each): the time to
+// open the spool and report every pending delivery (replaying the segments, which are in the page
+// cache, as after a kill -9), and the heap the index takes per pending delivery.
+void BM_Reopen(benchmark::State& state) {
+  const auto pending = static_cast<std::size_t>(state.range(0));
+  BenchDirectory directory;
+  NoDeadLetters dead_letters;
+  asio::io_context io;
+  asio::io_context* ios[] = {&io};
+  SpoolOptions options;
+  options.max_bytes = 4ULL << 30;
+  const NewDelivery delivery{"function", {}};
+  {
+    auto spools = open_local_spools(directory.path(), ios, options, dead_letters);
+    for (std::size_t i = 0; i < pending; ++i) {
+      if (!spools[0]->append(kPayload, {&delivery, 1})) throw std::runtime_error("the spool is full");
+    }
+  }
+  // In use on the heap, mmapped blocks (the large hash tables) included.
+  const auto heap = [] {
+    const auto info = mallinfo2();
+    return static_cast<double>(info.uordblks + info.hblkhd);
+  };
+  double heap_per_delivery = 0;
+  double open_seconds = 0;
+  for (auto _ : state) {
+    const auto heap_before = heap();
+    const auto start = std::chrono::steady_clock::now();
+    auto spools = open_local_spools(directory.path(), ios, options, dead_letters);
+    open_seconds += std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    std::size_t found = 0;
+    spools[0]->recover([&](PendingDelivery&&) { ++found; });
+    if (found != pending) state.SkipWithError("deliveries missing");
+    heap_per_delivery = (heap() - heap_before) / static_cast<double>(pending);
+    state.PauseTiming();
+    spools.clear();
+    io.restart();
+    io.run();
+    state.ResumeTiming();
+  }
+  state.counters["heap_bytes_per_delivery"] = heap_per_delivery;
+  state.counters["open_s"] = benchmark::Counter(open_seconds, benchmark::Counter::kAvgIterations);
+  state.counters["deliveries_per_second"] =
+      benchmark::Counter(static_cast<double>(pending), benchmark::Counter::kIsIterationInvariantRate);
+}
+BENCHMARK(BM_Reopen)
+    ->ArgName("pending")
+    ->Arg(100'000)
+    ->Arg(1'000'000)
+    ->Unit(benchmark::kMillisecond)
     ->UseRealTime();
 
 // The baselines: the system calls the spool cannot do without, for a record of the same size.
