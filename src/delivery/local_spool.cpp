@@ -585,16 +585,16 @@ LocalSpool::LocalSpool(fs::path directory, asio::io_context& io, const SpoolOpti
     throw std::runtime_error(
         fmt::format("cannot write a segment in the spool directory {}", directory_.string()));
   }
-  if (options_.fsync) {
-    sync_now();
-    fsync_directory(directory_.parent_path());  // in case the thread's directory is new
-  }
   // A previous run killed after compacting, before its fsync, may have left copies that are not on
   // disk yet: the segments they replace are deleted only after a sync that covers every segment.
   for (auto& segment : index_.segments) {
     if (&segment == &index_.segments.back()) break;
     segment.dirty = true;
-    if (segment.live_events == 0) segment.moved_at = written_;
+    segment.delete_after_sync = written_;
+  }
+  if (options_.fsync) {
+    sync_now();
+    fsync_directory(directory_.parent_path());  // in case the thread's directory is new
   }
   recovered_before_ = index_.next_key;
   if (!index_.deliveries.empty()) {
@@ -863,8 +863,8 @@ void LocalSpool::reclaim() {
   while (index_.segments.size() > 1) {  // never the last one, which is written to
     const auto& oldest = index_.segments.front();
     if (oldest.live_events == 0) {
-      if (oldest.moved_at && *oldest.moved_at > synced_) {
-        request_sync(*oldest.moved_at);  // reclaim() again when it is done
+      if (oldest.delete_after_sync > synced_) {
+        request_sync(oldest.delete_after_sync);  // reclaim() again when it is done
         break;
       }
       delete_oldest();
@@ -874,14 +874,22 @@ void LocalSpool::reclaim() {
     // Compact only a segment that pins a sealed one, and only when most of the spool is garbage: not
     // while a backlog drains in order (the oldest segment's events are acknowledged soon anyway), but
     // when a few deliveries retrying for long keep many finished segments on disk.
-    if (oldest.moved_at || compaction_failed_ || index_.segments.size() < 3) break;
+    if (compaction_failed_ || index_.segments.size() < 3) break;
     if (index_.live_bytes * 2 > index_.bytes) break;
-    if (!compact_oldest()) break;
+    const auto compaction = compact_oldest();
+    if (compaction == Compaction::Failed) break;
+    if (compaction == Compaction::Partial) {
+      // The rest in the next turn of the event loop: a segment's copies never hold it up for long.
+      asio::post(io_, [this, alive = std::weak_ptr(alive_)] {
+        if (alive.lock()) reclaim();
+      });
+      break;
+    }
   }
   if (deleted && options_.fsync) start_sync_if_needed();  // the directory, soon
 }
 
-bool LocalSpool::compact_oldest() {
+LocalSpool::Compaction LocalSpool::compact_oldest() {
   Segment& oldest = index_.segments.front();  // references into the deque survive emplace_back
   struct Copy {
     std::uint64_t key;
@@ -905,10 +913,16 @@ bool LocalSpool::compact_oldest() {
   DecodedEvent decoded;
   std::vector<EventDelivery> remaining;
   std::string problem;
-  std::uint64_t copied = 0;
+  std::uint64_t copied_bytes = 0;
+  bool partial = false;
+  bool failed = false;
   for (const auto key : oldest.events) {
     const auto event = index_.events.find(key);
     if (event == index_.events.end() || event->second.segment != oldest.sequence) continue;
+    if (copied_bytes >= kCopyBytes) {
+      partial = true;
+      break;
+    }
     // Checked again: a record that rotted on disk since the open must not be copied with a new CRC.
     if (!window.event(event->second.offset, event->second.size, FileWindow::Crc::Verify, decoded, problem)) {
       spdlog::error(
@@ -925,26 +939,37 @@ bool LocalSpool::compact_oldest() {
       delivery.state = state->second;
       remaining.push_back(delivery);
     }
+    if (remaining.empty()) {  // the index and the record disagree: never write an event of no delivery
+      spdlog::error("spool segment {}: event {} lists none of its pending deliveries; they are lost",
+                    oldest.path.string(), key);
+      index_.drop_event(key);
+      continue;
+    }
     scratch_.clear();
     encode_event(scratch_, key, remaining, decoded.payload);
-    if (needs_new_segment(scratch_.size()) && !write_copies()) break;
-    if (!room_for(scratch_.size())) break;
+    if ((needs_new_segment(scratch_.size()) && !write_copies()) || !room_for(scratch_.size())) {
+      failed = true;
+      break;
+    }
     auto& last = index_.segments.back();
     copies.push_back({key, last.sequence, last.size, static_cast<std::uint32_t>(scratch_.size()),
                       static_cast<std::uint32_t>(decoded.payload.size())});
     out_ += scratch_;
     last.size += scratch_.size();
     index_.bytes += scratch_.size();
-    ++copied;
-    if (out_.size() >= kCopyBytes && !write_copies()) break;
+    copied_bytes += scratch_.size();
   }
-  if (!write_copies() || oldest.live_events != 0) {
+  const bool written = write_copies() && !failed;
+  // Whatever was copied, the originals stay until the copies are on disk, even if the segment's
+  // other events finish meanwhile.
+  oldest.delete_after_sync = written_;
+  if (!written) {
     compaction_failed_ = true;  // tried again once another segment starts
-    return false;
+    return Compaction::Failed;
   }
-  oldest.moved_at = written_;
-  spdlog::debug("spool segment {}: {} live events copied forward", oldest.path.string(), copied);
-  return true;
+  if (partial) return Compaction::Partial;
+  assert(oldest.live_events == 0);  // every live event whose record is here was copied or dropped
+  return Compaction::Done;
 }
 
 void LocalSpool::delete_oldest() {
@@ -1082,6 +1107,7 @@ void LocalSpool::take_over(Index&& other, const fs::path& from) {
       remaining.push_back(delivery);
       slots_.push_back({delivery.index, delivery.state});
     }
+    if (remaining.empty()) continue;  // cannot be: a live event has pending deliveries
     const auto new_key = index_.next_key++;
     scratch_.clear();
     encode_event(scratch_, new_key, remaining, decoded.payload);

@@ -34,9 +34,9 @@
 // segments are deleted oldest first only. A segment's live events are copied forward (compaction)
 // when it is the oldest, at least one sealed segment follows it, and at most half of the spool's
 // bytes are live: so a delivery retrying for a day pins no more than a few segments, while a backlog
-// draining in order is never copied. The copies are fdatasync'ed (on the helper thread, in both
-// modes) before the old segment is deleted. Compaction may take the spool past its size limit by
-// the live bytes of one segment.
+// draining in order is never copied. Compaction copies about 1 MiB per turn of the event loop; the
+// copies are fdatasync'ed (on the helper thread, in both modes) before the old segment is deleted. Compaction
+// may take the spool past its size limit by the live bytes of one segment.
 //
 // Crash consistency: a crash at any point loses no pending delivery and resurrects no
 // acknowledged one whose ACK record reached the OS.
@@ -117,12 +117,14 @@ struct Segment {
   std::uint64_t sequence = 0;
   std::filesystem::path path;
   std::shared_ptr<File> file;
-  std::uint64_t size = 0;                 // bytes in the file, and buffered for it
-  std::uint64_t live_events = 0;          // events whose current EVENT record is here
-  std::uint64_t live_bytes = 0;           // the size of those records
-  std::vector<std::uint64_t> events;      // keys of the EVENT records here (some since finished or moved)
-  std::optional<std::uint64_t> moved_at;  // compacted: its copies end at this log position
-  bool dirty = false;                     // written since the last fdatasync started
+  std::uint64_t size = 0;             // bytes in the file, and buffered for it
+  std::uint64_t live_events = 0;      // events whose current EVENT record is here
+  std::uint64_t live_bytes = 0;       // the size of those records
+  std::vector<std::uint64_t> events;  // keys of the EVENT records here (some since finished or moved)
+  // Deleted only after a sync that covers the log before this position (where the copies of its
+  // events end, when some were copied forward); 0: at once.
+  std::uint64_t delete_after_sync = 0;
+  bool dirty = false;  // written since the last fdatasync started
 };
 
 struct LiveEvent {
@@ -209,7 +211,9 @@ class LocalSpool final : public Spool {
   bool write_buffered();
   void buffer_scratch();
   void reclaim();
-  bool compact_oldest();
+  enum class Compaction { Done, Partial, Failed };
+  // Copies the live events of the oldest segment forward, at most about 1 MiB per call.
+  Compaction compact_oldest();
   void delete_oldest();
   void request_sync(std::uint64_t position);
   void start_sync_if_needed();
