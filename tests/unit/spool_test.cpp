@@ -9,7 +9,6 @@
 #include <boost/asio/io_context.hpp>
 #include <filesystem>
 #include <fstream>
-#include <iterator>
 #include <map>
 #include <set>
 #include <string>
@@ -62,8 +61,9 @@ std::size_t occurrences(const fs::path& directory, const std::string& needle,
   std::size_t found = 0;
   for (const auto& name : segment_files(directory)) {
     if (name == except) continue;
-    std::ifstream file(directory / name, std::ios::binary);
-    const std::string bytes((std::istreambuf_iterator<char>(file)), std::istreambuf_iterator<char>());
+    std::string bytes(fs::file_size(directory / name), '\0');
+    std::ifstream(directory / name, std::ios::binary)
+        .read(bytes.data(), static_cast<std::streamsize>(bytes.size()));
     for (auto at = bytes.find(needle); at != std::string::npos; at = bytes.find(needle, at + needle.size()))
       ++found;
   }
