@@ -17,26 +17,29 @@
 // known of the event: it lists the deliveries still pending, with their states, when it was copied.
 //
 // Memory. Payloads and targets stay on disk. In RAM: per live event its record's place (segment,
-// offset, length) and pending count (32 bytes), per pending delivery its AttemptState (40 bytes),
-// per live segment the keys of the EVENT records written to it (8 bytes each), in open-addressing
-// hash maps.
+// offset, length) and pending count, per pending delivery its AttemptState, in open-addressing hash
+// maps, and per live segment the keys of the EVENT records written to it: 110 to 170 bytes per
+// pending delivery of one-delivery events, the maps' slack included (bench/spool_bench, BM_Reopen).
 //
 // Writing. append() writes the EVENT record with write(2) before it returns, together with any ACK
 // and RETRY records buffered since the last write (one system call). ACK and RETRY records are
 // buffered, and written with the next append, by durable(), when 64 KiB are buffered, or within
-// 50 ms at the latest. The header's CRC-32 is zlib's. Segments rotate at SpoolOptions::segment_bytes. With
-// SpoolOptions::fsync, durable() waits for an fdatasync of every segment written to, and an fsync of
-// the directory when segments were created or deleted, that started after the caller's append; the
-// fsyncs run on a helper thread, one at a time, each covering every durable() that waited meanwhile
-// (group commit).
+// 50 ms at the latest. The CRC-32 is zlib's. Segments rotate at SpoolOptions::segment_bytes. With
+// SpoolOptions::fsync, durable() waits for an fdatasync of every segment written to, and an fsync
+// of the directory when segments were created or deleted, that started after the caller's append;
+// the fsyncs run on a helper thread, one at a time, each covering every durable() that waited
+// meanwhile (group commit), and each starting once the handlers ready to run have run, so that a
+// burst of requests shares one.
 //
 // Reclaiming. The oldest segment is deleted as soon as no live event has its current record in it;
 // segments are deleted oldest first only. A segment's live events are copied forward (compaction)
 // when it is the oldest, at least one sealed segment follows it, and at most half of the spool's
-// bytes are live: so a delivery retrying for a day pins no more than a few segments, while a backlog
-// draining in order is never copied. Compaction copies about 1 MiB per turn of the event loop; the
-// copies are fdatasync'ed (on the helper thread, in both modes) before the old segment is deleted. Compaction
-// may take the spool past its size limit by the live bytes of one segment.
+// bytes are live: so a delivery retrying for a day pins no more than a few segments, while a
+// backlog draining in order is never copied. Compaction copies about 1 MiB per turn of the event
+// loop. A segment some of whose events were copied, and every segment found at open (a previous
+// run may have been killed before its copies were fsync'ed), is deleted only after an fdatasync
+// (on the helper thread, in both modes) that covers the copies. Compaction may take the spool past
+// its size limit by the live bytes of one segment.
 //
 // Crash consistency: a crash at any point loses no pending delivery and resurrects no
 // acknowledged one whose ACK record reached the OS.
