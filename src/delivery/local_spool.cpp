@@ -5,13 +5,13 @@
 #include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
+#include <zlib.h>
 
 #include <algorithm>
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/use_awaitable.hpp>
-#include <boost/crc.hpp>
 #include <cassert>
 #include <cerrno>
 #include <charconv>
@@ -67,10 +67,11 @@ std::uint32_t get_u32(const char* bytes) {
   return value;
 }
 
-std::uint32_t crc32(std::string_view bytes) {
-  boost::crc_32_type crc;
-  crc.process_bytes(bytes.data(), bytes.size());
-  return crc.checksum();
+// CRC-32 (zlib's: several times faster than boost::crc's bytewise table, and libz is loaded anyway,
+// through libcurl). Bodies are at most 4 GiB.
+std::uint32_t checksum(std::string_view bytes) {
+  return static_cast<std::uint32_t>(
+      ::crc32(0, reinterpret_cast<const Bytef*>(bytes.data()), static_cast<uInt>(bytes.size())));
 }
 
 // Appends a record's header (filled in by end_record) and its type byte to `out`.
@@ -85,7 +86,7 @@ void end_record(std::string& out, std::size_t start) {
   std::string header;
   put_u32(header, kMagic);
   put_u32(header, static_cast<std::uint32_t>(body.size()));
-  put_u32(header, crc32(body));
+  put_u32(header, checksum(body));
   out.replace(start, kHeaderBytes, header);
 }
 
@@ -228,12 +229,15 @@ class FileWindow {
     return buffer_.data();
   }
 
-  // The record at `offset`, checked, when it is an EVENT record of `size` bytes.
-  bool event(std::uint64_t offset, std::uint32_t size, DecodedEvent& event, std::string& problem) {
+  // The record at `offset`, when it is an EVENT record of `size` bytes. With Crc::Verify its CRC is checked
+  // too (not needed for records that the replay of this run has just checked).
+  enum class Crc { Verify, Trust };
+  bool event(std::uint64_t offset, std::uint32_t size, Crc crc, DecodedEvent& event, std::string& problem) {
     const char* bytes = get(offset, size, problem);
     if (bytes == nullptr) return false;
     const std::string_view body(bytes + kHeaderBytes, size - kHeaderBytes);
-    if (get_u32(bytes) != kMagic || get_u32(bytes + 4) != body.size() || get_u32(bytes + 8) != crc32(body)) {
+    if (get_u32(bytes) != kMagic || get_u32(bytes + 4) != body.size() ||
+        (crc == Crc::Verify && get_u32(bytes + 8) != checksum(body))) {
       problem = "its header or CRC does not match";
       return false;
     }
@@ -322,7 +326,7 @@ void replay_segment(Index& index, Segment& segment) {
     }
     const char* body = window.get(offset + kHeaderBytes, length, problem);
     if (body == nullptr) break;
-    if (crc32({body, length}) != crc) {
+    if (checksum({body, length}) != crc) {
       problem = "a record whose CRC does not match its contents";
       break;
     }
@@ -581,16 +585,16 @@ LocalSpool::LocalSpool(fs::path directory, asio::io_context& io, const SpoolOpti
     throw std::runtime_error(
         fmt::format("cannot write a segment in the spool directory {}", directory_.string()));
   }
-  if (options_.fsync) {
-    sync_now();
-    fsync_directory(directory_.parent_path());  // in case the thread's directory is new
-  }
   // A previous run killed after compacting, before its fsync, may have left copies that are not on
   // disk yet: the segments they replace are deleted only after a sync that covers every segment.
   for (auto& segment : index_.segments) {
     if (&segment == &index_.segments.back()) break;
     segment.dirty = true;
-    if (segment.live_events == 0) segment.moved_at = written_;
+    segment.delete_after_sync = written_;
+  }
+  if (options_.fsync) {
+    sync_now();
+    fsync_directory(directory_.parent_path());  // in case the thread's directory is new
   }
   recovered_before_ = index_.next_key;
   if (!index_.deliveries.empty()) {
@@ -652,10 +656,6 @@ bool LocalSpool::room_for(std::size_t record_bytes) {
 }
 
 bool LocalSpool::write_buffered() {
-  if (flush_timer_armed_) {
-    flush_timer_armed_ = false;
-    flush_timer_.cancel();
-  }
   if (out_.empty()) return true;
   auto& last = index_.segments.back();
   std::size_t done = 0;
@@ -693,10 +693,13 @@ void LocalSpool::buffer_scratch() {
   if (out_.size() >= kFlushBytes) {
     write_buffered();
   } else if (!flush_timer_armed_) {
+    // Armed at most once per kFlushDelay, never cancelled by the writes in between: while events
+    // flow, their appends write the records first, and re-arming a timer for every record would
+    // cost a system call each.
     flush_timer_armed_ = true;
     flush_timer_.expires_after(kFlushDelay);
     flush_timer_.async_wait([this, alive = std::weak_ptr(alive_)](const boost::system::error_code& error) {
-      if (error || !alive.lock() || !flush_timer_armed_) return;
+      if (error || !alive.lock()) return;
       flush_timer_armed_ = false;
       write_buffered();
     });
@@ -738,7 +741,13 @@ std::optional<std::uint64_t> LocalSpool::append(std::string_view payload,
 }
 
 asio::awaitable<void> LocalSpool::durable() {
-  write_buffered();
+  if (!out_.empty()) {
+    write_buffered();
+    if (flush_timer_armed_) {  // nothing left for it to write (and an idle io_context can return)
+      flush_timer_armed_ = false;
+      flush_timer_.cancel();
+    }
+  }
   if (!options_.fsync) co_return;
   const auto target = written_;
   if (synced_ < target && failed_through_ < target) {
@@ -822,7 +831,7 @@ void LocalSpool::recover(const std::function<void(PendingDelivery&&)>& found) {
       window.emplace(segment->file, segment->size);
       window_segment = live.segment;
     }
-    if (!window->event(live.offset, live.size, decoded, problem)) {
+    if (!window->event(live.offset, live.size, FileWindow::Crc::Trust, decoded, problem)) {
       spdlog::error(
           "spool segment {}: event {} at offset {} cannot be read any more ({}); its {} pending deliveries "
           "are lost",
@@ -854,8 +863,8 @@ void LocalSpool::reclaim() {
   while (index_.segments.size() > 1) {  // never the last one, which is written to
     const auto& oldest = index_.segments.front();
     if (oldest.live_events == 0) {
-      if (oldest.moved_at && *oldest.moved_at > synced_) {
-        request_sync(*oldest.moved_at);  // reclaim() again when it is done
+      if (oldest.delete_after_sync > synced_) {
+        request_sync(oldest.delete_after_sync);  // reclaim() again when it is done
         break;
       }
       delete_oldest();
@@ -865,14 +874,22 @@ void LocalSpool::reclaim() {
     // Compact only a segment that pins a sealed one, and only when most of the spool is garbage: not
     // while a backlog drains in order (the oldest segment's events are acknowledged soon anyway), but
     // when a few deliveries retrying for long keep many finished segments on disk.
-    if (oldest.moved_at || compaction_failed_ || index_.segments.size() < 3) break;
+    if (compaction_failed_ || index_.segments.size() < 3) break;
     if (index_.live_bytes * 2 > index_.bytes) break;
-    if (!compact_oldest()) break;
+    const auto compaction = compact_oldest();
+    if (compaction == Compaction::Failed) break;
+    if (compaction == Compaction::Partial) {
+      // The rest in the next turn of the event loop: a segment's copies never hold it up for long.
+      asio::post(io_, [this, alive = std::weak_ptr(alive_)] {
+        if (alive.lock()) reclaim();
+      });
+      break;
+    }
   }
   if (deleted && options_.fsync) start_sync_if_needed();  // the directory, soon
 }
 
-bool LocalSpool::compact_oldest() {
+LocalSpool::Compaction LocalSpool::compact_oldest() {
   Segment& oldest = index_.segments.front();  // references into the deque survive emplace_back
   struct Copy {
     std::uint64_t key;
@@ -896,11 +913,18 @@ bool LocalSpool::compact_oldest() {
   DecodedEvent decoded;
   std::vector<EventDelivery> remaining;
   std::string problem;
-  std::uint64_t copied = 0;
+  std::uint64_t copied_bytes = 0;
+  bool partial = false;
+  bool failed = false;
   for (const auto key : oldest.events) {
     const auto event = index_.events.find(key);
     if (event == index_.events.end() || event->second.segment != oldest.sequence) continue;
-    if (!window.event(event->second.offset, event->second.size, decoded, problem)) {
+    if (copied_bytes >= kCopyBytes) {
+      partial = true;
+      break;
+    }
+    // Checked again: a record that rotted on disk since the open must not be copied with a new CRC.
+    if (!window.event(event->second.offset, event->second.size, FileWindow::Crc::Verify, decoded, problem)) {
       spdlog::error(
           "spool segment {}: event {} at offset {} cannot be read any more ({}); its {} pending deliveries "
           "are lost",
@@ -915,26 +939,37 @@ bool LocalSpool::compact_oldest() {
       delivery.state = state->second;
       remaining.push_back(delivery);
     }
+    if (remaining.empty()) {  // the index and the record disagree: never write an event of no delivery
+      spdlog::error("spool segment {}: event {} lists none of its pending deliveries; they are lost",
+                    oldest.path.string(), key);
+      index_.drop_event(key);
+      continue;
+    }
     scratch_.clear();
     encode_event(scratch_, key, remaining, decoded.payload);
-    if (needs_new_segment(scratch_.size()) && !write_copies()) break;
-    if (!room_for(scratch_.size())) break;
+    if ((needs_new_segment(scratch_.size()) && !write_copies()) || !room_for(scratch_.size())) {
+      failed = true;
+      break;
+    }
     auto& last = index_.segments.back();
     copies.push_back({key, last.sequence, last.size, static_cast<std::uint32_t>(scratch_.size()),
                       static_cast<std::uint32_t>(decoded.payload.size())});
     out_ += scratch_;
     last.size += scratch_.size();
     index_.bytes += scratch_.size();
-    ++copied;
-    if (out_.size() >= kCopyBytes && !write_copies()) break;
+    copied_bytes += scratch_.size();
   }
-  if (!write_copies() || oldest.live_events != 0) {
+  const bool written = write_copies() && !failed;
+  // Whatever was copied, the originals stay until the copies are on disk, even if the segment's
+  // other events finish meanwhile.
+  oldest.delete_after_sync = written_;
+  if (!written) {
     compaction_failed_ = true;  // tried again once another segment starts
-    return false;
+    return Compaction::Failed;
   }
-  oldest.moved_at = written_;
-  spdlog::debug("spool segment {}: {} live events copied forward", oldest.path.string(), copied);
-  return true;
+  if (partial) return Compaction::Partial;
+  assert(oldest.live_events == 0);  // every live event whose record is here was copied or dropped
+  return Compaction::Done;
 }
 
 void LocalSpool::delete_oldest() {
@@ -950,7 +985,15 @@ void LocalSpool::delete_oldest() {
 
 void LocalSpool::request_sync(std::uint64_t position) {
   sync_wanted_ = std::max(sync_wanted_, position);
-  start_sync_if_needed();
+  if (sync_in_flight_ || sync_scheduled_) return;
+  // Started once the handlers ready to run have run: the callers of durable() woken by the same
+  // turn of the event loop (a burst of requests) then share the fsync rather than wait for the next.
+  sync_scheduled_ = true;
+  asio::post(io_, [this, alive = std::weak_ptr(alive_)] {
+    if (!alive.lock()) return;
+    sync_scheduled_ = false;
+    start_sync_if_needed();
+  });
 }
 
 void LocalSpool::start_sync_if_needed() {
@@ -1048,7 +1091,7 @@ void LocalSpool::take_over(Index&& other, const fs::path& from) {
       window.emplace(segment->file, segment->size);
       window_segment = live.segment;
     }
-    if (!window->event(live.offset, live.size, decoded, problem)) {
+    if (!window->event(live.offset, live.size, FileWindow::Crc::Trust, decoded, problem)) {
       spdlog::error(
           "spool segment {}: event {} at offset {} cannot be read any more ({}); its {} pending deliveries "
           "are lost",
@@ -1064,6 +1107,7 @@ void LocalSpool::take_over(Index&& other, const fs::path& from) {
       remaining.push_back(delivery);
       slots_.push_back({delivery.index, delivery.state});
     }
+    if (remaining.empty()) continue;  // cannot be: a live event has pending deliveries
     const auto new_key = index_.next_key++;
     scratch_.clear();
     encode_event(scratch_, new_key, remaining, decoded.payload);

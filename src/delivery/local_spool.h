@@ -17,26 +17,29 @@
 // known of the event: it lists the deliveries still pending, with their states, when it was copied.
 //
 // Memory. Payloads and targets stay on disk. In RAM: per live event its record's place (segment,
-// offset, length) and pending count (32 bytes), per pending delivery its AttemptState (40 bytes),
-// per live segment the keys of the EVENT records written to it (8 bytes each), in open-addressing
-// hash maps.
+// offset, length) and pending count, per pending delivery its AttemptState, in open-addressing hash
+// maps, and per live segment the keys of the EVENT records written to it: 110 to 170 bytes per
+// pending delivery of one-delivery events, the maps' slack included (bench/spool_bench, BM_Reopen).
 //
 // Writing. append() writes the EVENT record with write(2) before it returns, together with any ACK
 // and RETRY records buffered since the last write (one system call). ACK and RETRY records are
-// buffered, and written with the next append, by durable(), when 64 KiB are buffered, or 50 ms after
-// the first of them at the latest. Segments rotate at SpoolOptions::segment_bytes. With
-// SpoolOptions::fsync, durable() waits for an fdatasync of every segment written to, and an fsync of
-// the directory when segments were created or deleted, that started after the caller's append; the
-// fsyncs run on a helper thread, one at a time, each covering every durable() that waited meanwhile
-// (group commit).
+// buffered, and written with the next append, by durable(), when 64 KiB are buffered, or within
+// 50 ms at the latest. The CRC-32 is zlib's. Segments rotate at SpoolOptions::segment_bytes. With
+// SpoolOptions::fsync, durable() waits for an fdatasync of every segment written to, and an fsync
+// of the directory when segments were created or deleted, that started after the caller's append;
+// the fsyncs run on a helper thread, one at a time, each covering every durable() that waited
+// meanwhile (group commit), and each starting once the handlers ready to run have run, so that a
+// burst of requests shares one.
 //
 // Reclaiming. The oldest segment is deleted as soon as no live event has its current record in it;
 // segments are deleted oldest first only. A segment's live events are copied forward (compaction)
 // when it is the oldest, at least one sealed segment follows it, and at most half of the spool's
-// bytes are live: so a delivery retrying for a day pins no more than a few segments, while a backlog
-// draining in order is never copied. The copies are fdatasync'ed (on the helper thread, in both
-// modes) before the old segment is deleted. Compaction may take the spool past its size limit by
-// the live bytes of one segment.
+// bytes are live: so a delivery retrying for a day pins no more than a few segments, while a
+// backlog draining in order is never copied. Compaction copies about 1 MiB per turn of the event
+// loop. A segment some of whose events were copied, and every segment found at open (a previous
+// run may have been killed before its copies were fsync'ed), is deleted only after an fdatasync
+// (on the helper thread, in both modes) that covers the copies. Compaction may take the spool past
+// its size limit by the live bytes of one segment.
 //
 // Crash consistency: a crash at any point loses no pending delivery and resurrects no
 // acknowledged one whose ACK record reached the OS.
@@ -117,12 +120,14 @@ struct Segment {
   std::uint64_t sequence = 0;
   std::filesystem::path path;
   std::shared_ptr<File> file;
-  std::uint64_t size = 0;                 // bytes in the file, and buffered for it
-  std::uint64_t live_events = 0;          // events whose current EVENT record is here
-  std::uint64_t live_bytes = 0;           // the size of those records
-  std::vector<std::uint64_t> events;      // keys of the EVENT records here (some since finished or moved)
-  std::optional<std::uint64_t> moved_at;  // compacted: its copies end at this log position
-  bool dirty = false;                     // written since the last fdatasync started
+  std::uint64_t size = 0;             // bytes in the file, and buffered for it
+  std::uint64_t live_events = 0;      // events whose current EVENT record is here
+  std::uint64_t live_bytes = 0;       // the size of those records
+  std::vector<std::uint64_t> events;  // keys of the EVENT records here (some since finished or moved)
+  // Deleted only after a sync that covers the log before this position (where the copies of its
+  // events end, when some were copied forward); 0: at once.
+  std::uint64_t delete_after_sync = 0;
+  bool dirty = false;  // written since the last fdatasync started
 };
 
 struct LiveEvent {
@@ -209,7 +214,9 @@ class LocalSpool final : public Spool {
   bool write_buffered();
   void buffer_scratch();
   void reclaim();
-  bool compact_oldest();
+  enum class Compaction { Done, Partial, Failed };
+  // Copies the live events of the oldest segment forward, at most about 1 MiB per call.
+  Compaction compact_oldest();
   void delete_oldest();
   void request_sync(std::uint64_t position);
   void start_sync_if_needed();
@@ -244,6 +251,7 @@ class LocalSpool final : public Spool {
   std::string sync_error_;
   bool directory_dirty_ = false;  // segments created or deleted since the last directory fsync
   bool sync_in_flight_ = false;
+  bool sync_scheduled_ = false;  // posted to start once the ready handlers have run
   std::size_t durable_waiters_ = 0;
   boost::asio::steady_timer sync_done_;  // never expires: cancelled when a sync finishes
   std::unique_ptr<spool_detail::SyncThread> sync_thread_;

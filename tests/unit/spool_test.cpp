@@ -55,6 +55,21 @@ std::vector<std::string> segment_files(const fs::path& directory) {
   return names;
 }
 
+// How many times `needle` occurs in the segments of `directory`, but for the segment `except`.
+std::size_t occurrences(const fs::path& directory, const std::string& needle,
+                        const std::string& except = {}) {
+  std::size_t found = 0;
+  for (const auto& name : segment_files(directory)) {
+    if (name == except) continue;
+    std::string bytes(fs::file_size(directory / name), '\0');
+    std::ifstream(directory / name, std::ios::binary)
+        .read(bytes.data(), static_cast<std::streamsize>(bytes.size()));
+    for (auto at = bytes.find(needle); at != std::string::npos; at = bytes.find(needle, at + needle.size()))
+      ++found;
+  }
+  return found;
+}
+
 bool logged(const testsupport::CapturedLog& log, std::initializer_list<std::string_view> parts) {
   for (const auto& line : log.lines()) {
     if (std::all_of(parts.begin(), parts.end(),
@@ -136,6 +151,11 @@ TEST_F(SpoolTest, AppendClaimAcknowledge) {
   spool().acknowledge({*key, 1});
   EXPECT_EQ(spool().usage().pending, 0U);
   EXPECT_THROW(spool().claim({*key, 1}), std::out_of_range);
+
+  // An event without deliveries has a key, and nothing is kept of it.
+  const auto bytes = spool().usage().bytes;
+  EXPECT_GT(*spool().append("nobody", {}), *key);
+  EXPECT_EQ(spool().usage().bytes, bytes);
 }
 
 TEST_F(SpoolTest, KeysIncreaseAndEachEventKeepsItsPayload) {
@@ -370,13 +390,13 @@ TEST_F(SpoolTest, CompactionKeepsALongPendingDeliveryWhileOlderSegmentsAreDelete
   open(1, options);
   const auto stuck = *spool().append("the long-retrying one", deliveries_to({"slow"}));
   spool().retry_at({stuck, 0}, {.attempts = 7, .first_attempt_ms = 1, .due_ms = 2});
-  for (int i = 0; i < 500; ++i) {
+  for (int i = 0; i < 300; ++i) {
     const auto key = *spool().append(std::string(200, 'x'), deliveries_to({"fast"}));
     spool().acknowledge({key, 0});
-    if (i % 50 == 0) await_durable();  // lets the fsyncs that compaction waits for come back
+    if (i % 100 == 99) await_durable();  // lets the fsyncs that compaction waits for come back
   }
   await_durable();
-  // 500 events of ~250 bytes filled about 30 segments of 4 KiB; all but the last few are gone.
+  // 300 events of ~280 bytes filled about 20 segments of 4 KiB; all but the last few are gone.
   const auto files = segment_files(thread_directory());
   EXPECT_LE(files.size(), 3U) << ::testing::PrintToString(files);
   EXPECT_FALSE(fs::exists(segment_path(1)));
@@ -414,6 +434,109 @@ TEST_F(SpoolTest, CompactionCopiesOnlyTheDeliveriesStillPending) {
   EXPECT_EQ(found[0].key, (DeliveryKey{event, 2}));
   EXPECT_EQ(found[0].target, "c");
   EXPECT_EQ(found[0].state.attempts, 2U);
+}
+
+// Compaction copied an event forward, and the gateway died before the fsync after which the
+// original's segment is deleted: both records are on disk, and the event comes back once, as the
+// copy says.
+TEST_F(SpoolTest, ACrashBetweenACopyAndTheDeletionOfItsOriginalRecoversTheEventOnce) {
+  SpoolOptions options;
+  options.segment_bytes = 2048;
+  open(1, options);
+  const auto stuck = *spool().append("the stuck one", deliveries_to({"a", "b"}));
+  spool().acknowledge({stuck, 0});
+  spool().retry_at({stuck, 1}, {.attempts = 5, .first_attempt_ms = 1, .due_ms = 2});
+  for (int i = 0; i < 100; ++i)
+    spool().acknowledge({*spool().append(std::string(100, 'x'), deliveries_to({"f"})), 0});
+  // The io_context never ran: the fsync's completion never came, and nothing was deleted.
+  spools_.clear();
+  ASSERT_TRUE(fs::exists(segment_path(1)));
+  ASSERT_GE(occurrences(thread_directory(), "the stuck one"), 2U);  // the original and its copy
+
+  open(1, options);
+  const auto found = recovered();
+  ASSERT_EQ(found.size(), 1U);
+  EXPECT_EQ(found[0].key, (DeliveryKey{stuck, 1}));
+  EXPECT_EQ(found[0].target, "b");
+  EXPECT_EQ(found[0].state.attempts, 5U);
+  EXPECT_EQ(spool().claim(found[0].key), "the stuck one");
+  EXPECT_EQ(spool().usage().pending, 1U);
+}
+
+// More than a turn's worth (1 MiB) of live events to copy: compaction goes on in steps, then the
+// gateway dies before the fsync that the deletion waits for. Every pending delivery comes back once.
+TEST_F(SpoolTest, ACompactionInStepsThenACrashLosesNothingAndDuplicatesNothing) {
+  SpoolOptions options;
+  options.segment_bytes = 3 << 19;  // 1.5 MiB: room for 1.4 MiB of live events in the first segment
+  open(1, options);
+  std::vector<std::uint64_t> pending;
+  for (int i = 0; i < 1300; ++i) {
+    pending.push_back(*spool().append(std::to_string(i) + std::string(1000, 'p'), deliveries_to({"slow"})));
+  }
+  const std::string garbage(1000, 'g');
+  for (int i = 0; i < 2000; ++i) spool().acknowledge({*spool().append(garbage, deliveries_to({"fast"})), 0});
+  ASSERT_TRUE(fs::exists(segment_path(1)));  // its copies are not known to be on disk
+  spools_.clear();
+  // Every one was copied, in more than one step, and the originals are still there.
+  EXPECT_EQ(occurrences(thread_directory(), std::string(1000, 'p'), spool_format::segment_file_name(1)),
+            1300U);
+  EXPECT_EQ(occurrences(thread_directory(), std::string(1000, 'p')), 2600U);
+
+  open(1, options);
+  const auto found = recovered();
+  ASSERT_EQ(found.size(), pending.size());
+  for (std::size_t i = 0; i < found.size(); ++i) {
+    EXPECT_EQ(found[i].key, (DeliveryKey{pending[i], 0}));
+    EXPECT_EQ(spool().claim(found[i].key), std::to_string(i) + std::string(1000, 'p'));
+  }
+  // Once the spool's io_context runs, the originals go.
+  await_durable();
+  EXPECT_FALSE(fs::exists(segment_path(1)));
+  EXPECT_EQ(recovered().size(), pending.size());
+}
+
+TEST_F(SpoolTest, ARecordLargerThanASegmentGetsOneOfItsOwn) {
+  SpoolOptions options;
+  options.segment_bytes = 1024;
+  open(1, options);
+  const auto small = *spool().append("small", deliveries_to({"f"}));
+  const auto large = *spool().append(std::string(5000, 'L'), deliveries_to({"f"}));
+  const auto after = *spool().append("after", deliveries_to({"f"}));
+  EXPECT_EQ(spool().claim({large, 0}), std::string(5000, 'L'));
+  close();
+  EXPECT_GE(segment_files(thread_directory()).size(), 3U);
+  open(1, options);
+  ASSERT_EQ(recovered().size(), 3U);
+  EXPECT_EQ(spool().claim({small, 0}), "small");
+  EXPECT_EQ(spool().claim({large, 0}), std::string(5000, 'L'));
+  EXPECT_EQ(spool().claim({after, 0}), "after");
+}
+
+TEST_F(SpoolTest, RecoverMayFinishDeliveriesAsItReportsThem) {
+  open();
+  for (int i = 0; i < 10; ++i) spool().append("e", deliveries_to({"a", "b"}));
+  close();
+  open();
+  int reported = 0;
+  spool().recover([&](PendingDelivery&& delivery) {
+    ++reported;
+    spool().acknowledge(delivery.key);
+    spool().acknowledge({delivery.key.event, 1});  // the next one of the same event, before it is reported
+  });
+  EXPECT_EQ(reported, 10);
+  EXPECT_EQ(spool().usage().pending, 0U);
+  close();
+  open();
+  EXPECT_TRUE(recovered().empty());
+}
+
+TEST_F(SpoolTest, WhatATakeOverLeftBehindIsRemovedAndTheRestOfTheDirectoryLeftAlone) {
+  fs::create_directories(directory_.path() / "3.removing");
+  std::ofstream(directory_.path() / "3.removing" / spool_format::segment_file_name(1)).close();
+  std::ofstream(directory_.path() / "deadletters.db").close();
+  open(2);
+  EXPECT_FALSE(fs::exists(directory_.path() / "3.removing"));
+  EXPECT_TRUE(fs::exists(directory_.path() / "deadletters.db"));
 }
 
 TEST_F(SpoolTest, AReopenWithFewerThreadsTakesOverTheDirectoriesLeft) {
