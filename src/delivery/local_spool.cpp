@@ -39,6 +39,7 @@ constexpr auto kFlushDelay = std::chrono::milliseconds(50);  // ... or this long
 constexpr std::size_t kWindowBytes = 1024 * 1024;            // read at once when replaying or copying
 constexpr std::size_t kCopyBytes = 1024 * 1024;              // copies written at once when compacting
 constexpr std::size_t kMaxPayloadBytes = 1ULL << 30;
+constexpr std::uint64_t kMinSegmentBytes = 4096;                // see open_local_spools
 
 std::string errno_text(int error) { return std::error_code(error, std::generic_category()).message(); }
 
@@ -1134,6 +1135,12 @@ std::vector<std::unique_ptr<Spool>> open_local_spools(const fs::path& directory,
                                                       std::span<asio::io_context* const> ios,
                                                       const SpoolOptions& options,
                                                       DeadLetters& dead_letters) {
+  const auto per_spool = options.max_bytes / std::max<std::size_t>(1, ios.size());
+  // A spool gives room back one sealed segment at a time, and the segment being written is never
+  // sealed while it has room: in a small spool, segments of at most an eighth of it keep the room
+  // that waits for a rotation small.
+  auto sized = options;
+  sized.segment_bytes = std::min(options.segment_bytes, std::max<std::uint64_t>(kMinSegmentBytes, per_spool / 8));
   if (ios.empty()) throw std::invalid_argument("open_local_spools: no io_context");
   std::error_code ignored;
   if (!fs::is_directory(directory, ignored)) {
@@ -1166,8 +1173,8 @@ std::vector<std::unique_ptr<Spool>> open_local_spools(const fs::path& directory,
   std::vector<std::unique_ptr<LocalSpool>> spools;
   for (std::size_t i = 0; i < ios.size(); ++i) {
     if (ios[i] == nullptr) throw std::invalid_argument("open_local_spools: a null io_context");
-    spools.push_back(std::make_unique<LocalSpool>(directory / std::to_string(i), *ios[i], options,
-                                                  options.max_bytes / ios.size(), dead_letters));
+    spools.push_back(std::make_unique<LocalSpool>(directory / std::to_string(i), *ios[i], sized, per_spool,
+                                                  dead_letters));
   }
   for (const auto index : extra) {
     const auto from = directory / std::to_string(index);

@@ -273,6 +273,25 @@ TEST_F(Delivery, SystemEventDeliveriesAreRetriedAndFailuresSayWhetherTheyWillBeR
   EXPECT_TRUE(failure.at("willRetry").as_bool());
 }
 
+TEST_F(Delivery, AHangingFunctionDoesNotHoldUpAnotherSpacesDeliveries) {
+  // Four workers in all: the hanging function may take at most its share per thread.
+  ASSERT_TRUE(start({"-workers", "4", "-delivery-max-per-function", "1", "-function-timeout", "60000"}));
+  UpstreamResponse hang;
+  hang.hang = true;
+  function_.respond("/hanging", hang);
+  ASSERT_TRUE(gateway_->add_function("slow", "hanging", function_.url("/hanging")));
+  ASSERT_TRUE(gateway_->subscribe("slow", custom_subscription("user.created", "hanging", "/app")));
+  ASSERT_TRUE(configure(custom_subscription("user.created", "f", "/app"), "/healthy"));
+  for (int n = 0; n < 10; ++n) {
+    ASSERT_EQ(gateway_->emit("/app", "user.created", "{}", "application/json", {{"Space", "slow"}}).status, 202);
+  }
+  ASSERT_TRUE(function_.wait_for_requests("/hanging", 1));
+  ASSERT_EQ(emit().status, 202);
+  // Far sooner than the hanging calls' 60 s timeout: the healthy function's lane has its own turn.
+  EXPECT_TRUE(function_.wait_for_requests("/healthy", 1, 5s));
+  EXPECT_LE(function_.count("/hanging"), 2U) << "one attempt at a time per function and thread";
+}
+
 TEST_F(Delivery, ThePolicyIsValidatedAndReturned) {
   ASSERT_TRUE(start());
   ASSERT_TRUE(gateway_->add_function("default", "f", function_.url("/f")));
