@@ -254,6 +254,23 @@ TEST_F(Delivery, SigtermDuringABackoffExitsAndTheRetryHappensAfterTheRestart) {
   EXPECT_GE(requests[1].arrived - requests[0].arrived, 2s) << "the Retry-After outlives the restart";
 }
 
+TEST_F(Delivery, AnAttemptStillRunningAtTheShutdownTimeoutIsMadeAgainAfterTheRestart) {
+  ASSERT_TRUE(start({"-shutdown-timeout", "300", "-function-timeout", "60000"}));
+  UpstreamResponse hang;
+  hang.hang = true;
+  function_.respond("/f", hang);
+  ASSERT_TRUE(configure(custom_subscription("user.created", "f", "/app")));
+  ASSERT_EQ(emit().status, 202);
+  ASSERT_TRUE(function_.wait_for_requests("/f", 1));
+  ASSERT_TRUE(gateway_process_->stop()) << "the hanging attempt must not keep the gateway from exiting";
+  EXPECT_EQ(gateway_process_->exit_code(), 0);
+  function_.respond("/f", status(200));
+  ASSERT_TRUE(gateway_process_->start());
+  ASSERT_TRUE(function_.wait_for_requests("/f", 2));
+  const auto requests = function_.requests("/f");
+  EXPECT_EQ(event_id_of(requests[1]), event_id_of(requests[0]));
+}
+
 TEST_F(Delivery, SystemEventDeliveriesAreRetriedAndFailuresSayWhetherTheyWillBeRetried) {
   ASSERT_TRUE(start());
   UpstreamServer observer;
