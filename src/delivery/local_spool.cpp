@@ -552,6 +552,12 @@ Index replay_directory(const fs::path& directory) {
       if (fd >= 0) ::close(fd);
       throw std::runtime_error(fmt::format("cannot read the spool segment {}: {}", path.string(), reason));
     }
+    // Events may hold personal data: a segment an older gateway (or a copy) left readable by others
+    // is made the owner's only, as the configuration store's files are.
+    if ((status.st_mode & 077) != 0 && ::fchmod(fd, 0600) != 0) {
+      spdlog::warn("spool segment {} is readable by others and cannot be made private: {}", path.string(),
+                   errno_text(errno));
+    }
     auto& segment = index.segments.emplace_back();
     segment.sequence = sequence;
     segment.path = std::move(path);
