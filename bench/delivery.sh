@@ -137,6 +137,27 @@ wait_for_deliveries() {  # COUNT: until the counting function has logged COUNT l
   return 1
 }
 
+# wait_for_routes PATH SUBSCRIBERS: until three events in a row, each on a new connection (so on
+# either Events API thread), reached every subscriber: on a loaded machine the threads may take
+# longer than run.sh's half second to route from the snapshot with the new subscriptions.
+wait_for_routes() {
+  local path=$1 subscribers=$2 before in_a_row=0
+  for _ in $(seq 60); do
+    before=$(deliveries)
+    curl -sf -X POST "127.0.0.1:$events_port$path" -H 'Event: bench.emit' -H 'Content-Type: application/json' \
+      -d '{"warm":"up"}' >/dev/null || true
+    for _ in $(seq 20); do [ "$(deliveries)" -ge $((before + subscribers)) ] && break; sleep 0.1; done
+    sleep 0.2  # nginx's log flush: the count is exact now
+    if [ $(($(deliveries) - before)) -eq "$subscribers" ]; then
+      in_a_row=$((in_a_row + 1))
+      [ "$in_a_row" -ge 3 ] && return 0
+    else
+      in_a_row=0
+    fi
+  done
+  return 1
+}
+
 # Prints "accepted/s p99_ms delivered/s accepted×subscribers delivered non2xx" for one emit run
 # (bench/run.sh's emit_round, with the p99 and the refusals): path subscribers
 emit_round() {
@@ -171,13 +192,7 @@ for round in $(seq "$rounds"); do
       fi
       start_gateway "$target"
       subscribe_counters
-      sleep 0.5  # every event thread routes from the new snapshot
-      # One event first, delivered to every subscriber: the routes are in place.
-      before=$(deliveries)
-      curl -sf -X POST "127.0.0.1:$events_port$path" -H 'Event: bench.emit' -H 'Content-Type: application/json' \
-        -d '{"warm":"up"}' >/dev/null
-      wait_for_deliveries $((before + n)) || { echo "$target does not deliver on $path" >&2; exit 1; }
-      sleep 0.3
+      wait_for_routes "$path" "$n" || { echo "$target does not deliver on $path to $n subscribers" >&2; tail "$run_dir/gateway.log" >&2; exit 1; }
       emit_round "$path" "$n" >>"$work/$target-$n"
       stop_gateway
     done
@@ -205,7 +220,11 @@ s.bind(("127.0.0.1", int(sys.argv[1]))); s.listen(4096); print("ready", flush=Tr
   local restart_dir=$run_dir
   config functions "{\"functionId\":\"slow\",\"type\":\"http\",\"provider\":{\"url\":\"http://127.0.0.1:$slow_port/\"}}"
   config subscriptions '{"functionId":"slow","event":"bench.emit","path":"/pending"}'
-  sleep 0.5
+  # A subscription created after it, to the counting function: once both threads route this one,
+  # they route /pending too (a snapshot holds every change before its own).
+  config functions "{\"functionId\":\"probe\",\"type\":\"http\",\"provider\":{\"url\":\"http://127.0.0.1:$counting_port/probe\"}}"
+  config subscriptions '{"functionId":"probe","event":"bench.emit","path":"/probe"}'
+  wait_for_routes /probe 1 || { echo "the gateway does not route /probe" >&2; exit 1; }
   # wrk runs until restart_events are accepted: each run stops after the responses still missing
   # (its Lua script stops the thread), with a duration from the rate so far.
   rate=20000
@@ -296,6 +315,7 @@ CONF
     echo
     echo "| measure | value |"
     echo "|---|---|"
+    echo "| events accepted before the kill (wrk's 2xx; the gateway may have accepted up to $connections more per wrk run) | $(printf "%'d" "$accepted") |"
     echo "| deliveries resumed (the gateway's log) | $(printf "%'d" "$resumed") |"
     echo "| exec → Configuration API answering | $(awk -v a="$ready_at" -v e="$exec_at" 'BEGIN { printf "%.2f s", a - e }') |"
     echo "| exec → first delivery at the function | $(awk -v a="$first" -v e="$exec_at" 'BEGIN { printf "%.2f s", a - e }') |"
