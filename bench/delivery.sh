@@ -5,7 +5,8 @@
 # restart on the same data directory. Writes bench/results/delivery.md (and prints it). See the
 # "Delivery" section of bench/README.md.
 #
-# Usage: bench/delivery.sh [rounds] [seconds per wrk run]     (defaults: 3 rounds of 5 s)
+# Usage: bench/delivery.sh [rounds] [seconds per wrk run]     (defaults: 3 rounds of 5 s; 0 rounds: the
+# restart only)
 # Environment: BUILD_DIR (default build), CONNECTIONS for wrk (default 50), BASELINE_COMMIT (default
 # 00fe713), BASELINE_DIR (its worktree and build, kept between runs; default
 # /tmp/eg-baseline-<commit>), RESTART_EVENTS (pending deliveries at the kill -9, default 1000000;
@@ -158,11 +159,19 @@ wait_for_routes() {
   return 1
 }
 
-# Prints "accepted/s p99_ms delivered/s accepted×subscribers delivered non2xx" for one emit run
-# (bench/run.sh's emit_round, with the p99 and the refusals): path subscribers
+# CPU time (user + system, in clock ticks) the processes PIDS... used so far: on a shared machine the
+# CPU an event costs moves less than the events per second do.
+cpu_ticks() { for pid in "$@"; do cat "/proc/$pid/stat"; done | awk '{ t += $14 + $15 } END { print t }'; }
+clock_ticks=$(getconf CLK_TCK)
+nginx_proxy_pids() { echo "$(cat "$work/proxy.pid")" $(pgrep -P "$(cat "$work/proxy.pid")"); }
+
+# Prints "accepted/s p99_ms delivered/s accepted×subscribers delivered non2xx cpu_µs_per_event" for
+# one emit run (bench/run.sh's emit_round, with the p99, the refusals, and the gateway's CPU time per
+# accepted event, its deliveries included): path subscribers
 emit_round() {
-  local path=$1 subscribers=$2 before start result accepted expected delivered elapsed
+  local path=$1 subscribers=$2 before start result accepted expected delivered elapsed cpu_before cpu
   before=$(deliveries)
+  cpu_before=$(cpu_ticks "$gateway_pid")
   start=$(date +%s.%N)
   result=$(measure "http://127.0.0.1:$events_port$path" -s "$work/emit.lua" --timeout 30s)
   accepted=$(($(echo "$result" | cut -d' ' -f3) - $(echo "$result" | cut -d' ' -f4)))
@@ -171,8 +180,18 @@ emit_round() {
   sleep 0.3  # nginx flushes its log every 100 ms: anything beyond `expected` would show now
   delivered=$(($(deliveries) - before))
   elapsed=$(awk -v now="$(date +%s.%N)" -v start="$start" 'BEGIN { print now - start - 0.3 }')
-  echo "$accepted $delivered $elapsed $(echo "$result" | cut -d' ' -f2,4)" | awk -v s="$seconds" -v n="$subscribers" \
-    '{ printf "%.0f %s %.0f %d %d %d\n", $1 / s, $4, $2 / $3, $1 * n, $2, $5 }'
+  cpu=$(($(cpu_ticks "$gateway_pid") - cpu_before))
+  echo "$accepted $delivered $elapsed $(echo "$result" | cut -d' ' -f2,4) $cpu" |
+    awk -v s="$seconds" -v n="$subscribers" -v hz="$clock_ticks" \
+    '{ printf "%.0f %s %.0f %d %d %d %.1f\n", $1 / s, $4, $2 / $3, $1 * n, $2, $5, $6 / hz * 1e6 / $1 }'
+}
+# The same for nginx proxy_pass: "requests/s p99_ms requests non2xx cpu_µs_per_request" (its workers)
+proxy_round() {
+  local path=$1 cpu_before result
+  cpu_before=$(cpu_ticks $(nginx_proxy_pids))
+  result=$(measure "http://127.0.0.1:$proxy_port$path" -s "$work/emit.lua")
+  echo "$result $(($(cpu_ticks $(nginx_proxy_pids)) - cpu_before))" |
+    awk -v hz="$clock_ticks" '{ printf "%s %s %s %s %.1f\n", $1, $2, $3, $4, $5 / hz * 1e6 / $3 }'
 }
 
 # ---- emit: durable, fsync, in-memory and nginx, alternated; a fresh gateway and directory per run ----
@@ -187,7 +206,7 @@ for round in $(seq "$rounds"); do
       target=${targets[$(((round - 1 + k) % 4))]}
       echo "round $round of $rounds, $n subscriber(s): $target" >&2
       if [ "$target" = nginx ]; then
-        measure "http://127.0.0.1:$proxy_port$path" -s "$work/emit.lua" >>"$work/nginx-$n"
+        proxy_round "$path" >>"$work/nginx-$n"
         continue
       fi
       start_gateway "$target"
@@ -276,26 +295,33 @@ CONF
     -events-port "$events_port" -log-level info -workers-backlog "$backlog" -spool-max-bytes "$spool_max_bytes" \
     >"$restart_dir/restart.log" 2>&1 &
   gateway_pid=$!
-  # VmRSS and VmHWM (MiB) every 0.5 s, with the time since exec and the deliveries so far.
+  # VmRSS and VmHWM (MiB) every 0.5 s, with the time since exec, the deliveries so far and the
+  # gateway's CPU time (s).
   ( while [ -r "/proc/$gateway_pid/status" ]; do
       awk -v t="$(date +%s.%N)" -v e="$exec_at" -v d="$(wc -l <"$work/restart-deliveries.log" 2>/dev/null || echo 0)" \
-        '/VmRSS/ { r = $2 } /VmHWM/ { h = $2 } END { printf "%.1f %.0f %.0f %d\n", t - e, r / 1024, h / 1024, d }' \
+        -v c="$(cpu_ticks "$gateway_pid" 2>/dev/null)" -v hz="$clock_ticks" \
+        '/VmRSS/ { r = $2 } /VmHWM/ { h = $2 } END { printf "%.1f %.0f %.0f %d %.1f\n", t - e, r / 1024, h / 1024, d, c / hz }' \
         "/proc/$gateway_pid/status" 2>/dev/null
       sleep 0.5
     done ) >"$work/rss" &
   sampler_pid=$!
   for _ in $(seq 6000); do curl -sf "127.0.0.1:$config_port/v1/status" >/dev/null && break; sleep 0.01; done
   ready_at=$(date +%s.%N)
-  for _ in $(seq 100); do grep -q 'resuming' "$restart_dir/restart.log" && break; sleep 0.1; done
-  resumed=$(grep -o 'resuming [0-9]* deliveries' "$restart_dir/restart.log" | awk '{ n += $2 } END { print n + 0 }')
+  # Each Events API thread logs how many deliveries it resumed. Done when every accepted event and
+  # every resumed delivery arrived (wrk may not have counted some that the gateway accepted).
+  resumed_count() { { grep -o 'resuming [0-9]* deliveries' "$restart_dir/restart.log" || true; } | awk '{ n += $2 } END { print n + 0 }'; }
   deadline=$(($(date +%s) + 1800))
   while [ "$(date +%s)" -lt "$deadline" ]; do
     delivered=$(wc -l <"$work/restart-deliveries.log" 2>/dev/null || echo 0)
-    [ "$resumed" -gt 0 ] && [ "$delivered" -ge "$resumed" ] && break
+    resumed=$(resumed_count)
+    [ "$delivered" -ge "$accepted" ] && [ "$delivered" -ge "$resumed" ] &&
+      [ "$(grep -c resuming "$restart_dir/restart.log")" -ge "$threads" ] && break
     sleep 0.5
   done
   sleep 1.5  # the sampler's last samples; nginx's log flush
   delivered=$(wc -l <"$work/restart-deliveries.log")
+  resumed=$(resumed_count)
+  grep -E 'resuming|spool' "$restart_dir/restart.log" | cut -c1-200 >"$work/restart-log-lines" || true
   local spool_after
   spool_after=$(du -sb "$restart_dir/gateway.eg/spool" | cut -f1)
   kill "$sampler_pid" 2>/dev/null; wait "$sampler_pid" 2>/dev/null || true; sampler_pid=""
@@ -320,8 +346,9 @@ CONF
     echo "| exec → Configuration API answering | $(awk -v a="$ready_at" -v e="$exec_at" 'BEGIN { printf "%.2f s", a - e }') |"
     echo "| exec → first delivery at the function | $(awk -v a="$first" -v e="$exec_at" 'BEGIN { printf "%.2f s", a - e }') |"
     echo "| exec → last delivery at the function | $(awk -v a="$last" -v e="$exec_at" 'BEGIN { printf "%.1f s", a - e }') |"
+    echo "| the gateway's CPU time until the first delivery, until the last (user + system, from the samples) | $(awk '$4 > 0 { print $5 " s"; exit }' "$work/rss"), $(awk '{ c = $5 } END { print c " s" }' "$work/rss") |"
     echo "| deliveries/s while draining (first to last) | $(awk -v n="$delivered" -v f="$first" -v l="$last" 'BEGIN { printf "%.0f", (n - 1) / (l - f) }') |"
-    echo "| delivered of resumed | $(printf "%'d" "$delivered") of $(printf "%'d" "$resumed") |"
+    echo "| delivered (at least once) | $(printf "%'d" "$delivered"): every accepted event $([ "$delivered" -ge "$accepted" ] && [ "$delivered" -ge "$resumed" ] && echo "**yes**" || echo "**no**") |"
     echo "| VmRSS right after the replay (first sample with a delivery) | $(awk '$4 > 0 { print $2 " MiB"; exit }' "$work/rss") |"
     echo "| VmRSS peak while draining / at the end | $(awk '{ if ($2 > m) m = $2; l = $2 } END { print m " / " l " MiB" }' "$work/rss") |"
     echo "| VmHWM at the end | $(tail -1 "$work/rss" | awk '{ print $3 " MiB" }') |"
@@ -329,9 +356,15 @@ CONF
     echo
     echo "VmRSS while draining (MiB, one sample in ten of every 0.5 s):"
     echo
-    echo "| s since exec | VmRSS MiB | VmHWM MiB | delivered |"
-    echo "|---|---|---|---|"
-    awk 'NR % 10 == 1 { printf "| %s | %s | %s | %d |\n", $1, $2, $3, $4 }' "$work/rss"
+    echo "| s since exec | VmRSS MiB | VmHWM MiB | delivered | CPU s |"
+    echo "|---|---|---|---|---|"
+    awk 'NR % 10 == 1 { printf "| %s | %s | %s | %d | %s |\n", $1, $2, $3, $4, $5 }' "$work/rss"
+    echo
+    echo "The restarted gateway's log about the spool:"
+    echo
+    echo '```'
+    cat "$work/restart-log-lines"
+    echo '```'
   } >"$work/restart.md"
 }
 [ "$restart_events" -gt 0 ] && restart_report
@@ -351,20 +384,21 @@ mkdir -p bench/results
   echo "- load during the run (uptime): $(awk -F'load average: ' '{print $2}' "$work/machine-load" | paste -sd';' | sed 's/;/; /g')"
   echo "- wrk: 1 thread, $connections connections, $seconds s per run, $rounds alternated rounds, medians; gateways: $threads Events API threads, -workers-backlog $backlog, -spool-max-bytes $spool_max_bytes, a fresh gateway and data directory per run; nginx proxy: $threads workers"
   for n in 1 10; do
+    [ "$rounds" -gt 0 ] || break
     echo
     echo "## emit, $n subscriber(s) (POST 1 KiB JSON custom events)"
     echo
-    echo "| gateway | accepted events/s | p99 ms | delivered calls/s | refused (429) | every accepted event delivered to every subscriber, each round |"
-    echo "|---|---|---|---|---|---|"
+    echo "| gateway | accepted events/s | p99 ms | delivered calls/s | CPU µs per event | refused (429) | every accepted event delivered to every subscriber, each round |"
+    echo "|---|---|---|---|---|---|---|"
     for target in durable fsync memory; do
       name="current, default durability"; [ "$target" = fsync ] && name="current, -spool-fsync"
       [ "$target" = memory ] && name="baseline, in memory"
       complete=$(awk -v c="$connections" -v n="$n" '{ if ($5 < $4 || $5 > $4 + c * n) bad++ } END { print bad ? "**no**" : "yes" }' "$work/$target-$n")
       detail=$(awk '{ printf "%s%d of %d", (NR == 1 ? "" : ", "), $5, $4 }' "$work/$target-$n")
       refused=$(awk '{ s += $6 } END { print s + 0 }' "$work/$target-$n")
-      echo "| $name | $(column_median "$target-$n" 1) | $(column_median "$target-$n" 2) | $(column_median "$target-$n" 3) | $refused | $complete: $detail |"
+      echo "| $name | $(column_median "$target-$n" 1) | $(column_median "$target-$n" 2) | $(column_median "$target-$n" 3) | $(column_median "$target-$n" 7) | $refused | $complete: $detail |"
     done
-    echo "| nginx proxy_pass to the function (reference) | $(printf "%.0f" "$(column_median "nginx-$n" 1)") | $(column_median "nginx-$n" 2) | | | |"
+    echo "| nginx proxy_pass to the function (reference) | $(printf "%.0f" "$(column_median "nginx-$n" 1)") | $(column_median "nginx-$n" 2) | | $(column_median "nginx-$n" 5) | | |"
     echo
     echo "| ratio (of the medians) | value | each round | target |"
     echo "|---|---|---|---|"
@@ -372,6 +406,7 @@ mkdir -p bench/results
     echo "| durable / in-memory accepted events/s | ${r}× | $(round_ratios "durable-$n" "memory-$n" 1) | ≥ 0.8: $(verdict "$r" ">=" 0.8) |"
     r=$(ratio "$(column_median "durable-$n" 2)" "$(column_median "memory-$n" 2)")
     echo "| durable / in-memory p99 | ${r}× | $(round_ratios "durable-$n" "memory-$n" 2) | ≤ 2: $(verdict "$r" "<=" 2) |"
+    echo "| durable / in-memory CPU per event | $(ratio "$(column_median "durable-$n" 7)" "$(column_median "memory-$n" 7)")× | $(round_ratios "durable-$n" "memory-$n" 7) | |"
     echo "| fsync / in-memory accepted events/s | $(ratio "$(column_median "fsync-$n" 1)" "$(column_median "memory-$n" 1)")× | $(round_ratios "fsync-$n" "memory-$n" 1) | |"
     echo "| fsync / in-memory p99 | $(ratio "$(column_median "fsync-$n" 2)" "$(column_median "memory-$n" 2)")× | $(round_ratios "fsync-$n" "memory-$n" 2) | |"
     for target in durable memory; do
