@@ -19,12 +19,12 @@
 #include <string>
 
 #include "events/event.h"
-#include "model/function.h"
+#include "providers/provider.h"
 
 namespace eg::delivery {
 
 struct Delivery {
-  std::shared_ptr<const model::Function> function;  // as it was when the event was accepted
+  std::shared_ptr<const providers::CompiledFunction> function;  // as it was when the event was accepted
   std::shared_ptr<const events::Event> event;  // shared by every subscriber of one event
   std::shared_ptr<const std::string> payload;  // the event serialized once
 };

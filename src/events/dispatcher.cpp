@@ -53,7 +53,8 @@ bool Dispatcher::publish(std::shared_ptr<const Event> event,
   return queue_.try_enqueue(std::move(deliveries));
 }
 
-asio::awaitable<providers::CallResult> Dispatcher::call(const model::Function& function, const Event& event) {
+asio::awaitable<providers::CallResult> Dispatcher::call(const providers::CompiledFunction& function,
+                                                        const Event& event) {
   const auto payload = event.serialize();
   co_return co_await call_and_report(function, event, payload);
 }
@@ -89,19 +90,14 @@ asio::awaitable<void> Dispatcher::deliver(delivery::Delivery delivery) {
   const auto result = co_await call_and_report(*delivery.function, *delivery.event, *delivery.payload);
   if (!result.ok()) {
     spdlog::warn("delivery of {} {} to {}/{} failed: {}", delivery.event->name, delivery.event->id,
-                 delivery.function->space, delivery.function->function_id, result.error);
+                 delivery.function->function.space, delivery.function->function.function_id, result.error);
   }
 }
 
-asio::awaitable<providers::CallResult> Dispatcher::call_and_report(const model::Function& function,
-                                                                   const Event& event,
-                                                                   const std::string& payload) {
+asio::awaitable<providers::CallResult> Dispatcher::call_and_report(
+    const providers::CompiledFunction& compiled, const Event& event, const std::string& payload) {
   const auto& provenance = event.provenance;
-  const auto* provider = providers::find_provider(function.type);
-  if (provider == nullptr) {
-    co_return providers::CallResult{.outcome = providers::CallResult::Outcome::Unreachable,
-                                    .error = "unknown function type " + function.type};
-  }
+  const auto& function = compiled.function;
   const auto& space = function.space;
   const bool report = provenance.reported();
   // System event data copies the event: build it only for events someone subscribed to.
@@ -111,7 +107,7 @@ asio::awaitable<providers::CallResult> Dispatcher::call_and_report(const model::
                       provenance);
   }
   const providers::CallMarks marks{.hops = provenance.hops + 1, .system_event = provenance.system_event};
-  auto result = co_await provider->call(function, payload, marks, call_context_);
+  auto result = co_await compiled.call(payload, marks, call_context_);
   if (!report) co_return result;
   if (result.ok() && wants_system_event(space, "gateway.function.invoked")) {
     emit_system_event(space, "gateway.function.invoked",

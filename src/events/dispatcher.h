@@ -44,7 +44,8 @@ class Dispatcher {
   bool publish(std::shared_ptr<const Event> event, const std::vector<routing::Subscriber>& subscribers,
                std::optional<std::string_view> only_space = std::nullopt);
   // Calls `function` with `event` and waits for its answer.
-  boost::asio::awaitable<providers::CallResult> call(const model::Function& function, const Event& event);
+  boost::asio::awaitable<providers::CallResult> call(const providers::CompiledFunction& function,
+                                                     const Event& event);
   // Whether a system event has subscribers in `space`; data for it need not be built otherwise.
   bool wants_system_event(std::string_view space, std::string_view name);
   // Emits a system event to its subscribers in `space`, if it has any; `cause` is the provenance of
@@ -56,7 +57,7 @@ class Dispatcher {
 
  private:
   boost::asio::awaitable<void> deliver(delivery::Delivery delivery);
-  boost::asio::awaitable<providers::CallResult> call_and_report(const model::Function& function,
+  boost::asio::awaitable<providers::CallResult> call_and_report(const providers::CompiledFunction& compiled,
                                                                 const Event& event,
                                                                 const std::string& payload);
 

@@ -52,23 +52,24 @@ model::Function http_function(const std::string& url) {
   return function_of("http", boost::json::serialize(boost::json::object{{"url", url}}));
 }
 
-// Calls `function` once, on an io_context of the test's own thread, as a dispatcher would.
-CallResult call(const model::Function& function, const CallMarks& marks = {},
+// Calls a compiled function once, on an io_context of the test's own thread, as a dispatcher would.
+CallResult call(const CompiledFunction& compiled, const CallMarks& marks = {},
                 net::HttpClientOptions options = {.connect_timeout = 2s, .total_timeout = 5s}) {
-  const auto* provider = find_provider(function.type);
-  EXPECT_NE(provider, nullptr) << function.type;
   asio::io_context io;
   net::HttpClient http(io, options);
   CallContext context{http};
   std::optional<CallResult> result;
   asio::co_spawn(
-      io,
-      [&]() -> asio::awaitable<void> {
-        result = co_await provider->call(function, kPayload, marks, context);
-      },
+      io, [&]() -> asio::awaitable<void> { result = co_await compiled.call(kPayload, marks, context); },
       asio::detached);
   io.run();
   return result.value();
+}
+
+// Compiles `function` as the routing snapshot does, then calls it once.
+CallResult call(const model::Function& function, const CallMarks& marks = {},
+                net::HttpClientOptions options = {.connect_timeout = 2s, .total_timeout = 5s}) {
+  return call(*compile_function(function), marks, options);
 }
 
 std::string describe(const CallResult& result) {
