@@ -1,6 +1,6 @@
 #include "providers/awsfirehose/awsfirehose_provider.h"
 
-#include "events/event.h"
+#include "common/base64.h"
 #include "providers/aws/put_record.h"
 #include "providers/aws_common.h"
 
@@ -28,7 +28,7 @@ class FirehoseTarget final : public CallTarget {
   aws::PutRecord request_of(const std::string& payload) const {
     aws::PutRecord put{.target = "Firehose_20150804.PutRecord", .resource = resource_};
     put.request["DeliveryStreamName"] = delivery_stream_;
-    put.request["Record"] = boost::json::object{{"Data", events::base64_encode(payload)}};
+    put.request["Record"] = boost::json::object{{"Data", common::base64_encode(payload)}};
     return put;
   }
 

@@ -1,6 +1,6 @@
 #include "providers/awskinesis/awskinesis_provider.h"
 
-#include "events/event.h"
+#include "common/base64.h"
 #include "providers/aws/put_record.h"
 #include "providers/aws/sigv4.h"
 #include "providers/aws_common.h"
@@ -43,7 +43,7 @@ class KinesisTarget final : public CallTarget {
   aws::PutRecord request_of(const std::string& payload, const CallMarks& marks) const {
     aws::PutRecord put{.target = "Kinesis_20131202.PutRecord", .resource = resource_};
     put.request["StreamName"] = stream_;
-    put.request["Data"] = events::base64_encode(payload);
+    put.request["Data"] = common::base64_encode(payload);
     put.request["PartitionKey"] = partition_key(payload, marks);
     return put;
   }
