@@ -18,6 +18,7 @@
 #include <string>
 #include <thread>
 
+#include "common/base64.h"
 #include "common/scoped_env.h"
 #include "net/http_client.h"
 #include "net/http_date.h"
@@ -455,6 +456,16 @@ TEST(AwsProviderOutcomes, KinesisAndFirehoseThrottlingServerErrorsAndRefusals) {
       EXPECT_EQ(result.retryable, retryable) << function.type << " " << answer.status << " " << answer.body;
     }
   }
+  const auto requests = server.requests("/");
+  ASSERT_EQ(requests.size(), 2 * cases.size());
+  const auto kinesis_record = requests.front().json();
+  EXPECT_EQ(kinesis_record.at("StreamName"), "orders");
+  EXPECT_EQ(kinesis_record.at("Data").as_string(), common::base64_encode(kPayload));
+  EXPECT_EQ(kinesis_record.at("PartitionKey").as_string(), delivery.event_id)
+      << "the delivery's event id, not parsed again";
+  const auto firehose_record = requests.back().json();
+  EXPECT_EQ(firehose_record.at("DeliveryStreamName"), "orders");
+  EXPECT_EQ(firehose_record.at("Record").at("Data").as_string(), common::base64_encode(kPayload));
 }
 
 TEST(AwsProviderOutcomes, AnUnreachableEndpointIsRetryable) {

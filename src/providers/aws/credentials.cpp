@@ -1,5 +1,6 @@
 #include "providers/aws/credentials.h"
 
+#include <pthread.h>
 #include <spdlog/spdlog.h>
 #include <sys/stat.h>
 
@@ -178,11 +179,12 @@ class SharedFileWatcher {
     slot = created;
     if (!thread_.joinable()) {
       thread_ = std::jthread([this](std::stop_token stop) {
+        pthread_setname_np(pthread_self(), "aws-credentials");  // for top -H and gdb
         std::mutex sleep_mutex;
         std::unique_lock sleep(sleep_mutex);
         // Sleeps the interval out unless the stop request wakes it (nothing else notifies wake_).
-        while (!wake_.wait_for(sleep, stop, kSharedFileCheckInterval, [] { return false; }) &&
-               !stop.stop_requested()) {
+        while (!wake_.wait_for(sleep, stop, kSharedFileCheckInterval,
+                               [&stop] { return stop.stop_requested(); })) {
           refresh_all();
         }
       });
