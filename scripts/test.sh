@@ -1,10 +1,14 @@
 #!/usr/bin/env bash
-# One command from a fresh clone to a passing test suite: installs the Debian packages, then builds
+# One command from a fresh clone to a passing test suite: checks the layering of src/ (a second, before
+# anything is installed or built), installs the Debian packages, then builds
 # and runs every unit and black-box test twice, in Release and under AddressSanitizer +
 # UndefinedBehaviorSanitizer, runs the Node suites, and runs each libFuzzer harness for a bounded
 # time (scripts/fuzz.sh). A throw-away etcd on a free loopback port serves the etcd store tests.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+
+echo "== Layers: no folder of src/ includes one above it (docs/architecture.md) =="
+scripts/check-layers.sh
 
 scripts/install-deps.sh
 
