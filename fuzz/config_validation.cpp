@@ -60,7 +60,7 @@ void check_function(const eg::model::Function& function) {
 
   const auto* provider = eg::providers::find_provider(function.type);
   check(provider != nullptr, "an accepted function has a known type", function.type);
-  const auto shown = function.to_public_json();
+  const auto shown = function.to_public_json(provider->secret_fields());
   for (const auto field : provider->secret_fields()) {
     check(!shown.at("provider").as_object().contains(field), "the public form holds no secret", field);
   }

@@ -1,10 +1,14 @@
 #!/usr/bin/env bash
-# One command from a fresh clone to a passing test suite: installs the Debian packages, then builds
+# One command from a fresh clone to a passing test suite: checks the layering of src/ (a second, before
+# anything is installed or built), installs the Debian packages, then builds
 # and runs every unit and black-box test twice, in Release and under AddressSanitizer +
 # UndefinedBehaviorSanitizer, runs the Node suites, and runs each libFuzzer harness for a bounded
 # time (scripts/fuzz.sh). A throw-away etcd on a free loopback port serves the etcd store tests.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+
+echo "== Layers: no folder of src/ includes one above it (docs/architecture.md) =="
+scripts/check-layers.sh
 
 scripts/install-deps.sh
 
@@ -29,8 +33,10 @@ EG_BINARY="$PWD/build/event-gateway" node --test tests/aws/
 
 # On its own rather than beside another stage: the build and every fuzzer are CPU-bound, and the
 # Node suites, the only stage that mostly waits, take seconds.
-echo "== Fuzzing: each libFuzzer harness for 20 s (fuzz/README.md) =="
-scripts/fuzz.sh
+# 10 s each from the committed corpora: a regression check within CI's time; long runs are local
+# (FUZZ_SECONDS=600 scripts/fuzz.sh <harness>).
+echo "== Fuzzing: each libFuzzer harness for 10 s (fuzz/README.md) =="
+FUZZ_SECONDS=${FUZZ_SECONDS:-10} scripts/fuzz.sh
 
 echo "== ASan + UBSan build and tests =="
 ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \

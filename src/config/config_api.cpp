@@ -13,6 +13,7 @@
 #include "config/errors.h"
 #include "config/validation.h"
 #include "model/identifiers.h"
+#include "providers/provider.h"
 #include "store/store.h"
 
 namespace eg::config {
@@ -62,13 +63,20 @@ std::string decode_name(std::string_view segment) {
   return std::move(*decoded);
 }
 
+// A function as the Configuration API shows it: without the settings its provider keeps secret.
+boost::json::object public_json(const model::Function& function) {
+  static const std::vector<std::string_view> none;
+  const auto* provider = providers::find_provider(function.type);
+  return function.to_public_json(provider != nullptr ? provider->secret_fields() : none);
+}
+
 template <typename Record>
 boost::json::array to_public_array(const std::vector<Record>& records) {
   boost::json::array array;
   array.reserve(records.size());
   for (const auto& record : records) {
     if constexpr (std::is_same_v<Record, model::Function>) {
-      array.push_back(record.to_public_json());
+      array.push_back(public_json(record));
     } else {
       array.push_back(record.to_json());
     }
@@ -176,7 +184,7 @@ net::Response ConfigApi::functions(const net::Request& request, std::string_view
     case http::verb::post: {
       const auto created = service_.register_function(parse_function(space, parse_body(request)));
       spdlog::info("function registered: {}/{} ({})", space, created.function_id, created.type);
-      return net::json_response(http::status::created, created.to_public_json());
+      return net::json_response(http::status::created, public_json(created));
     }
     default:
       return method_not_allowed("GET, POST");
@@ -187,11 +195,11 @@ net::Response ConfigApi::function(const net::Request& request, std::string_view 
                                   std::string_view function_id) {
   switch (request.method()) {
     case http::verb::get:
-      return net::json_response(http::status::ok, service_.get_function(space, function_id).to_public_json());
+      return net::json_response(http::status::ok, public_json(service_.get_function(space, function_id)));
     case http::verb::put: {
       const auto updated = service_.update_function(parse_function(space, parse_body(request), function_id));
       spdlog::info("function updated: {}/{} ({})", space, function_id, updated.type);
-      return net::json_response(http::status::ok, updated.to_public_json());
+      return net::json_response(http::status::ok, public_json(updated));
     }
     case http::verb::delete_:
       service_.delete_function(space, function_id);

@@ -1,15 +1,10 @@
 #include "delivery/local_dead_letters.h"
 
-#include <fcntl.h>
-#include <spdlog/spdlog.h>
-#include <sqlite3.h>
-#include <sys/stat.h>
-#include <unistd.h>
-
-#include <cerrno>
+#include <algorithm>
 #include <charconv>
+#include <chrono>
 #include <cstdio>
-#include <cstring>
+#include <functional>
 #include <limits>
 #include <map>
 #include <mutex>
@@ -21,6 +16,7 @@
 #include <vector>
 
 #include "common/rate_limited_log.h"
+#include "common/sqlite.h"
 
 // How the local dead letters work:
 //   - One table of letters. `seq` orders them: every put takes a sequence number higher than any
@@ -41,7 +37,7 @@ namespace fs = std::filesystem;
 
 constexpr int kSchemaVersion = 1;
 // Only another process can hold the file lock; wait that long for it before giving up.
-constexpr int kBusyTimeoutMs = 1'000;
+constexpr std::chrono::milliseconds kBusyTimeout{1'000};
 // Counted, besides its texts, for the columns and the index entries of a letter.
 constexpr std::uint64_t kLetterOverheadBytes = 64;
 
@@ -71,160 +67,31 @@ constexpr const char* kLetterColumns =
     "id, space, subscription_id, function_id, event, attempts, first_attempt_ms, last_attempt_ms, "
     "last_error, redelivering, seq";
 
-struct CloseDatabase {
-  void operator()(sqlite3* db) const { sqlite3_close_v2(db); }
-};
+using common::Database;
+using common::Query;
+using common::Statement;
+using common::Transaction;
 
-class Database {
- public:
-  explicit Database(fs::path file) : file_(std::move(file)) {
-    sqlite3* db = nullptr;
-    const int code = sqlite3_open_v2(
-        file_.c_str(), &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, nullptr);
-    db_.reset(db);
-    if (code != SQLITE_OK) fail("cannot open the database");
-    sqlite3_busy_timeout(db, kBusyTimeoutMs);
-  }
+// Its messages begin "dead letters <file>: ", and are thrown as std::runtime_error.
+common::SqliteErrors letters_errors() {
+  return {"dead letters", [](const std::string& message, bool locked) {
+            // Only another process can hold the lock (the file is opened in exclusive locking mode).
+            throw std::runtime_error(message +
+                                     (locked ? " (is another gateway using the same directory? give each "
+                                               "instance a -spool-dir of its own)"
+                                             : ""));
+          }};
+}
 
-  sqlite3* handle() const { return db_.get(); }
-  const fs::path& file() const { return file_; }
-
-  [[noreturn]] void fail(std::string_view what) const {
-    // Only another process can hold the lock (the file is opened in exclusive locking mode).
-    const bool locked = sqlite3_errcode(db_.get()) == SQLITE_BUSY;
-    throw std::runtime_error("dead letters " + file_.string() + ": " + std::string(what) + ": " +
-                             sqlite3_errmsg(db_.get()) +
-                             (locked ? " (is another gateway using the same directory? give each instance a "
-                                       "-spool-dir of its own)"
-                                     : ""));
-  }
-  void execute(const std::string& sql) {
-    if (sqlite3_exec(db_.get(), sql.c_str(), nullptr, nullptr, nullptr) != SQLITE_OK) fail(sql);
-  }
-
- private:
-  fs::path file_;
-  std::unique_ptr<sqlite3, CloseDatabase> db_;
-};
-
-// A statement prepared once, for the life of the connection.
-class Statement {
- public:
-  Statement(Database& database, const std::string& sql) : database_(database) {
-    if (sqlite3_prepare_v3(database.handle(), sql.c_str(), static_cast<int>(sql.size()),
-                           SQLITE_PREPARE_PERSISTENT, &statement_, nullptr) != SQLITE_OK) {
-      database.fail("cannot prepare \"" + sql + "\"");
-    }
-  }
-  ~Statement() { sqlite3_finalize(statement_); }
-  Statement(const Statement&) = delete;
-  Statement& operator=(const Statement&) = delete;
-
- private:
-  friend class Query;
-  Database& database_;
-  sqlite3_stmt* statement_ = nullptr;
-};
-
-// One execution of a statement; resets it for its next use when it goes out of scope.
-class Query {
- public:
-  explicit Query(Statement& statement) : statement_(statement) {}
-  ~Query() {
-    sqlite3_reset(raw());
-    sqlite3_clear_bindings(raw());
-  }
-  Query(const Query&) = delete;
-  Query& operator=(const Query&) = delete;
-
-  Query& bind(int index, std::int64_t value) { return check(sqlite3_bind_int64(raw(), index, value)); }
-  Query& bind(int index, std::string_view text) {
-    return check(sqlite3_bind_text64(raw(), index, text.data(), text.size(), SQLITE_TRANSIENT, SQLITE_UTF8));
-  }
-  // A BLOB keeps the event's bytes exactly as they were, valid UTF-8 or not.
-  Query& bind_blob(int index, std::string_view bytes) {
-    if (bytes.empty()) return check(sqlite3_bind_zeroblob(raw(), index, 0));
-    return check(sqlite3_bind_blob64(raw(), index, bytes.data(), bytes.size(), SQLITE_TRANSIENT));
-  }
-
-  bool step() {
-    const int code = sqlite3_step(raw());
-    if (code == SQLITE_ROW) return true;
-    if (code == SQLITE_DONE) return false;
-    statement_.database_.fail(sqlite3_sql(raw()));
-  }
-  void run() {
-    while (step()) {
-    }
-  }
-
-  std::int64_t integer(int column) const { return sqlite3_column_int64(raw(), column); }
-  std::string text(int column) const {
-    // column_blob is NULL for an empty value, so ask for the size first.
-    const auto* data = static_cast<const char*>(sqlite3_column_blob(raw(), column));
-    const auto size = static_cast<std::size_t>(sqlite3_column_bytes(raw(), column));
-    return size == 0 ? std::string() : std::string(data, size);
-  }
-
- private:
-  sqlite3_stmt* raw() const { return statement_.statement_; }
-  Query& check(int code) {
-    if (code != SQLITE_OK) statement_.database_.fail("cannot bind a parameter");
-    return *this;
-  }
-
-  Statement& statement_;
-};
-
-// A directory that exists keeps its mode (it may be shared); a new one is the owner's only.
-void prepare_directory(const fs::path& directory) {
-  std::error_code error;
-  const bool existed = fs::exists(directory, error);
-  fs::create_directories(directory, error);
-  if (error) {
-    throw std::runtime_error("cannot create the directory of the dead letters " + directory.string() + ": " +
-                             error.message());
-  }
-  if (!existed) {
-    fs::permissions(directory, fs::perms::owner_all, fs::perm_options::replace, error);
-    if (error) {
-      throw std::runtime_error("cannot restrict the directory of the dead letters " + directory.string() +
-                               " to its owner: " + error.message());
-    }
-    return;
-  }
-  const auto mode = fs::status(directory, error).permissions();
-  if (!error && (mode & (fs::perms::group_all | fs::perms::others_all)) != fs::perms::none) {
-    spdlog::warn(
+// The file holds events.
+const common::PrivateDirectoryMessages kDirectoryMessages{
+    .cannot_create = "cannot create the directory of the dead letters {}",
+    .cannot_restrict = "cannot restrict the directory of the dead letters {} to its owner",
+    .open_to_others =
         "the directory {} of the dead letters is open to other users (mode {:o}) and holds events: "
         "chmod 700 it",
-        directory.string(), static_cast<unsigned>(mode));
-  }
-}
-
-// SQLite creates a database with mode 0644 and its -wal file with the database's mode: so the
-// database is created (or set) 0600 before SQLite opens it.
-fs::path private_database_file(const fs::path& directory) {
-  prepare_directory(directory);
-  auto file = fs::absolute(directory / "deadletters.db");
-  const int fd = ::open(file.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
-  if (fd < 0 || ::fchmod(fd, 0600) != 0) {
-    const std::string why = std::strerror(errno);
-    if (fd >= 0) ::close(fd);
-    throw std::runtime_error("dead letters " + file.string() +
-                             ": cannot make the file private to its owner: " + why);
-  }
-  ::close(fd);
-  for (const char* suffix : {"-wal", "-shm", "-journal"}) {
-    std::error_code error;
-    const fs::path companion(file.string() + suffix);
-    if (fs::exists(companion, error)) {
-      fs::permissions(companion, fs::perms::owner_read | fs::perms::owner_write, fs::perm_options::replace,
-                      error);
-    }
-  }
-  return file;
-}
+    .cannot_make_private = "cannot make the file private to its owner",
+};
 
 std::uint64_t size_of(const DeadLetter& letter) {
   return kLetterOverheadBytes + letter.id.size() + letter.space.size() + letter.subscription_id.size() +
@@ -282,7 +149,10 @@ struct Usage {
 
 struct LocalDeadLetters::Impl {
   Impl(const fs::path& directory, LocalDeadLettersOptions letters_options)
-      : options(letters_options), database(private_database_file(directory)) {
+      : options(letters_options),
+        database(common::prepare_private_database(directory, "deadletters.db", kDirectoryMessages,
+                                                  letters_errors()),
+                 letters_errors(), kBusyTimeout) {
     if (options.max_letters == 0) throw std::invalid_argument("dead letters: max_letters must be at least 1");
     configure();
     create_schema();
@@ -309,20 +179,7 @@ struct LocalDeadLetters::Impl {
   }
 
   void create_schema() {
-    // BEGIN EXCLUSIVE takes the file lock now, so a second process fails here rather than later.
-    database.execute("BEGIN EXCLUSIVE");
-    std::int64_t version = 0;
-    {
-      Statement read_version(database, "PRAGMA user_version");
-      Query query(read_version);
-      if (query.step()) version = query.integer(0);
-    }
-    if (version > kSchemaVersion) {
-      throw std::runtime_error("dead letters " + database.file().string() +
-                               ": written by a newer version (schema " + std::to_string(version) + ")");
-    }
-    database.execute(kSchema);
-    {
+    database.create_schema(kSchemaVersion, kSchema, [this] {
       Statement read_instance(database, "SELECT instance FROM meta");
       Query query(read_instance);
       if (query.step()) {
@@ -331,11 +188,9 @@ struct LocalDeadLetters::Impl {
         std::random_device random;
         instance = (static_cast<std::uint64_t>(random()) << 32) | random();
         Statement write_instance(database, "INSERT INTO meta (id, instance) VALUES (0, ?1)");
-        Query(write_instance).bind(1, static_cast<std::int64_t>(instance)).run();
+        Query(write_instance).bind_integer(1, static_cast<std::int64_t>(instance)).run();
       }
-    }
-    database.execute("PRAGMA user_version = " + std::to_string(kSchemaVersion));
-    database.execute("COMMIT");
+    });
   }
 
   void read_usage() {
@@ -344,7 +199,7 @@ struct LocalDeadLetters::Impl {
     while (query.step()) {
       const Usage usage{static_cast<std::size_t>(query.integer(1)),
                         static_cast<std::uint64_t>(query.integer(2))};
-      spaces.emplace(query.text(0), usage);
+      spaces.emplace(query.bytes(0), usage);
       total.letters += usage.letters;
       total.bytes += usage.bytes;
     }
@@ -352,9 +207,7 @@ struct LocalDeadLetters::Impl {
 
   struct Statements {
     explicit Statements(Database& database)
-        : begin(database, "BEGIN IMMEDIATE"),
-          commit(database, "COMMIT"),
-          rollback(database, "ROLLBACK"),
+        : transactions(database),
           remove_id(database, "DELETE FROM letters WHERE id = ?1 RETURNING space, bytes"),
           remove_in_space(database, "DELETE FROM letters WHERE space = ?1 AND id = ?2 RETURNING bytes"),
           remove_oldest_of_space(
@@ -372,45 +225,21 @@ struct LocalDeadLetters::Impl {
                                     " FROM letters WHERE space = ?1 AND seq < ?2 ORDER BY seq DESC LIMIT ?3"),
           mark(database, "UPDATE letters SET redelivering = 1 WHERE space = ?1 AND id = ?2") {}
 
-    Statement begin, commit, rollback;
+    common::TransactionStatements transactions;
     Statement remove_id, remove_in_space, remove_oldest_of_space, insert;
     Statement select_one, select_page, mark;
   };
 
-  // BEGIN IMMEDIATE ... COMMIT, rolled back when left without commit().
-  class Transaction {
-   public:
-    explicit Transaction(Statements& statements) : statements_(statements) { Query(statements.begin).run(); }
-    ~Transaction() {
-      if (committed_) return;
-      try {
-        Query(statements_.rollback).run();
-      } catch (const std::runtime_error&) {
-        // SQLite has already rolled back after the errors that make ROLLBACK fail.
-      }
-    }
-    Transaction(const Transaction&) = delete;
-    Transaction& operator=(const Transaction&) = delete;
-    void commit() {
-      Query(statements_.commit).run();
-      committed_ = true;
-    }
-
-   private:
-    Statements& statements_;
-    bool committed_ = false;
-  };
-
   static DeadLetter letter_from_row(const Query& row) {
-    return DeadLetter{.id = row.text(0),
-                      .space = row.text(1),
-                      .subscription_id = row.text(2),
-                      .function_id = row.text(3),
-                      .event = row.text(4),
+    return DeadLetter{.id = row.bytes(0),
+                      .space = row.bytes(1),
+                      .subscription_id = row.bytes(2),
+                      .function_id = row.bytes(3),
+                      .event = row.bytes(4),
                       .attempts = static_cast<std::uint32_t>(row.integer(5)),
                       .first_attempt_ms = row.integer(6),
                       .last_attempt_ms = row.integer(7),
-                      .last_error = row.text(8),
+                      .last_error = row.bytes(8),
                       .redelivering = row.integer(9) != 0};
   }
 
@@ -451,24 +280,24 @@ struct LocalDeadLetters::Impl {
     std::string trimmed_space;
     std::string oldest_trimmed;
 
-    Transaction transaction(*statements);
+    Transaction transaction(statements->transactions);
     {
       Query replaced(statements->remove_id);
-      replaced.bind(1, letter.id);
-      if (replaced.step()) subtract(replaced.text(0), static_cast<std::uint64_t>(replaced.integer(1)));
+      replaced.bind_text(1, letter.id);
+      if (replaced.step()) subtract(replaced.bytes(0), static_cast<std::uint64_t>(replaced.integer(1)));
     }
     Query(statements->insert)
-        .bind(1, letter.id)
-        .bind(2, letter.space)
-        .bind(3, letter.subscription_id)
-        .bind(4, letter.function_id)
-        .bind_blob(5, letter.event)
-        .bind(6, static_cast<std::int64_t>(letter.attempts))
-        .bind(7, letter.first_attempt_ms)
-        .bind(8, letter.last_attempt_ms)
-        .bind(9, letter.last_error)
-        .bind(10, std::int64_t{letter.redelivering ? 1 : 0})
-        .bind(11, static_cast<std::int64_t>(bytes))
+        .bind_text(1, letter.id)
+        .bind_text(2, letter.space)
+        .bind_text(3, letter.subscription_id)
+        .bind_text(4, letter.function_id)
+        .bind_bytes(5, letter.event)
+        .bind_integer(6, static_cast<std::int64_t>(letter.attempts))
+        .bind_integer(7, letter.first_attempt_ms)
+        .bind_integer(8, letter.last_attempt_ms)
+        .bind_text(9, letter.last_error)
+        .bind_integer(10, letter.redelivering ? 1 : 0)
+        .bind_integer(11, static_cast<std::int64_t>(bytes))
         .run();
     auto& of_space = usage[letter.space];
     of_space.letters += 1;
@@ -481,10 +310,10 @@ struct LocalDeadLetters::Impl {
       const auto victim = victim_space(usage, letter.space, bytes, by_bytes);
       if (victim.empty()) break;  // the letter just put is over max_bytes on its own: it stays
       Query oldest(statements->remove_oldest_of_space);
-      oldest.bind(1, victim);
+      oldest.bind_text(1, victim);
       if (!oldest.step())
         database.fail("the counts of the dead letters of space \"" + victim + "\" are wrong");
-      if (trimmed == 0 || trimmed_space != victim) oldest_trimmed = oldest.text(0);
+      if (trimmed == 0 || trimmed_space != victim) oldest_trimmed = oldest.bytes(0);
       trimmed_space = victim;
       ++trimmed;
       subtract(victim, static_cast<std::uint64_t>(oldest.integer(1)));
@@ -503,7 +332,7 @@ struct LocalDeadLetters::Impl {
   std::optional<DeadLetter> get(std::string_view space, std::string_view id) {
     std::lock_guard lock(mutex);
     Query query(statements->select_one);
-    query.bind(1, space).bind(2, id);
+    query.bind_text(1, space).bind_text(2, id);
     if (!query.step()) return std::nullopt;
     return letter_from_row(query);
   }
@@ -516,7 +345,7 @@ struct LocalDeadLetters::Impl {
     const auto wanted = std::min<std::size_t>(limit, std::numeric_limits<std::int32_t>::max() - 1);
     DeadLetterPage page;
     Query query(statements->select_page);
-    query.bind(1, space).bind(2, below).bind(3, static_cast<std::int64_t>(wanted) + 1);
+    query.bind_text(1, space).bind_integer(2, below).bind_integer(3, static_cast<std::int64_t>(wanted) + 1);
     std::int64_t last_seq = 0;
     while (query.step()) {
       if (page.letters.size() == wanted) {
@@ -531,8 +360,8 @@ struct LocalDeadLetters::Impl {
 
   bool mark_redelivering(std::string_view space, std::string_view id) {
     std::lock_guard lock(mutex);
-    Query(statements->mark).bind(1, space).bind(2, id).run();
-    return sqlite3_changes(database.handle()) > 0;
+    Query(statements->mark).bind_text(1, space).bind_text(2, id).run();
+    return database.changes() > 0;
   }
 
   bool remove(std::string_view space, std::string_view id) {
@@ -540,7 +369,7 @@ struct LocalDeadLetters::Impl {
     std::uint64_t bytes = 0;
     {
       Query removed(statements->remove_in_space);
-      removed.bind(1, space).bind(2, id);
+      removed.bind_text(1, space).bind_text(2, id);
       if (!removed.step()) return false;
       bytes = static_cast<std::uint64_t>(removed.integer(0));
       removed.run();  // a DELETE ... RETURNING completes when stepped to its end

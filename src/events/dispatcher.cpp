@@ -194,8 +194,8 @@ asio::awaitable<void> Dispatcher::attempt(Scheduled delivery) {
   const auto& target = *delivery.target;
   const auto routes = pinned_snapshot();  // alive until the function has answered
   const auto* subscriber = routes->find_subscriber(target.space, target.subscription_id);
-  const auto function = routes->share_function(target.space, target.function_id);
-  if (function == nullptr || (subscriber == nullptr && target.kind == DeliveryTarget::Kind::Subscriber)) {
+  const auto compiled = routes->share_function(target.space, target.function_id);
+  if (compiled == nullptr || (subscriber == nullptr && target.kind == DeliveryTarget::Kind::Subscriber)) {
     give_up(delivery, *payload, "the subscription or its function was removed before the event could be delivered",
             subscriber);
     co_return;
@@ -207,14 +207,15 @@ asio::awaitable<void> Dispatcher::attempt(Scheduled delivery) {
 
   const EventSource event{.payload = *payload};
   const auto provenance = provenance_of(target);
-  if (provenance.reported()) report_invoking(*function, event, provenance);
+  const auto& function = compiled->function;
+  if (provenance.reported()) report_invoking(function, event, provenance);
   const providers::CallMarks marks{.hops = target.hops + 1,
                                    .system_event = target.system_event,
                                    .event_id = delivery::view(delivery.event_id),
                                    .attempt = state.attempts};
-  const auto result = co_await call_function(*function, *payload, marks);
+  const auto result = co_await call_function(*compiled, *payload, marks);
   if (result.ok()) {
-    if (provenance.reported()) report_result(*function, event, provenance, result, {state.attempts, false});
+    if (provenance.reported()) report_result(function, event, provenance, result, {state.attempts, false});
     delivered(delivery);
     co_return;
   }
@@ -224,7 +225,7 @@ asio::awaitable<void> Dispatcher::attempt(Scheduled delivery) {
                                               std::chrono::milliseconds(now - state.first_attempt_ms),
                                               result.retry_after, random_)
                        : std::nullopt;
-  if (provenance.reported()) report_result(*function, event, provenance, result, {state.attempts, delay.has_value()});
+  if (provenance.reported()) report_result(function, event, provenance, result, {state.attempts, delay.has_value()});
   if (!delay) {
     give_up(delivery, *payload, result.error, subscriber);
     co_return;
@@ -295,28 +296,25 @@ void Dispatcher::notify_dead_letter_function(const delivery::DeadLetter& letter,
 
 // ---- synchronous calls and system events ----
 
-asio::awaitable<providers::CallResult> Dispatcher::call(const model::Function& function, const Event& event) {
+asio::awaitable<providers::CallResult> Dispatcher::call(const providers::CompiledFunction& compiled,
+                                                        const Event& event) {
+  const auto& function = compiled.function;
   const auto payload = event.serialize();
   const EventSource source{.event = &event};
   const auto& provenance = event.provenance;
   if (provenance.reported()) report_invoking(function, source, provenance);
   const providers::CallMarks marks{.hops = provenance.hops + 1, .system_event = provenance.system_event};
   ++sync_calls_;
-  auto result = co_await call_function(function, payload, marks);
+  auto result = co_await call_function(compiled, payload, marks);
   if (--sync_calls_ == 0) sync_calls_done_.cancel();
   if (provenance.reported()) report_result(function, source, provenance, result, {});
   co_return result;
 }
 
-asio::awaitable<providers::CallResult> Dispatcher::call_function(const model::Function& function,
+asio::awaitable<providers::CallResult> Dispatcher::call_function(const providers::CompiledFunction& function,
                                                                  const std::string& payload,
                                                                  const providers::CallMarks& marks) {
-  const auto* provider = providers::find_provider(function.type);
-  if (provider == nullptr) {
-    co_return providers::CallResult{.outcome = providers::CallResult::Outcome::Unreachable,
-                                    .error = "unknown function type " + function.type};
-  }
-  co_return co_await provider->call(function, payload, marks, call_context_);
+  co_return co_await function.call(payload, marks, call_context_);
 }
 
 bool Dispatcher::wants_system_event(std::string_view space, std::string_view name) {

@@ -72,7 +72,8 @@ class Dispatcher {
                                        const std::vector<routing::Subscriber>& subscribers,
                                        std::optional<std::string_view> only_space = std::nullopt);
   // Calls `function` with `event` and waits for its answer.
-  boost::asio::awaitable<providers::CallResult> call(const model::Function& function, const Event& event);
+  boost::asio::awaitable<providers::CallResult> call(const providers::CompiledFunction& function,
+                                                     const Event& event);
   // Whether a system event has subscribers in `space`; data for it need not be built otherwise.
   bool wants_system_event(std::string_view space, std::string_view name);
   // Emits a system event to its subscribers in `space`, if it has any; `cause` is the provenance of
@@ -106,7 +107,7 @@ class Dispatcher {
   void schedule(delivery::DeliveryKey key, const delivery::DeliveryTarget& target, std::string_view event_id,
                 std::shared_ptr<const std::string> payload);
   std::shared_ptr<const delivery::DeliveryTarget> intern(const delivery::DeliveryTarget& target);
-  boost::asio::awaitable<providers::CallResult> call_function(const model::Function& function,
+  boost::asio::awaitable<providers::CallResult> call_function(const providers::CompiledFunction& function,
                                                               const std::string& payload,
                                                               const providers::CallMarks& marks);
   boost::asio::awaitable<void> attempt(delivery::Scheduled delivery);

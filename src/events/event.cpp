@@ -1,13 +1,12 @@
 #include "events/event.h"
 
-#include <openssl/evp.h>
-
 #include <boost/beast/core/string.hpp>
 #include <boost/random/mersenne_twister.hpp>
 #include <boost/uuid/random_generator.hpp>
 #include <boost/uuid/uuid_io.hpp>
 #include <chrono>
 
+#include "common/base64.h"
 #include "common/json.h"
 #include "common/utf8.h"
 
@@ -85,20 +84,12 @@ bool is_json_media_type(std::string_view content_type) {
 
 boost::json::value encode_data(std::string_view content_type, std::string_view body,
                                boost::json::storage_ptr storage) {
-  if (!is_json_media_type(content_type)) return boost::json::string(base64_encode(body), std::move(storage));
+  if (!is_json_media_type(content_type))
+    return boost::json::string(common::base64_encode(body), std::move(storage));
   if (body.empty()) return nullptr;
   auto data = common::parse_json(body, std::move(storage));
   if (!data.ok()) throw MalformedJson("the body holds " + data.error);
   return std::move(data.value);
-}
-
-std::string base64_encode(std::string_view bytes) {
-  std::string encoded(4 * ((bytes.size() + 2) / 3) + 1, '\0');
-  const int length = EVP_EncodeBlock(reinterpret_cast<unsigned char*>(encoded.data()),
-                                     reinterpret_cast<const unsigned char*>(bytes.data()),
-                                     static_cast<int>(bytes.size()));
-  encoded.resize(static_cast<std::size_t>(length));
-  return encoded;
 }
 
 std::string new_event_id() {

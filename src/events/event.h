@@ -56,7 +56,6 @@ bool is_json_media_type(std::string_view content_type);
 // The payload as event data: parsed JSON for JSON types (null when empty), base64 text otherwise.
 boost::json::value encode_data(std::string_view content_type, std::string_view body,
                                boost::json::storage_ptr storage = {});
-std::string base64_encode(std::string_view bytes);
 
 std::string new_event_id();
 std::int64_t now_millis();

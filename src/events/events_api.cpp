@@ -230,7 +230,7 @@ asio::awaitable<Response> EventsApi::invoke(net::Request& request, std::string p
   event->provenance = provenance;
   report_received(*space, *event, path, request);
   const auto result = co_await dispatcher_.call(*function, *event);
-  if (!result.ok()) co_return call_failure(result, *function, *event);
+  if (!result.ok()) co_return call_failure(result, function->function, *event);
   Response response{http::status::ok, 11};
   if (!result.content_type.empty()) response.set(http::field::content_type, result.content_type);
   response.body() = result.body;
@@ -268,7 +268,7 @@ asio::awaitable<Response> EventsApi::http_event(net::Request& request, std::stri
   event->provenance = provenance;
   report_received(route.space, *event, path, request);
   const auto result = co_await dispatcher_.call(*function, *event);
-  auto response = response_to_http_event(result, *function, *event);
+  auto response = response_to_http_event(result, function->function, *event);
   if (route.cors) add_cors_headers(response, *route.cors, request[http::field::origin]);
   co_return response;
 }

@@ -3,7 +3,6 @@
 #include <stdexcept>
 
 #include "common/json.h"
-#include "providers/provider.h"
 
 namespace eg::model {
 
@@ -11,12 +10,10 @@ boost::json::object Function::to_stored_json() const {
   return {{"space", space}, {"functionId", function_id}, {"type", type}, {"provider", provider}};
 }
 
-boost::json::object Function::to_public_json() const {
+boost::json::object Function::to_public_json(const std::vector<std::string_view>& secret_fields) const {
   auto json = to_stored_json();
-  if (const auto* known = providers::find_provider(type)) {
-    auto& settings = json["provider"].as_object();
-    for (auto field : known->secret_fields()) settings.erase(field);
-  }
+  auto& settings = json["provider"].as_object();
+  for (const auto field : secret_fields) settings.erase(field);
   return json;
 }
 

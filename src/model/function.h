@@ -1,11 +1,13 @@
 #pragma once
 // A registered function: where it lives (space), what it is called, and how to call it (a provider
-// type and that provider's settings). Validation of the settings belongs to the provider
-// (src/providers/<type>), so adding a provider touches nothing here.
+// type and that provider's settings). What the settings mean, which of them are valid and which are
+// secret belongs to the provider (src/providers/<type>), a layer above this one: adding a provider
+// touches nothing here.
 
 #include <boost/json.hpp>
 #include <string>
 #include <string_view>
+#include <vector>
 
 namespace eg::model {
 
@@ -17,8 +19,9 @@ struct Function {
 
   // The stored form: every field, secrets included. Never sent to a client.
   boost::json::object to_stored_json() const;
-  // The form the Config API returns: secrets removed by the provider's own list of secret fields.
-  boost::json::object to_public_json() const;
+  // The form the Config API returns: without the settings named in `secret_fields` (its provider's
+  // own list, providers::Provider::secret_fields).
+  boost::json::object to_public_json(const std::vector<std::string_view>& secret_fields) const;
   // Reads the stored form back; throws std::invalid_argument saying why a record cannot be read.
   static Function from_stored_text(std::string_view text);
 };

@@ -2,14 +2,6 @@
 
 namespace eg::net {
 
-bool SharedLimit::try_take(std::size_t amount) {
-  auto taken = taken_.load(std::memory_order_relaxed);
-  do {
-    if (amount > limit_ || taken > limit_ - amount) return false;
-  } while (!taken_.compare_exchange_weak(taken, taken + amount, std::memory_order_relaxed));
-  return true;
-}
-
 bool Taken::add(std::size_t more) {
   if (!limit_->try_take(more)) return false;
   amount_ += more;

@@ -12,28 +12,11 @@
 #include <string>
 
 #include "common/rate_limited_log.h"
+#include "common/shared_limit.h"
 
 namespace eg::net {
 
-// A quantity (connections, bytes) that the threads take from and give back to, never more than its
-// limit in all.
-class SharedLimit {
- public:
-  explicit SharedLimit(std::size_t limit) : limit_(limit) {}
-  SharedLimit(const SharedLimit&) = delete;
-  SharedLimit& operator=(const SharedLimit&) = delete;
-
-  // All or nothing: takes `amount`, or nothing when it does not fit.
-  bool try_take(std::size_t amount);
-  void give_back(std::size_t amount) { taken_.fetch_sub(amount, std::memory_order_relaxed); }
-  bool exhausted() const { return taken() >= limit_; }
-  std::size_t taken() const { return taken_.load(std::memory_order_relaxed); }
-  std::size_t limit() const { return limit_; }
-
- private:
-  const std::size_t limit_;
-  std::atomic<std::size_t> taken_{0};
-};
+using common::SharedLimit;
 
 // An amount taken from a SharedLimit, given back when it is destroyed; it can grow (a chunked body
 // as it arrives) but never past the limit.

@@ -1,11 +1,18 @@
 #pragma once
 // A provider knows one function type: how to validate its settings, which of them are secret, and
-// how to call such a function. Each provider lives in src/providers/<name>/ and is listed once in
-// registry.cpp.
+// how to compile a function of its type into a call target. Each provider lives in
+// src/providers/<name>/ and is listed once in registry.cpp.
+//
+// A function is compiled once, when the routing snapshot takes it (on the configuration watcher's
+// thread): its settings are parsed and resolved then (URL, AWS region, endpoint, where its
+// credentials come from), into an immutable CallTarget that every Events API thread shares. A call
+// reads no JSON, no environment and no file; it returns a typed outcome that says whether it may be
+// retried.
 
 #include <boost/asio/awaitable.hpp>
 #include <boost/json.hpp>
 #include <chrono>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -62,6 +69,18 @@ struct CallContext {
   net::HttpClient& http;
 };
 
+// A function ready to be called: what its settings say, parsed and resolved. Immutable, shared by
+// every thread; call() may run on many threads at once.
+class CallTarget {
+ public:
+  virtual ~CallTarget() = default;
+  // Calls the function with `payload` (the event as JSON text), passing `marks` on where the function
+  // type can carry them, with the calling thread's `context`. Never throws for a failed call. The
+  // target, `payload`, `marks` and `context` must outlive the call (hold the CompiledFunction).
+  virtual boost::asio::awaitable<CallResult> call(const std::string& payload, const CallMarks& marks,
+                                                  CallContext& context) const = 0;
+};
+
 class Provider {
  public:
   virtual ~Provider() = default;
@@ -70,11 +89,34 @@ class Provider {
   virtual std::optional<std::string> validate(const boost::json::object& settings) const = 0;
   // Settings that are stored but never returned by the Config API.
   virtual const std::vector<std::string_view>& secret_fields() const;
-  // Calls `function` with `payload` (the event as JSON text), passing `marks` on where the function
-  // type can carry them. Never throws for a failed call.
-  virtual boost::asio::awaitable<CallResult> call(const model::Function& function, const std::string& payload,
-                                                  const CallMarks& marks, CallContext& context) const = 0;
+  // The call target of `function`, a function of this provider's type. May read the environment and
+  // files: it runs where the routing snapshot takes a function, never on an Events API thread.
+  // Settings that validate() refuses (a record written behind the Configuration API's back) or that
+  // no call can use (no AWS region anywhere) give a target whose every call fails, permanently,
+  // saying why. Never throws.
+  virtual std::shared_ptr<const CallTarget> compile(const model::Function& function) const = 0;
 };
+
+// A target whose every call fails with `error`, not retryable (Outcome::Unreachable: the caller of
+// a sync call gets 502).
+std::shared_ptr<const CallTarget> failing_target(std::string error);
+
+// A function as routing holds it: its record and its call target, compiled once. Immutable; shared
+// by the routing snapshots that hold it and by the calls and deliveries in flight, which keep it
+// alive as long as they need it.
+struct CompiledFunction {
+  model::Function function;
+  std::shared_ptr<const CallTarget> target;  // never null
+
+  boost::asio::awaitable<CallResult> call(const std::string& payload, const CallMarks& marks,
+                                          CallContext& context) const {
+    return target->call(payload, marks, context);
+  }
+};
+
+// `function` with its call target, compiled by the provider of its type (a failing target for a type
+// no provider knows). Never throws.
+std::shared_ptr<const CompiledFunction> compile_function(model::Function function);
 
 // The provider for a function type, or nullptr for an unknown type.
 const Provider* find_provider(std::string_view type);

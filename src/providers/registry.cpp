@@ -23,7 +23,31 @@ const std::vector<std::unique_ptr<Provider>>& all_providers() {
   return providers;
 }
 
+class FailingTarget final : public CallTarget {
+ public:
+  explicit FailingTarget(std::string error) : error_(std::move(error)) {}
+  boost::asio::awaitable<CallResult> call(const std::string& /*payload*/, const CallMarks& /*marks*/,
+                                          CallContext& /*context*/) const override {
+    co_return CallResult{.outcome = CallResult::Outcome::Unreachable, .error = error_, .retryable = false};
+  }
+
+ private:
+  std::string error_;
+};
+
 }  // namespace
+
+std::shared_ptr<const CallTarget> failing_target(std::string error) {
+  return std::make_shared<const FailingTarget>(std::move(error));
+}
+
+std::shared_ptr<const CompiledFunction> compile_function(model::Function function) {
+  const auto* provider = find_provider(function.type);
+  auto target = provider != nullptr ? provider->compile(function)
+                                    : failing_target("unknown function type " + function.type);
+  return std::make_shared<const CompiledFunction>(
+      CompiledFunction{.function = std::move(function), .target = std::move(target)});
+}
 
 const std::vector<std::string_view>& Provider::secret_fields() const {
   static const std::vector<std::string_view> none;

@@ -77,13 +77,14 @@ void remove_subscriber(ShardedMap<std::shared_ptr<SubscriberList>>& lists, std::
 
 }  // namespace
 
-const model::Function* RoutingSnapshot::find_function(std::string_view space, std::string_view function_id) const {
+const providers::CompiledFunction* RoutingSnapshot::find_function(std::string_view space,
+                                                                  std::string_view function_id) const {
   const auto* found = functions_.find(space_key(space, function_id));
   return found == nullptr ? nullptr : found->get();
 }
 
-std::shared_ptr<const model::Function> RoutingSnapshot::share_function(std::string_view space,
-                                                                       std::string_view function_id) const {
+std::shared_ptr<const providers::CompiledFunction> RoutingSnapshot::share_function(
+    std::string_view space, std::string_view function_id) const {
   const auto* found = functions_.find(space_key(space, function_id));
   return found == nullptr ? nullptr : *found;
 }
@@ -213,15 +214,18 @@ void ConfigState::note_readable(const std::string& key) {
 
 void ConfigState::put_function(const std::string& key, model::Function function) {
   remove_function(key);
-  auto shared = std::make_shared<const model::Function>(std::move(function));
-  next_.functions_.insert_or_assign(space_key(shared->space, shared->function_id), shared, next_.edit_.value());
-  functions_.insert_or_assign(key, std::move(shared));
+  // Compiled here, once, for every thread's calls (providers/provider.h).
+  auto compiled = providers::compile_function(std::move(function));
+  next_.functions_.insert_or_assign(space_key(compiled->function.space, compiled->function.function_id),
+                                    compiled, next_.edit_.value());
+  functions_.insert_or_assign(key, std::move(compiled));
 }
 
 void ConfigState::remove_function(const std::string& key) {
   const auto found = functions_.find(key);
   if (found == functions_.end()) return;
-  next_.functions_.erase(space_key(found->second->space, found->second->function_id), next_.edit_.value());
+  const auto& function = found->second->function;
+  next_.functions_.erase(space_key(function.space, function.function_id), next_.edit_.value());
   functions_.erase(found);
 }
 

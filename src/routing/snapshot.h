@@ -6,6 +6,10 @@
 // A snapshot shares with the one before it every part that the changes between them did not touch
 // (routing/shared_parts.h): applying a change costs what the change touches, not the size of the
 // configuration, and consecutive snapshots do not hold two copies of the routing data.
+//
+// A function is compiled when the snapshot takes it (providers::compile_function, on the thread that
+// applies the store's changes): the snapshot holds each function with its call target, so that no
+// call reads the function's settings, the environment or a file.
 
 #include <atomic>
 #include <chrono>
@@ -21,6 +25,7 @@
 
 #include "model/function.h"
 #include "model/subscription.h"
+#include "providers/provider.h"
 #include "routing/path_tree.h"
 #include "routing/shared_parts.h"
 #include "store/keys.h"
@@ -53,11 +58,12 @@ struct SubscriberList {
 
 class RoutingSnapshot {
  public:
-  // Valid while this snapshot is.
-  const model::Function* find_function(std::string_view space, std::string_view function_id) const;
-  // The same function, shared with work that may outlive this snapshot (queued deliveries).
-  std::shared_ptr<const model::Function> share_function(std::string_view space,
-                                                        std::string_view function_id) const;
+  // The function and its call target; valid while this snapshot is.
+  const providers::CompiledFunction* find_function(std::string_view space,
+                                                   std::string_view function_id) const;
+  // The same, shared with work that may outlive this snapshot (queued deliveries).
+  std::shared_ptr<const providers::CompiledFunction> share_function(std::string_view space,
+                                                                    std::string_view function_id) const;
   std::optional<PathTree<HttpRoute>::Match> match_http(std::string_view method, std::string_view path) const;
   // Methods that have an http route matching `path` (for CORS preflights).
   std::vector<std::string> http_methods_at(std::string_view path) const;
@@ -84,7 +90,7 @@ class RoutingSnapshot {
   using SubscriberLists = ShardedMap<std::shared_ptr<SubscriberList>>;
 
   std::int64_t revision_ = 0;
-  ShardedMap<std::shared_ptr<const model::Function>> functions_;  // "<space>/<functionId>"
+  ShardedMap<std::shared_ptr<const providers::CompiledFunction>> functions_;  // "<space>/<functionId>"
   std::map<std::string, PathTree<HttpRoute>, std::less<>> http_routes_;  // by method
   SubscriberLists custom_;                                     // "<path>\n<event>"
   SubscriberLists system_events_;                              // "<space>\n<event>"
@@ -126,7 +132,7 @@ class ConfigState {
 
   std::int64_t revision_ = 0;
   std::map<std::string, std::int64_t> key_revisions_;  // mod_revision of each key applied
-  std::map<std::string, std::shared_ptr<const model::Function>> functions_;
+  std::map<std::string, std::shared_ptr<const providers::CompiledFunction>> functions_;  // by store key
   std::map<std::string, model::Subscription> subscriptions_;
   // Http subscriptions not routed because their paths conflict with routed ones, by method. Which
   // of two conflicting paths is routed follows the order of the subscriptions' keys, so a change

@@ -1,25 +1,22 @@
 #include "store/sqlite_store.h"
 
-#include <fcntl.h>
 #include <spdlog/spdlog.h>
-#include <sqlite3.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
 #include <algorithm>
-#include <cerrno>
+#include <chrono>
 #include <compare>
 #include <condition_variable>
-#include <cstring>
 #include <deque>
 #include <exception>
 #include <limits>
 #include <mutex>
 #include <optional>
+#include <string>
 #include <string_view>
-#include <system_error>
 #include <thread>
 #include <utility>
+
+#include "common/sqlite.h"
 
 // How the embedded store works:
 //   - One connection, used under one mutex; the revision and compacted revision are cached in memory
@@ -51,7 +48,7 @@ constexpr auto kCommitTimeGranularity = std::chrono::milliseconds(100);
 // Bounds the memory of one callback when a watch replays a long history.
 constexpr std::int64_t kMaxRevisionsPerBatch = 1'000;
 // Only another process can hold the file lock; wait that long for it before giving up.
-constexpr int kBusyTimeoutMs = 1'000;
+constexpr std::chrono::milliseconds kBusyTimeout{1'000};
 constexpr int kSchemaVersion = 1;
 
 // `meta` has one row. An empty store is at revision 1 and has compacted nothing, as in etcd.
@@ -90,150 +87,28 @@ bool reaches_end_of_keyspace(const std::string& range_end) {
   return range_end.size() == 1 && range_end[0] == '\0';
 }
 
-struct CloseDatabase {
-  void operator()(sqlite3* db) const { sqlite3_close_v2(db); }
-};
+using common::Database;
+using common::Query;
+using common::Statement;
+using common::Transaction;
 
-// The open database file with the store's settings and schema.
-class Database {
- public:
-  explicit Database(std::filesystem::path file);
-
-  sqlite3* handle() const { return db_.get(); }
-  const std::filesystem::path& file() const { return file_; }
-  [[noreturn]] void fail(std::string_view what) const {
-    throw StoreUnavailable("sqlite store " + file_.string() + ": " + std::string(what) + ": " +
-                           sqlite3_errmsg(db_.get()));
-  }
-  void execute(const char* sql);
-
- private:
-  void configure();
-  void create_schema();
-
-  std::filesystem::path file_;
-  std::unique_ptr<sqlite3, CloseDatabase> db_;
-};
-
-// A statement prepared once and reused for the life of the connection.
-class Statement {
- public:
-  Statement(Database& database, std::string_view sql) : database_(database) {
-    if (sqlite3_prepare_v3(database.handle(), sql.data(), static_cast<int>(sql.size()),
-                           SQLITE_PREPARE_PERSISTENT, &statement_, nullptr) != SQLITE_OK) {
-      database.fail("cannot prepare \"" + std::string(sql) + "\"");
-    }
-  }
-  ~Statement() { sqlite3_finalize(statement_); }
-  Statement(const Statement&) = delete;
-  Statement& operator=(const Statement&) = delete;
-
- private:
-  friend class Query;
-  Database& database_;
-  sqlite3_stmt* statement_ = nullptr;
-};
-
-// One execution of a prepared statement: binds its parameters, steps through its rows, and resets the
-// statement for its next use when it goes out of scope.
-class Query {
- public:
-  explicit Query(Statement& statement) : statement_(statement) {}
-  ~Query() {
-    sqlite3_reset(raw());
-    sqlite3_clear_bindings(raw());
-  }
-  Query(const Query&) = delete;
-  Query& operator=(const Query&) = delete;
-
-  Query& bind_integer(int index, std::int64_t value) {
-    return check_bind(sqlite3_bind_int64(raw(), index, value));
-  }
-  // Always a BLOB, never NULL, even when empty: keys compare bytewise only against other BLOBs.
-  Query& bind_bytes(int index, std::string_view bytes) {
-    if (bytes.empty()) return check_bind(sqlite3_bind_zeroblob(raw(), index, 0));
-    return check_bind(sqlite3_bind_blob64(raw(), index, bytes.data(), bytes.size(), SQLITE_TRANSIENT));
-  }
-  Query& bind_text(int index, std::string_view text) {
-    return check_bind(
-        sqlite3_bind_text64(raw(), index, text.data(), text.size(), SQLITE_TRANSIENT, SQLITE_UTF8));
-  }
-  Query& bind_bytes_or_null(int index, const std::optional<std::string>& bytes) {
-    return bytes ? bind_bytes(index, *bytes) : check_bind(sqlite3_bind_null(raw(), index));
-  }
-
-  // Advances to the next row; false when there is none.
-  bool step() {
-    const int code = sqlite3_step(raw());
-    if (code == SQLITE_ROW) return true;
-    if (code == SQLITE_DONE) return false;
-    statement_.database_.fail(sqlite3_sql(raw()));
-  }
-  void run() {
-    while (step()) {
-    }
-  }
-
-  std::int64_t integer(int column) const { return sqlite3_column_int64(raw(), column); }
-  std::string bytes(int column) const {
-    // column_blob is NULL for an empty BLOB, so ask for the size first.
-    const auto* data = static_cast<const char*>(sqlite3_column_blob(raw(), column));
-    const auto size = static_cast<std::size_t>(sqlite3_column_bytes(raw(), column));
-    return size == 0 ? std::string() : std::string(data, size);
-  }
-
- private:
-  sqlite3_stmt* raw() const { return statement_.statement_; }
-  Query& check_bind(int code) {
-    if (code != SQLITE_OK) statement_.database_.fail("cannot bind a parameter");
-    return *this;
-  }
-
-  Statement& statement_;
-};
-
-Database::Database(std::filesystem::path file) : file_(std::move(file)) {
-  sqlite3* db = nullptr;
-  const int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX;
-  const int code = sqlite3_open_v2(file_.c_str(), &db, flags, nullptr);
-  db_.reset(db);
-  if (code != SQLITE_OK) fail("cannot open the database");
-  configure();
-  create_schema();
+// Its messages begin "sqlite store <file>: ", and are thrown as StoreUnavailable.
+common::SqliteErrors store_errors() {
+  return {"sqlite store", [](const std::string& message, bool) { throw StoreUnavailable(message); }};
 }
 
-void Database::execute(const char* sql) {
-  if (sqlite3_exec(db_.get(), sql, nullptr, nullptr, nullptr) != SQLITE_OK) fail(sql);
-}
-
-void Database::configure() {
-  sqlite3_busy_timeout(db_.get(), kBusyTimeoutMs);
+// The store's settings and schema, before its statements are prepared.
+Database& set_up(Database& database) {
   // Exclusive before WAL: the WAL index then lives in this process's memory, not in a shared file.
-  execute("PRAGMA locking_mode = EXCLUSIVE");
-  execute("PRAGMA journal_mode = WAL");
+  database.execute("PRAGMA locking_mode = EXCLUSIVE");
+  database.execute("PRAGMA journal_mode = WAL");
   // Durable across a crash of the process; a power loss may lose the last commits, not the file.
-  execute("PRAGMA synchronous = NORMAL");
+  database.execute("PRAGMA synchronous = NORMAL");
   // Deleted content (replaced values, forgotten history) is overwritten with zeros rather than left
   // in free space: it may be a secret.
-  execute("PRAGMA secure_delete = ON");
-}
-
-void Database::create_schema() {
-  // BEGIN EXCLUSIVE takes the file lock now, so a second process fails here rather than later.
-  execute("BEGIN EXCLUSIVE");
-  Statement read_version(*this, "PRAGMA user_version");
-  std::int64_t version = 0;
-  {
-    Query query(read_version);
-    if (query.step()) version = query.integer(0);
-  }
-  if (version > kSchemaVersion) {
-    throw StoreUnavailable("sqlite store " + file_.string() + ": written by a newer version (schema " +
-                           std::to_string(version) + ")");
-  }
-  execute(kSchema);
-  execute(("PRAGMA user_version = " + std::to_string(kSchemaVersion)).c_str());
-  execute("COMMIT");
+  database.execute("PRAGMA secure_delete = ON");
+  database.create_schema(kSchemaVersion, kSchema);
+  return database;
 }
 
 std::string select_kv(std::string_view condition) {
@@ -242,9 +117,7 @@ std::string select_kv(std::string_view condition) {
 
 struct Statements {
   explicit Statements(Database& database)
-      : begin(database, "BEGIN IMMEDIATE"),
-        commit(database, "COMMIT"),
-        rollback(database, "ROLLBACK"),
+      : transactions(database),
         read_meta(database, "SELECT revision, compacted_revision FROM meta"),
         write_revision(database, "UPDATE meta SET revision = ?1"),
         write_compacted_revision(database, "UPDATE meta SET compacted_revision = ?1"),
@@ -263,35 +136,10 @@ struct Statements {
                        "ORDER BY revision, sub"),
         forget_changes_before(database, "DELETE FROM history WHERE revision < ?1") {}
 
-  Statement begin, commit, rollback;
+  common::TransactionStatements transactions;
   Statement read_meta, write_revision, write_compacted_revision;
   Statement select_key, select_from, select_range, upsert, delete_key;
   Statement record_change, select_changes, forget_changes_before;
-};
-
-// BEGIN ... COMMIT, rolled back when left without commit().
-class Transaction {
- public:
-  explicit Transaction(Statements& statements) : statements_(statements) { Query(statements.begin).run(); }
-  ~Transaction() {
-    if (committed_) return;
-    try {
-      Query(statements_.rollback).run();
-    } catch (const StoreUnavailable&) {
-      // SQLite has already rolled back after the errors that make ROLLBACK fail.
-    }
-  }
-  Transaction(const Transaction&) = delete;
-  Transaction& operator=(const Transaction&) = delete;
-
-  void commit() {
-    Query(statements_.commit).run();
-    committed_ = true;
-  }
-
- private:
-  Statements& statements_;
-  bool committed_ = false;
 };
 
 std::strong_ordering order_of(const KeyValue& kv, const Compare& compare) {
@@ -463,60 +311,14 @@ struct Batch {
   std::exception_ptr error;
 };
 
-namespace fs = std::filesystem;
-
-// An existing directory keeps its mode: it may be shared (a home directory, /tmp), and only its
-// owner should change that. A new one is the owner's only.
-void prepare_data_directory(const fs::path& data_dir) {
-  std::error_code error;
-  const bool existed = fs::exists(data_dir, error);
-  fs::create_directories(data_dir, error);
-  if (error) {
-    throw StoreUnavailable("cannot create the data directory " + data_dir.string() + ": " + error.message());
-  }
-  if (!existed) {
-    fs::permissions(data_dir, fs::perms::owner_all, fs::perm_options::replace, error);
-    if (error)
-      throw StoreUnavailable("cannot restrict the data directory " + data_dir.string() + ": " +
-                             error.message());
-    return;
-  }
-  const auto mode = fs::status(data_dir, error).permissions();
-  if (!error && (mode & (fs::perms::group_all | fs::perms::others_all)) != fs::perms::none) {
-    spdlog::warn(
+// The file holds function secrets.
+const common::PrivateDirectoryMessages kDataDirectoryMessages{
+    .cannot_create = "cannot create the data directory {}",
+    .cannot_restrict = "cannot restrict the data directory {}",
+    .open_to_others =
         "the data directory {} is open to other users (mode {:o}) and holds function secrets: chmod 700 it",
-        data_dir.string(), static_cast<unsigned>(mode));
-  }
-}
-
-// SQLite creates a database file with mode 0644, and its -wal and -shm files with the mode of the
-// database file: so the database file is created (or set) 0600 before SQLite opens it, and the
-// files an older gateway left are set 0600 too.
-void restrict_to_owner(const fs::path& database) {
-  const int fd = ::open(database.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
-  if (fd < 0 || ::fchmod(fd, 0600) != 0) {
-    const std::string why = std::strerror(errno);
-    if (fd >= 0) ::close(fd);
-    throw StoreUnavailable("sqlite store " + database.string() +
-                           ": cannot make it private to its owner: " + why);
-  }
-  ::close(fd);
-  for (const char* suffix : {"-wal", "-shm", "-journal"}) {
-    const auto companion = fs::path(database.string() + suffix);
-    std::error_code error;
-    if (fs::exists(companion, error)) {
-      fs::permissions(companion, fs::perms::owner_read | fs::perms::owner_write, fs::perm_options::replace,
-                      error);
-    }
-  }
-}
-
-fs::path database_file(const fs::path& data_dir) {
-  prepare_data_directory(data_dir);
-  auto database = fs::absolute(data_dir / "config.db");
-  restrict_to_owner(database);
-  return database;
-}
+    .cannot_make_private = "cannot make it private to its owner",
+};
 
 // When revisions were committed, for the history's retention: one entry per group of revisions
 // committed within kCommitTimeGranularity of the group's first, oldest first.
@@ -530,7 +332,11 @@ struct CommitTime {
 
 struct SqliteStore::Impl {
   Impl(const std::filesystem::path& data_dir, SqliteStoreOptions store_options)
-      : options(store_options), database(database_file(data_dir)), statements(database) {
+      : options(store_options),
+        database(
+            common::prepare_private_database(data_dir, "config.db", kDataDirectoryMessages, store_errors()),
+            store_errors(), kBusyTimeout),
+        statements(set_up(database)) {
     Query meta(statements.read_meta);
     if (!meta.step()) database.fail("the meta table is empty");
     revision = meta.integer(0);
@@ -624,7 +430,7 @@ struct SqliteStore::Impl {
   // Returns false when the key was absent: nothing changed, no event.
   bool remove(const Operation& operation, std::int64_t new_revision, std::int64_t sub) {
     Query(statements.delete_key).bind_bytes(1, operation.key).run();
-    if (sqlite3_changes(database.handle()) == 0) return false;
+    if (database.changes() == 0) return false;
     record_change(sub, "delete", KeyValue{operation.key, {}, 0, new_revision, 0});
     return true;
   }
@@ -655,7 +461,7 @@ struct SqliteStore::Impl {
 
   Applied apply(const TxnRequest& request) {
     std::lock_guard lock(db_mutex);
-    Transaction transaction(statements);
+    Transaction transaction(statements.transactions);
     const bool succeeded = std::all_of(request.compares.begin(), request.compares.end(),
                                        [&](const Compare& compare) { return holds(compare); });
     const std::int64_t new_revision = revision + 1;
@@ -692,7 +498,7 @@ struct SqliteStore::Impl {
     const auto oldest_unexpired = commit_times.empty() ? revision : commit_times.front().first_revision;
     const auto oldest_kept = std::min({revision, oldest_unexpired, oldest_undelivered});
     if (oldest_kept <= compacted_revision) return;
-    Transaction transaction(statements);
+    Transaction transaction(statements.transactions);
     forget_changes_before(oldest_kept);
     transaction.commit();
     compacted_revision = oldest_kept;
@@ -715,7 +521,7 @@ struct SqliteStore::Impl {
                                   ": the store is at revision " + std::to_string(revision));
     }
     if (oldest_kept <= compacted_revision) return;
-    Transaction transaction(statements);
+    Transaction transaction(statements.transactions);
     forget_changes_before(oldest_kept);
     transaction.commit();
     compacted_revision = oldest_kept;

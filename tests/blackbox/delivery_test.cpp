@@ -5,6 +5,7 @@
 
 #include <gtest/gtest.h>
 
+#include <atomic>
 #include <boost/json.hpp>
 #include <chrono>
 #include <set>
@@ -201,6 +202,37 @@ TEST_F(Delivery, EveryAcceptedEventArrivesAfterAKillNineAndARestart) {
         return received.size() == kEvents;
       },
       "every accepted event delivered after the restart", 30s));
+}
+
+TEST_F(Delivery, ThePowerLossSafeSpoolAcceptsDeliversAndKeepsEventsAcrossAKillNine) {
+  ASSERT_TRUE(start({"-spool-fsync"}));
+  UpstreamResponse hang;
+  hang.hang = true;
+  function_.respond("/f", hang);
+  ASSERT_TRUE(configure(custom_subscription("user.created", "f", "/app")));
+  // Concurrent emitters share fsyncs (group commit); each 202 comes once its event is on disk.
+  std::vector<std::thread> emitters;
+  std::atomic<int> accepted{0};
+  for (int t = 0; t < 4; ++t) {
+    emitters.emplace_back([&, t] {
+      for (int n = 0; n < 10; ++n) {
+        if (emit(R"({"n":)" + std::to_string(t * 10 + n) + "}").status == 202) ++accepted;
+      }
+    });
+  }
+  for (auto& emitter : emitters) emitter.join();
+  ASSERT_EQ(accepted.load(), 40);
+  gateway_process_->kill_now();
+  function_.clear();
+  function_.respond("/f", status(200));
+  ASSERT_TRUE(gateway_process_->start());
+  std::set<std::int64_t> received;
+  ASSERT_TRUE(function_.wait_until(
+      [&](const std::vector<RecordedRequest>& requests) {
+        for (const auto& request : requests) received.insert(request.json().at("data").at("n").as_int64());
+        return received.size() == 40;
+      },
+      "every accepted event delivered after the restart"));
 }
 
 TEST_F(Delivery, AFullSpoolRefusesWith429AndLosesNothing) {

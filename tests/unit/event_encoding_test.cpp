@@ -3,6 +3,7 @@
 #include <boost/uuid/string_generator.hpp>
 #include <boost/uuid/uuid_io.hpp>
 
+#include "common/base64.h"
 #include "events/cors.h"
 #include "events/event.h"
 #include "events/http_event.h"
@@ -37,8 +38,9 @@ TEST(EventEncoding, OtherPayloadsTravelAsBase64) {
   const auto untyped = make_event("e", "", std::string("\x00\xff", 2));
   EXPECT_EQ(untyped.data_type, "application/octet-stream");
   EXPECT_EQ(untyped.data, "AP8=");
-  EXPECT_EQ(base64_encode(""), "");
-  EXPECT_EQ(base64_encode("ab"), "YWI=");
+  EXPECT_EQ(common::base64_encode(""), "");
+  EXPECT_EQ(common::base64_encode("ab"), "YWI=");
+  EXPECT_EQ(common::base64_encode("abc"), "YWJj");
 }
 
 TEST(EventEncoding, RecognizesJsonMediaTypes) {

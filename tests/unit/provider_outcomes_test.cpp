@@ -18,6 +18,7 @@
 #include <string>
 #include <thread>
 
+#include "common/base64.h"
 #include "common/scoped_env.h"
 #include "net/http_client.h"
 #include "net/http_date.h"
@@ -52,23 +53,24 @@ model::Function http_function(const std::string& url) {
   return function_of("http", boost::json::serialize(boost::json::object{{"url", url}}));
 }
 
-// Calls `function` once, on an io_context of the test's own thread, as a dispatcher would.
-CallResult call(const model::Function& function, const CallMarks& marks = {},
+// Calls a compiled function once, on an io_context of the test's own thread, as a dispatcher would.
+CallResult call(const CompiledFunction& compiled, const CallMarks& marks = {},
                 net::HttpClientOptions options = {.connect_timeout = 2s, .total_timeout = 5s}) {
-  const auto* provider = find_provider(function.type);
-  EXPECT_NE(provider, nullptr) << function.type;
   asio::io_context io;
   net::HttpClient http(io, options);
   CallContext context{http};
   std::optional<CallResult> result;
   asio::co_spawn(
-      io,
-      [&]() -> asio::awaitable<void> {
-        result = co_await provider->call(function, kPayload, marks, context);
-      },
+      io, [&]() -> asio::awaitable<void> { result = co_await compiled.call(kPayload, marks, context); },
       asio::detached);
   io.run();
   return result.value();
+}
+
+// Compiles `function` as the routing snapshot does, then calls it once.
+CallResult call(const model::Function& function, const CallMarks& marks = {},
+                net::HttpClientOptions options = {.connect_timeout = 2s, .total_timeout = 5s}) {
+  return call(*compile_function(function), marks, options);
 }
 
 std::string describe(const CallResult& result) {
@@ -454,6 +456,16 @@ TEST(AwsProviderOutcomes, KinesisAndFirehoseThrottlingServerErrorsAndRefusals) {
       EXPECT_EQ(result.retryable, retryable) << function.type << " " << answer.status << " " << answer.body;
     }
   }
+  const auto requests = server.requests("/");
+  ASSERT_EQ(requests.size(), 2 * cases.size());
+  const auto kinesis_record = requests.front().json();
+  EXPECT_EQ(kinesis_record.at("StreamName"), "orders");
+  EXPECT_EQ(kinesis_record.at("Data").as_string(), common::base64_encode(kPayload));
+  EXPECT_EQ(kinesis_record.at("PartitionKey").as_string(), delivery.event_id)
+      << "the delivery's event id, not parsed again";
+  const auto firehose_record = requests.back().json();
+  EXPECT_EQ(firehose_record.at("DeliveryStreamName"), "orders");
+  EXPECT_EQ(firehose_record.at("Record").at("Data").as_string(), common::base64_encode(kPayload));
 }
 
 TEST(AwsProviderOutcomes, AnUnreachableEndpointIsRetryable) {

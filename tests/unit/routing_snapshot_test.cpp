@@ -23,8 +23,8 @@ boost::json::object function_json(const std::string& id, const std::string& url 
   return {{"space", "default"}, {"functionId", id}, {"type", "http"}, {"provider", {{"url", url}}}};
 }
 
-std::string url_of(const model::Function* function) {
-  return function == nullptr ? "<none>" : std::string(function->provider.at("url").as_string());
+std::string url_of(const providers::CompiledFunction* compiled) {
+  return compiled == nullptr ? "<none>" : std::string(compiled->function.provider.at("url").as_string());
 }
 
 std::string subscription_key(const std::string& id) { return store::keys::subscription("default", id); }

@@ -1,8 +1,20 @@
 #include "providers/aws/credentials.h"
 
+#include <pthread.h>
+#include <spdlog/spdlog.h>
+#include <sys/stat.h>
+
+#include <atomic>
+#include <condition_variable>
 #include <cstdlib>
 #include <fstream>
+#include <map>
+#include <mutex>
 #include <sstream>
+#include <stop_token>
+#include <thread>
+#include <utility>
+#include <vector>
 
 namespace eg::providers::aws {
 namespace {
@@ -49,15 +61,161 @@ std::string profile_name() {
   return profile.empty() ? "default" : profile;
 }
 
-std::optional<ResolvedCredentials> from_shared_file(const std::string& path, const std::string& profile) {
-  std::ifstream file(path);
-  if (!file) return std::nullopt;
-  std::stringstream text;
-  text << file.rdbuf();
-  auto credentials = parse_shared_credentials(text.str(), profile);
-  if (!credentials) return std::nullopt;
-  return ResolvedCredentials{std::move(*credentials), "profile \"" + profile + "\" in " + path};
+std::string no_credentials_message(const std::string& path, const std::string& profile) {
+  return "no AWS credentials found: give the function provider.awsAccessKeyId and "
+         "provider.awsSecretAccessKey, "
+         "or start the gateway with AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY set, or with profile \"" +
+         profile + "\" in " + path + " (AWS_PROFILE chooses the profile)";
 }
+
+// The function's own credentials, or the environment's: they never change.
+class FixedCredentials final : public CredentialsSource {
+ public:
+  explicit FixedCredentials(ResolvedCredentials credentials)
+      : current_(std::make_shared<const CredentialsLookup>(std::move(credentials))) {}
+  std::shared_ptr<const CredentialsLookup> current() const override { return current_; }
+
+ private:
+  const std::shared_ptr<const CredentialsLookup> current_;
+};
+
+// What a file looked like when it was read: a rewrite, a replacement (rename, or a symlink swapped as
+// Kubernetes does with mounted secrets) or a removal changes it.
+struct FileStamp {
+  bool exists = false;
+  dev_t device = 0;
+  ino_t inode = 0;
+  off_t size = 0;
+  std::int64_t modified_ns = 0;
+  std::int64_t changed_ns = 0;
+  bool operator==(const FileStamp&) const = default;
+};
+
+FileStamp stamp_of(const std::string& path) {
+  struct stat status {};
+  if (::stat(path.c_str(), &status) != 0) return {};
+  const auto ns = [](const timespec& time) {
+    return std::int64_t{time.tv_sec} * 1'000'000'000 + time.tv_nsec;
+  };
+  return FileStamp{.exists = true,
+                   .device = status.st_dev,
+                   .inode = status.st_ino,
+                   .size = status.st_size,
+                   .modified_ns = ns(status.st_mtim),
+                   .changed_ns = ns(status.st_ctim)};
+}
+
+// One profile of one shared credentials file, read when created and again by refresh() whenever
+// the file changed. current() may be called on any thread while refresh() runs on another.
+class SharedCredentialsFile final : public CredentialsSource {
+ public:
+  SharedCredentialsFile(std::string path, std::string profile)
+      : path_(std::move(path)), profile_(std::move(profile)) {
+    refresh();
+  }
+
+  std::shared_ptr<const CredentialsLookup> current() const override {
+    return current_.load(std::memory_order_acquire);
+  }
+
+  void refresh() {
+    std::lock_guard lock(refresh_mutex_);
+    const auto before = stamp_of(path_);
+    if (read_ && before == stamp_) return;
+    const bool first_read = !read_;
+    auto read = read_file();
+    // A file that changed while it was read may have been read half-written: look again next time.
+    stamp_ = stamp_of(path_) == before ? before : FileStamp{.size = -1};
+    read_ = true;
+    const auto previous = current_.load(std::memory_order_relaxed);
+    if (!read && previous && std::holds_alternative<ResolvedCredentials>(*previous)) {
+      // Most likely a rewrite caught in the middle; if they are really gone, AWS will say so.
+      spdlog::warn(
+          "{} no longer holds AWS credentials for profile \"{}\": calls keep using those read before", path_,
+          profile_);
+      return;
+    }
+    if (!first_read && read)
+      spdlog::info("AWS credentials read again from profile \"{}\" in {}", profile_, path_);
+    current_.store(std::make_shared<const CredentialsLookup>(
+                       read ? CredentialsLookup(std::move(*read))
+                            : CredentialsLookup(no_credentials_message(path_, profile_))),
+                   std::memory_order_release);
+  }
+
+ private:
+  std::optional<ResolvedCredentials> read_file() const {
+    std::ifstream file(path_);
+    if (!file) return std::nullopt;
+    std::stringstream text;
+    text << file.rdbuf();
+    auto credentials = parse_shared_credentials(text.str(), profile_);
+    if (!credentials) return std::nullopt;
+    return ResolvedCredentials{std::move(*credentials), "profile \"" + profile_ + "\" in " + path_};
+  }
+
+  const std::string path_;
+  const std::string profile_;
+  std::mutex refresh_mutex_;  // guards stamp_ and read_: the compiling thread and the watcher both refresh
+  FileStamp stamp_;
+  bool read_ = false;
+  std::atomic<std::shared_ptr<const CredentialsLookup>> current_;
+};
+
+// The shared credentials files in use, one source per file and profile, and the thread that keeps
+// them up to date. Started with the first file, stopped and joined at exit.
+class SharedFileWatcher {
+ public:
+  static SharedFileWatcher& instance() {
+    static SharedFileWatcher watcher;
+    return watcher;
+  }
+
+  std::shared_ptr<const CredentialsSource> source(const std::string& path, const std::string& profile) {
+    std::lock_guard lock(mutex_);
+    auto& slot = files_[{path, profile}];
+    if (auto live = slot.lock()) return live;
+    auto created = std::make_shared<SharedCredentialsFile>(path, profile);
+    slot = created;
+    if (!thread_.joinable()) {
+      thread_ = std::jthread([this](std::stop_token stop) {
+        pthread_setname_np(pthread_self(), "aws-credentials");  // for top -H and gdb
+        std::mutex sleep_mutex;
+        std::unique_lock sleep(sleep_mutex);
+        // Sleeps the interval out unless the stop request wakes it (nothing else notifies wake_).
+        while (!wake_.wait_for(sleep, stop, kSharedFileCheckInterval,
+                               [&stop] { return stop.stop_requested(); })) {
+          refresh_all();
+        }
+      });
+    }
+    return created;
+  }
+
+  void refresh_all() {
+    std::vector<std::shared_ptr<SharedCredentialsFile>> live;
+    {
+      std::lock_guard lock(mutex_);
+      for (auto file = files_.begin(); file != files_.end();) {
+        if (auto source = file->second.lock()) {
+          live.push_back(std::move(source));
+          ++file;
+        } else {
+          file = files_.erase(file);  // no function uses it any more
+        }
+      }
+    }
+    for (const auto& file : live) file->refresh();
+  }
+
+ private:
+  SharedFileWatcher() = default;
+
+  std::mutex mutex_;  // guards files_ and the start of thread_
+  std::map<std::pair<std::string, std::string>, std::weak_ptr<SharedCredentialsFile>> files_;
+  std::condition_variable_any wake_;  // woken only by the stop request
+  std::jthread thread_;               // last: stopped and joined before the members it uses go
+};
 
 }  // namespace
 
@@ -84,16 +242,18 @@ std::optional<Credentials> parse_shared_credentials(std::string_view text, std::
   return credentials;
 }
 
-std::variant<ResolvedCredentials, std::string> resolve_credentials(const boost::json::object& settings) {
-  if (auto credentials = from_settings(settings)) return std::move(*credentials);
-  if (auto credentials = from_environment()) return std::move(*credentials);
-  const auto path = shared_credentials_path();
-  const auto profile = profile_name();
-  if (auto credentials = from_shared_file(path, profile)) return std::move(*credentials);
-  return "no AWS credentials found: give the function provider.awsAccessKeyId and "
-         "provider.awsSecretAccessKey, "
-         "or start the gateway with AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY set, or with profile \"" +
-         profile + "\" in " + path + " (AWS_PROFILE chooses the profile)";
+std::shared_ptr<const CredentialsSource> credentials_source(const boost::json::object& settings) {
+  if (auto credentials = from_settings(settings))
+    return std::make_shared<const FixedCredentials>(std::move(*credentials));
+  if (auto credentials = from_environment())
+    return std::make_shared<const FixedCredentials>(std::move(*credentials));
+  return SharedFileWatcher::instance().source(shared_credentials_path(), profile_name());
+}
+
+void refresh_shared_credentials_files() { SharedFileWatcher::instance().refresh_all(); }
+
+CredentialsLookup resolve_credentials(const boost::json::object& settings) {
+  return *credentials_source(settings)->current();
 }
 
 }  // namespace eg::providers::aws

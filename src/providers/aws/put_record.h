@@ -7,19 +7,19 @@
 #include <boost/json.hpp>
 #include <string>
 
-#include "providers/aws/endpoint.h"
+#include "providers/aws/api_call.h"
 #include "providers/provider.h"
 
 namespace eg::providers::aws {
 
 struct PutRecord {
-  const Service* service = nullptr;
   std::string target;           // X-Amz-Target: "Kinesis_20131202.PutRecord"
   std::string resource;         // for messages: "Kinesis stream orders"
   boost::json::object request;  // the operation's JSON input
 };
 
-boost::asio::awaitable<CallResult> put_record(const model::Function& function, PutRecord put,
+// `destination` must outlive the call.
+boost::asio::awaitable<CallResult> put_record(const Destination& destination, PutRecord put,
                                               CallContext& context);
 
 }  // namespace eg::providers::aws

@@ -12,8 +12,7 @@ class AwsFirehoseProvider : public Provider {
   std::string_view type() const override { return "awsfirehose"; }
   std::optional<std::string> validate(const boost::json::object& settings) const override;
   const std::vector<std::string_view>& secret_fields() const override;
-  boost::asio::awaitable<CallResult> call(const model::Function& function, const std::string& payload,
-                                          const CallMarks& marks, CallContext& context) const override;
+  std::shared_ptr<const CallTarget> compile(const model::Function& function) const override;
 };
 
 }  // namespace eg::providers

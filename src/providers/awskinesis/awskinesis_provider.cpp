@@ -1,6 +1,6 @@
 #include "providers/awskinesis/awskinesis_provider.h"
 
-#include "events/event.h"
+#include "common/base64.h"
 #include "providers/aws/put_record.h"
 #include "providers/aws/sigv4.h"
 #include "providers/aws_common.h"
@@ -11,8 +11,10 @@ namespace {
 const aws::Service kKinesis{.name = "kinesis", .env_suffix = "KINESIS", .permission = "kinesis:PutRecord"};
 
 // The event's id: unique per event, so events spread evenly over the stream's shards, and the same
-// event retried lands on the same shard. A payload without an id (not an event) is keyed by its hash.
-std::string partition_key(const std::string& payload) {
+// event retried lands on the same shard. Deliveries name it in their marks; for a sync call it is read
+// from the payload. A payload without an id (not an event) is keyed by its hash.
+std::string partition_key(const std::string& payload, const CallMarks& marks) {
+  if (!marks.event_id.empty()) return std::string(marks.event_id);
   boost::system::error_code error;
   const auto event = boost::json::parse(payload, error);
   if (!error && event.is_object()) {
@@ -24,14 +26,32 @@ std::string partition_key(const std::string& payload) {
   return aws::sha256_hex(payload);
 }
 
-aws::PutRecord kinesis_put_record(const std::string& stream, const std::string& payload) {
-  aws::PutRecord put{
-      .service = &kKinesis, .target = "Kinesis_20131202.PutRecord", .resource = "Kinesis stream " + stream};
-  put.request["StreamName"] = stream;
-  put.request["Data"] = events::base64_encode(payload);
-  put.request["PartitionKey"] = partition_key(payload);
-  return put;
-}
+// A Kinesis stream: PutRecord of each event.
+class KinesisTarget final : public CallTarget {
+ public:
+  KinesisTarget(aws::Destination destination, const boost::json::object& settings)
+      : destination_(std::move(destination)),
+        stream_(settings.at("streamName").get_string()),
+        resource_("Kinesis stream " + stream_) {}
+
+  boost::asio::awaitable<CallResult> call(const std::string& payload, const CallMarks& marks,
+                                          CallContext& context) const override {
+    co_return co_await aws::put_record(destination_, request_of(payload, marks), context);
+  }
+
+ private:
+  aws::PutRecord request_of(const std::string& payload, const CallMarks& marks) const {
+    aws::PutRecord put{.target = "Kinesis_20131202.PutRecord", .resource = resource_};
+    put.request["StreamName"] = stream_;
+    put.request["Data"] = common::base64_encode(payload);
+    put.request["PartitionKey"] = partition_key(payload, marks);
+    return put;
+  }
+
+  const aws::Destination destination_;
+  const std::string stream_;
+  const std::string resource_;
+};
 
 }  // namespace
 
@@ -41,11 +61,8 @@ std::optional<std::string> AwsKinesisProvider::validate(const boost::json::objec
 
 const std::vector<std::string_view>& AwsKinesisProvider::secret_fields() const { return aws_secret_fields(); }
 
-boost::asio::awaitable<CallResult> AwsKinesisProvider::call(
-    const model::Function& function, const std::string& payload,
-    const CallMarks& /*marks: AWS passes no headers on*/, CallContext& context) const {
-  const auto stream = std::string(function.provider.at("streamName").as_string());
-  co_return co_await aws::put_record(function, kinesis_put_record(stream, payload), context);
+std::shared_ptr<const CallTarget> AwsKinesisProvider::compile(const model::Function& function) const {
+  return compile_aws_function<KinesisTarget>(*this, kKinesis, function);
 }
 
 }  // namespace eg::providers

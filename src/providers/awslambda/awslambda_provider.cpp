@@ -19,18 +19,6 @@ std::string header_value(const net::OutboundResponse& response, std::string_view
   return {};
 }
 
-// Lambda Invoke, RequestResponse: the function's name, partial ARN or full ARN goes into the path,
-// percent-encoded (an ARN's `:` is sent as `%3A`).
-aws::ApiCall invoke_call(const std::string& function_name, const std::string& payload) {
-  aws::ApiCall call{.service = &kLambda,
-                    .resource = "AWS Lambda function " + function_name,
-                    .path = "/2015-03-31/functions/" + aws::uri_encode(function_name) + "/invocations",
-                    .body = payload};
-  call.headers.emplace_back("Content-Type", "application/json");
-  call.headers.emplace_back("X-Amz-Invocation-Type", "RequestResponse");
-  return call;
-}
-
 // "Error: boom" from Lambda's error payload {"errorType": "Error", "errorMessage": "boom", …}.
 std::string function_error_summary(std::string_view body) {
   const auto json = common::parse_json(body);
@@ -45,6 +33,40 @@ std::string function_error_summary(std::string_view body) {
   }
   return summary;
 }
+
+// A Lambda function: Invoke, RequestResponse, of its name, partial ARN or full ARN, which goes into
+// the path percent-encoded (an ARN's `:` is sent as `%3A`).
+class LambdaTarget final : public CallTarget {
+ public:
+  LambdaTarget(aws::Destination destination, const boost::json::object& settings)
+      : destination_(std::move(destination)),
+        function_name_(settings.at("arn").get_string()),
+        resource_("AWS Lambda function " + function_name_),
+        path_("/2015-03-31/functions/" + aws::uri_encode(function_name_) + "/invocations") {}
+
+  boost::asio::awaitable<CallResult> call(const std::string& payload,
+                                          const CallMarks& /*marks: AWS passes no headers on*/,
+                                          CallContext& context) const override {
+    auto result = co_await aws::call_api(destination_, invoke_call(payload), context);
+    if (auto* failed = std::get_if<CallResult>(&result)) co_return std::move(*failed);
+    co_return lambda_invoke_result(std::move(std::get<net::OutboundResponse>(result)), resource_);
+  }
+
+ private:
+  // Built outside the coroutine: GCC 12 miscompiles brace-initialized lists inside co_await expressions.
+  aws::ApiCall invoke_call(const std::string& payload) const {
+    aws::ApiCall call{.resource = resource_, .path = path_, .body = payload};
+    call.headers.reserve(2);
+    call.headers.emplace_back("Content-Type", "application/json");
+    call.headers.emplace_back("X-Amz-Invocation-Type", "RequestResponse");
+    return call;
+  }
+
+  const aws::Destination destination_;
+  const std::string function_name_;
+  const std::string resource_;
+  const std::string path_;
+};
 
 }  // namespace
 
@@ -69,14 +91,8 @@ CallResult lambda_invoke_result(net::OutboundResponse response, std::string_view
   return result;
 }
 
-boost::asio::awaitable<CallResult> AwsLambdaProvider::call(
-    const model::Function& function, const std::string& payload,
-    const CallMarks& /*marks: AWS passes no headers on*/, CallContext& context) const {
-  auto call = invoke_call(std::string(function.provider.at("arn").as_string()), payload);
-  const auto resource = call.resource;
-  auto result = co_await aws::call_api(function, std::move(call), context);
-  if (auto* failed = std::get_if<CallResult>(&result)) co_return std::move(*failed);
-  co_return lambda_invoke_result(std::move(std::get<net::OutboundResponse>(result)), resource);
+std::shared_ptr<const CallTarget> AwsLambdaProvider::compile(const model::Function& function) const {
+  return compile_aws_function<LambdaTarget>(*this, kLambda, function);
 }
 
 }  // namespace eg::providers

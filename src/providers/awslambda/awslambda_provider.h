@@ -1,4 +1,6 @@
 #pragma once
+#include <string_view>
+
 #include "providers/provider.h"
 
 namespace eg::providers {
@@ -13,8 +15,7 @@ class AwsLambdaProvider : public Provider {
   std::string_view type() const override { return "awslambda"; }
   std::optional<std::string> validate(const boost::json::object& settings) const override;
   const std::vector<std::string_view>& secret_fields() const override;
-  boost::asio::awaitable<CallResult> call(const model::Function& function, const std::string& payload,
-                                          const CallMarks& marks, CallContext& context) const override;
+  std::shared_ptr<const CallTarget> compile(const model::Function& function) const override;
 };
 
 // Lambda's 2xx answer to Invoke of `resource` ("AWS Lambda function hello") as the result of a call:

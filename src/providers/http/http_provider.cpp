@@ -29,18 +29,8 @@ std::string content_type_of(const net::OutboundResponse& response) {
   return {};
 }
 
-CallResult from_error(const net::OutboundError& error, std::string_view url) {
-  using Kind = net::OutboundError::Kind;
-  const auto outcome = error.kind == Kind::Timeout   ? CallResult::Outcome::Timeout
-                       : error.kind == Kind::Connect ? CallResult::Outcome::Unreachable
-                                                     : CallResult::Outcome::FunctionError;
-  return CallResult{.outcome = outcome,
-                    .error = "calling " + std::string(url) + " failed: " + error.message,
-                    .retryable = is_retryable(error.kind)};
-}
-
 // Built outside the coroutine: GCC 12 miscompiles brace-initialized lists inside co_await expressions.
-net::OutboundRequest json_post(std::string_view url, const std::string& payload, const CallMarks& marks) {
+net::OutboundRequest json_post(const std::string& url, const std::string& payload, const CallMarks& marks) {
   net::OutboundRequest request;
   request.url = url;
   request.headers.reserve(5);
@@ -55,24 +45,55 @@ net::OutboundRequest json_post(std::string_view url, const std::string& payload,
   return request;
 }
 
+// An http function: its URL, checked when compiled. (The HTTP client parses it once per thread and
+// keeps the parse, net/plain_http_transport.cpp.)
+class HttpTarget final : public CallTarget {
+ public:
+  HttpTarget(std::string url, std::string function_id)
+      : url_(std::move(url)), function_id_(std::move(function_id)) {}
+
+  boost::asio::awaitable<CallResult> call(const std::string& payload, const CallMarks& marks,
+                                          CallContext& context) const override {
+    auto result = co_await context.http.send(json_post(url_, payload, marks));
+    co_return http_call_result(std::move(result), url_, function_id_, std::chrono::system_clock::now());
+  }
+
+ private:
+  const std::string url_;
+  const std::string function_id_;
+};
+
 }  // namespace
 
-boost::asio::awaitable<CallResult> HttpProvider::call(const model::Function& function,
-                                                      const std::string& payload, const CallMarks& marks,
-                                                      CallContext& context) const {
-  const std::string_view url = function.provider.at("url").as_string();  // the function outlives the call
-  auto result = co_await context.http.send(json_post(url, payload, marks));
-  if (const auto* error = std::get_if<net::OutboundError>(&result)) co_return from_error(*error, url);
+CallResult http_call_result(net::OutboundResult result, std::string_view url, std::string_view function_id,
+                            std::chrono::system_clock::time_point now) {
+  if (const auto* error = std::get_if<net::OutboundError>(&result)) {
+    using Kind = net::OutboundError::Kind;
+    const auto outcome = error->kind == Kind::Timeout   ? CallResult::Outcome::Timeout
+                         : error->kind == Kind::Connect ? CallResult::Outcome::Unreachable
+                                                        : CallResult::Outcome::FunctionError;
+    return CallResult{.outcome = outcome,
+                      .error = "calling " + std::string(url) + " failed: " + error->message,
+                      .retryable = is_retryable(error->kind)};
+  }
   auto& response = std::get<net::OutboundResponse>(result);
   CallResult call{.body = std::move(response.body), .content_type = content_type_of(response)};
   if (response.status < 200 || response.status > 299) {
     call.outcome = CallResult::Outcome::FunctionError;
-    call.error =
-        "function " + function.function_id + " answered with HTTP status " + std::to_string(response.status);
+    call.error = "function " + std::string(function_id) + " answered with HTTP status " +
+                 std::to_string(response.status);
     call.retryable = is_retryable_status(response.status);
-    call.retry_after = retry_after_of(response, std::chrono::system_clock::now());
+    call.retry_after = retry_after_of(response, now);
   }
-  co_return call;
+  return call;
+}
+
+std::shared_ptr<const CallTarget> HttpProvider::compile(const model::Function& function) const {
+  if (auto error = validate(function.provider)) {
+    return failing_target("function " + function.function_id + " cannot be called: " + *error);
+  }
+  return std::make_shared<const HttpTarget>(std::string(function.provider.at("url").get_string()),
+                                            function.function_id);
 }
 
 }  // namespace eg::providers

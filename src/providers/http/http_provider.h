@@ -1,4 +1,7 @@
 #pragma once
+#include <chrono>
+#include <string_view>
+
 #include "providers/provider.h"
 
 namespace eg::providers {
@@ -13,8 +16,12 @@ class HttpProvider : public Provider {
  public:
   std::string_view type() const override { return "http"; }
   std::optional<std::string> validate(const boost::json::object& settings) const override;
-  boost::asio::awaitable<CallResult> call(const model::Function& function, const std::string& payload,
-                                          const CallMarks& marks, CallContext& context) const override;
+  std::shared_ptr<const CallTarget> compile(const model::Function& function) const override;
 };
+
+// What the answer (or the failure) of a call of the http function `function_id` at `url` means, as
+// of `now` (for a Retry-After date). A plain function, tested in tests/unit/provider_outcomes_test.cpp.
+CallResult http_call_result(net::OutboundResult result, std::string_view url, std::string_view function_id,
+                            std::chrono::system_clock::time_point now);
 
 }  // namespace eg::providers
