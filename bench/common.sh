@@ -31,6 +31,19 @@ CONF
   nginx -p "$work" -c function.conf
 }
 
+# write_emit_script FILE: the wrk script of the emit scenarios, a POST of one 1 KiB JSON custom event
+# (Event: bench.emit). bench/run.sh and bench/delivery.sh post the same event, so their figures compare.
+write_emit_script() {
+  python3 - "$1" <<'PY'
+import json, sys
+payload = json.dumps({"user": {"id": "u-0001", "name": "x" * 990}}, separators=(",", ":"))
+assert 1000 <= len(payload) <= 1100
+open(sys.argv[1], "w").write(
+    'wrk.method = "POST"\nwrk.body = \'%s\'\nwrk.headers["Content-Type"] = "application/json"\n'
+    'wrk.headers["Event"] = "bench.emit"\n' % payload)
+PY
+}
+
 # wait_for_gateway: until the Configuration API on $config_port answers, for at most a minute (a
 # gateway under valgrind starts slowly).
 wait_for_gateway() {

@@ -90,14 +90,7 @@ wrk.headers["Content-Type"] = "application/json"
 wrk.headers["Event"] = "invoke"
 wrk.headers["Function-ID"] = "bench"
 LUA
-python3 - "$work/emit.lua" <<'PY'
-import json, sys
-payload = json.dumps({"user": {"id": "u-0001", "name": "x" * 990}}, separators=(",", ":"))
-assert 1000 <= len(payload) <= 1100
-open(sys.argv[1], "w").write(
-    'wrk.method = "POST"\nwrk.body = \'%s\'\nwrk.headers["Content-Type"] = "application/json"\n'
-    'wrk.headers["Event"] = "bench.emit"\n' % payload)
-PY
+write_emit_script "$work/emit.lua"
 
 # Prints "requests/s p99_ms requests non2xx" for one wrk run: wrk URL [wrk args...]
 measure() {
