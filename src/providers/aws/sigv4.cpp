@@ -8,21 +8,12 @@
 #include <ctime>
 #include <map>
 
+#include "common/digest.h"
+
 namespace eg::providers::aws {
 namespace {
 
 constexpr std::string_view kAlgorithm = "AWS4-HMAC-SHA256";
-
-std::string hex(const unsigned char* bytes, std::size_t size) {
-  static constexpr char kDigits[] = "0123456789abcdef";
-  std::string text;
-  text.reserve(size * 2);
-  for (std::size_t i = 0; i < size; ++i) {
-    text += kDigits[bytes[i] >> 4];
-    text += kDigits[bytes[i] & 0x0f];
-  }
-  return text;
-}
 
 std::string hmac_sha256(std::string_view key, std::string_view data) {
   unsigned char digest[EVP_MAX_MD_SIZE];
@@ -151,13 +142,6 @@ std::string amz_date(std::chrono::system_clock::time_point time) {
   return text;
 }
 
-std::string sha256_hex(std::string_view data) {
-  unsigned char digest[EVP_MAX_MD_SIZE];
-  unsigned int size = 0;
-  EVP_Digest(data.data(), data.size(), digest, &size, EVP_sha256(), nullptr);
-  return hex(digest, size);
-}
-
 Signature sign(SignableRequest& request, const Credentials& credentials, std::string_view region,
                std::string_view service, std::chrono::system_clock::time_point now) {
   const auto date = amz_date(now);
@@ -170,16 +154,16 @@ Signature sign(SignableRequest& request, const Credentials& credentials, std::st
   Signature signature;
   signature.canonical_request = request.method + '\n' + canonical_uri(request.path) + '\n' +
                                 canonical_query(request.query) + '\n' + headers.lines + '\n' +
-                                headers.signed_headers + '\n' + sha256_hex(request.body);
+                                headers.signed_headers + '\n' + common::sha256_hex(request.body);
   const auto scope =
       date_stamp(date) + '/' + std::string(region) + '/' + std::string(service) + "/aws4_request";
-  signature.string_to_sign =
-      std::string(kAlgorithm) + '\n' + date + '\n' + scope + '\n' + sha256_hex(signature.canonical_request);
+  signature.string_to_sign = std::string(kAlgorithm) + '\n' + date + '\n' + scope + '\n' +
+                             common::sha256_hex(signature.canonical_request);
   const auto key = signing_key(credentials.secret_access_key, date_stamp(date), region, service);
   const auto digest = hmac_sha256(key, signature.string_to_sign);
   signature.authorization = std::string(kAlgorithm) + " Credential=" + credentials.access_key_id + '/' +
-                            scope + ", SignedHeaders=" + headers.signed_headers + ", Signature=" +
-                            hex(reinterpret_cast<const unsigned char*>(digest.data()), digest.size());
+                            scope + ", SignedHeaders=" + headers.signed_headers +
+                            ", Signature=" + common::lower_hex(digest);
   request.headers.emplace_back("Authorization", signature.authorization);
   return signature;
 }

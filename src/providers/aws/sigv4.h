@@ -54,6 +54,5 @@ std::string canonical_query(const std::vector<std::pair<std::string, std::string
 std::string canonical_uri(std::string_view path);
 // "20150830T123600Z".
 std::string amz_date(std::chrono::system_clock::time_point time);
-std::string sha256_hex(std::string_view data);
 
 }  // namespace eg::providers::aws

@@ -1,6 +1,7 @@
 #include "providers/awskinesis/awskinesis_provider.h"
 
 #include "common/base64.h"
+#include "common/digest.h"
 #include "providers/aws/put_record.h"
 #include "providers/aws/sigv4.h"
 #include "providers/aws_common.h"
@@ -23,7 +24,7 @@ std::string partition_key(const std::string& payload, const CallMarks& marks) {
       return std::string(id->get_string());
     }
   }
-  return aws::sha256_hex(payload);
+  return common::sha256_hex(payload);
 }
 
 // A Kinesis stream: PutRecord of each event.
