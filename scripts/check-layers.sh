@@ -20,11 +20,12 @@ declare -A may_include=(
   [model]="common"
   [store]="common model"
   [providers]="common net model"
+  [auth]="common net model"
   [routing]="common model store providers"
   [delivery]="common net model providers routing"
-  [config]="common net model store providers routing delivery"
-  [events]="common net model providers routing delivery"
-  [app]="common net model store providers routing config delivery events"
+  [config]="common net model store providers routing delivery auth"
+  [events]="common net model providers routing delivery auth"
+  [app]="common net model store providers routing config delivery events auth"
 )
 
 # Known exceptions, "file -> included folder", each with the reason it is still there. Keep this

@@ -4,10 +4,13 @@
 
 #include <cstdio>
 #include <exception>
+#include <string>
+#include <utility>
 
 #include "app/gateway.h"
 #include "app/logging.h"
 #include "app/options.h"
+#include "app/security.h"
 
 int main(int argc, char* argv[]) {
   using eg::app::ParsedCommandLine;
@@ -23,14 +26,21 @@ int main(int argc, char* argv[]) {
       break;
   }
   const auto& options = parsed.options;
+  if (options.hash_key) return eg::app::print_key_line(stdin, stdout, stderr);
   if (auto unsupported = eg::app::unsupported_option(options)) {
     std::fprintf(stderr, "event-gateway: %s\n", unsupported->c_str());
+    return 2;
+  }
+  std::string security_error;
+  auto security = eg::app::load_security(options, security_error);
+  if (!security) {
+    std::fprintf(stderr, "event-gateway: %s\n", security_error.c_str());
     return 2;
   }
   const bool json_logs = options.log_format == "json" || (options.log_format.empty() && !options.dev);
   eg::app::configure_logging(options.log_level, json_logs ? eg::app::LogFormat::Json : eg::app::LogFormat::Text);
   try {
-    eg::app::Gateway gateway(options);
+    eg::app::Gateway gateway(options, std::move(*security));
     return gateway.run();
   } catch (const std::exception& error) {
     spdlog::critical("cannot start: {}", error.what());

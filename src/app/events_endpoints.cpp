@@ -32,17 +32,21 @@ net::HttpServerOptions server_options(const Options& options, std::uint16_t port
 }
 
 // -workers is for the whole gateway: each thread runs its share, at least one.
-events::DispatcherOptions dispatcher_options(const Options& options, unsigned threads) {
+events::DispatcherOptions dispatcher_options(const Options& options, unsigned threads,
+                                             const Security& security) {
   return events::DispatcherOptions{
       .workers = std::max(1u, options.workers / threads),
       .per_function = options.delivery_max_per_function,
-      .retry = delivery::RetryPolicy{.max_attempts = options.delivery_max_attempts,
-                                     .initial_backoff = std::chrono::milliseconds(options.delivery_initial_backoff_ms),
-                                     .max_backoff = std::chrono::milliseconds(options.delivery_max_backoff_ms),
-                                     .max_age = std::chrono::seconds(options.delivery_max_age_seconds)},
+      .retry =
+          delivery::RetryPolicy{
+              .max_attempts = options.delivery_max_attempts,
+              .initial_backoff = std::chrono::milliseconds(options.delivery_initial_backoff_ms),
+              .max_backoff = std::chrono::milliseconds(options.delivery_max_backoff_ms),
+              .max_age = std::chrono::seconds(options.delivery_max_age_seconds)},
       .http = net::HttpClientOptions{
           .connect_timeout = std::chrono::milliseconds(options.function_connect_timeout_ms),
-          .total_timeout = std::chrono::milliseconds(options.function_timeout_ms)}};
+          .total_timeout = std::chrono::milliseconds(options.function_timeout_ms),
+          .denied_networks = security.denied_networks}};
 }
 
 std::vector<std::unique_ptr<asio::io_context>> make_ios(unsigned threads) {
@@ -92,14 +96,17 @@ struct EventsEndpoints::Loop {
   events::EventsApi api;
   net::HttpServer server;
 
-  Loop(const Options& options, unsigned threads, std::uint16_t port, asio::io_context& io,
-       routing::SnapshotHolder& snapshots, events::DeliveryStores stores, std::shared_ptr<net::ServerLimits> limits)
+  Loop(const Options& options, const Security& security, unsigned threads, std::uint16_t port,
+       asio::io_context& io, routing::SnapshotHolder& snapshots, events::DeliveryStores stores,
+       std::shared_ptr<net::ServerLimits> limits)
       : io(io),
-        dispatcher(io, snapshots, stores, dispatcher_options(options, threads)),
+        dispatcher(io, snapshots, stores, dispatcher_options(options, threads, security)),
         api(dispatcher, events::EventsApiOptions{.max_hops = options.max_hops,
                                                  .cross_space_events = options.cross_space_events}),
         server(io, server_options(options, port, std::move(limits)),
-               [this](net::Request& request) { return api.handle(request); }) {}
+               [this](net::Request& request) { return api.handle(request); }) {
+    api.use_keys(security.events_keys);
+  }
 
   // The listener is closed here, before anything else and not in a handler posted for later: a loop
   // with nothing to wait for stops its io_context at once, and a close still queued then never ran,
@@ -132,8 +139,9 @@ struct EventsEndpoints::Loop {
   }
 };
 
-EventsEndpoints::EventsEndpoints(const Options& options, routing::SnapshotHolder& snapshots,
-                                 const std::filesystem::path& spool_dir, delivery::DeadLetters& dead_letters)
+EventsEndpoints::EventsEndpoints(const Options& options, const Security& security,
+                                 routing::SnapshotHolder& snapshots, const std::filesystem::path& spool_dir,
+                                 delivery::DeadLetters& dead_letters)
     : shutdown_timeout_(options.shutdown_timeout_ms),
       capacity_(options.workers_backlog),
       limits_(std::make_shared<net::ServerLimits>("Events API", options.max_connections,
@@ -146,7 +154,8 @@ EventsEndpoints::EventsEndpoints(const Options& options, routing::SnapshotHolder
   std::uint16_t port = options.events_port;
   for (unsigned i = 0; i < threads; ++i) {
     const events::DeliveryStores stores{*spools_[i], dead_letters, capacity_};
-    loops_.push_back(std::make_unique<Loop>(options, threads, port, *ios_[i], snapshots, stores, limits_));
+    loops_.push_back(
+        std::make_unique<Loop>(options, security, threads, port, *ios_[i], snapshots, stores, limits_));
     port = loops_.front()->server.port();
   }
 }
@@ -198,6 +207,12 @@ events::Redelivery EventsEndpoints::redeliver(const delivery::DeadLetter& letter
       });
   if (future.wait_for(kAnswerWithin) != std::future_status::ready) return events::Redelivery::Draining;
   return future.get();
+}
+
+void EventsEndpoints::use_keys(std::shared_ptr<const auth::ApiKeys> keys) {
+  for (auto& loop : loops_) {
+    asio::post(loop->io, [api = &loop->api, keys] { api->use_keys(keys); });
+  }
 }
 
 std::uint16_t EventsEndpoints::port() const { return loops_.front()->server.port(); }

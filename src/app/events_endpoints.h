@@ -14,11 +14,12 @@
 #include <cstdint>
 #include <filesystem>
 #include <functional>
-#include <string>
 #include <memory>
+#include <string>
 #include <vector>
 
 #include "app/options.h"
+#include "app/security.h"
 #include "delivery/capacity.h"
 #include "delivery/dead_letters.h"
 #include "delivery/spool.h"
@@ -32,9 +33,8 @@ class EventsEndpoints {
  public:
   // Binds the port on every thread's server and opens every thread's spool under `spool_dir`;
   // throws when it cannot.
-  EventsEndpoints(const Options& options, routing::SnapshotHolder& snapshots,
-                  const std::filesystem::path& spool_dir,
-                  delivery::DeadLetters& dead_letters);
+  EventsEndpoints(const Options& options, const Security& security, routing::SnapshotHolder& snapshots,
+                  const std::filesystem::path& spool_dir, delivery::DeadLetters& dead_letters);
   ~EventsEndpoints();
 
   // Starts accepting connections (they are served once run() runs the event loops), and resumes
@@ -51,6 +51,8 @@ class EventsEndpoints {
   // Delivers a dead letter again, on one of the threads; waits until it is in that thread's spool.
   // Call from any thread but the Events API's.
   events::Redelivery redeliver(const delivery::DeadLetter& letter);
+  // The keys custom events and invoke need from now on (none: no key), on every thread; call from any.
+  void use_keys(std::shared_ptr<const auth::ApiKeys> keys);
 
   std::uint16_t port() const;
   std::size_t threads() const { return loops_.size(); }

@@ -125,20 +125,29 @@ struct ConfigEndpoint {
   config::ConfigApi api;
   net::HttpServer server;
 
-  ConfigEndpoint(const Options& options, store::Store& store, routing::SnapshotHolder& snapshots,
-                 delivery::DeadLetters& dead_letters, config::Redeliver redeliver)
+  ConfigEndpoint(const Options& options, const Security& security, store::Store& store,
+                 routing::SnapshotHolder& snapshots, delivery::DeadLetters& dead_letters,
+                 config::Redeliver redeliver)
       : routing(snapshots),
-        service(store, &snapshots),
+        service(store, &snapshots, security.denied_networks),
         api(
-            service, [this, &store] { return store_status(store, routing); }, dead_letters, std::move(redeliver)),
+            service, [this, &store] { return store_status(store, routing); }, dead_letters,
+            std::move(redeliver),
+            config::ConfigApiSecurity{.keys = security.config_keys,
+                                      .cross_site = security.cross_site,
+                                      .warnings = security.warnings}),
         server(io, server_options(options, options.config_port),
-               [this](net::Request& request) -> asio::awaitable<net::Response> { co_return api.handle(request); }) {}
+               [this](net::Request& request) -> asio::awaitable<net::Response> {
+                 co_return api.handle(request);
+               }) {}
 };
 
 
 }  // namespace
 
 struct Gateway::Parts {
+  const Options options;
+  Security security;
   std::unique_ptr<store::Store> store;
   std::filesystem::path spool_dir;
   // After the store: a gateway that cannot reach its configuration says so first.
@@ -148,20 +157,43 @@ struct Gateway::Parts {
   ConfigEndpoint config;
   EventsEndpoints events;
 
-  explicit Parts(const Options& options)
-      : store(open_store(options)),
+  Parts(const Options& gateway_options, Security gateway_security)
+      : options(gateway_options),
+        security(std::move(gateway_security)),
+        store(open_store(options)),
         spool_dir(spool_directory(options)),
         dead_letters(delivery::open_local_dead_letters(spool_dir, options.spool_fsync)),
         watcher(*store, snapshots),
         // Called only once the gateway runs, when `events` exists.
-        config(options, *store, snapshots, *dead_letters,
-               [this](const delivery::DeadLetter& letter) { return redelivery_outcome(events.redeliver(letter)); }),
-        events(options, snapshots, spool_dir, *dead_letters) {
+        config(options, security, *store, snapshots, *dead_letters,
+               [this](const delivery::DeadLetter& letter) {
+                 return redelivery_outcome(events.redeliver(letter));
+               }),
+        events(options, security, snapshots, spool_dir, *dead_letters) {
     watcher.start();
   }
 };
 
-Gateway::Gateway(const Options& options) : parts_(std::make_unique<Parts>(with_connection_limit(options))) {}
+Gateway::Gateway(const Options& options, Security security)
+    : parts_(std::make_unique<Parts>(with_connection_limit(options), std::move(security))) {}
+
+// SIGHUP reads what may change while the gateway runs: the API key files. What cannot be read leaves
+// what is in use as it is.
+void Gateway::reload_on_hangup(asio::signal_set& hangup) {
+  hangup.async_wait([this, &hangup](const boost::system::error_code& error, int) {
+    if (error) return;
+    auto& parts = *parts_;
+    std::string failure;
+    if (reload_keys(parts.options, parts.security, failure)) {
+      parts.config.api.use_keys(parts.security.config_keys);
+      parts.events.use_keys(parts.security.events_keys);
+      spdlog::info("SIGHUP: API keys reloaded");
+    } else {
+      spdlog::error("SIGHUP: {}; the keys in use stay", failure);
+    }
+    reload_on_hangup(hangup);
+  });
+}
 
 Gateway::~Gateway() = default;
 
@@ -185,6 +217,9 @@ int Gateway::run() {
           asio::detached);
     });
   });
+  asio::signal_set hangup(parts.config.io, SIGHUP);
+  reload_on_hangup(hangup);
+  for (const auto& warning : parts.security.warnings) spdlog::warn("{}", warning);
   parts.config.server.start();
   parts.events.start();
   spdlog::info(

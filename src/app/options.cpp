@@ -3,6 +3,7 @@
 #include <boost/program_options.hpp>
 #include <cstdlib>
 #include <sstream>
+#include <utility>
 
 namespace eg::app {
 namespace po = boost::program_options;
@@ -43,6 +44,20 @@ po::options_description describe_options(Options& options) {
       ("config-tls-key", po::value(&options.config_tls_key), "TLS key file of the Configuration API")
       ("events-tls-cert", po::value(&options.events_tls_cert), "TLS certificate file of the Events API")
       ("events-tls-key", po::value(&options.events_tls_key), "TLS key file of the Events API")
+      ("config-api-keys", po::value(&options.config_api_keys),
+       "file of API key digests: every Configuration API request but GET /v1/status needs a key "
+       "(docs/security.md; also EVENT_GATEWAY_CONFIG_API_KEYS_FILE)")
+      ("events-api-keys", po::value(&options.events_api_keys),
+       "file of API key digests: custom events and invoke need a key of their space "
+       "(docs/security.md; also EVENT_GATEWAY_EVENTS_API_KEYS_FILE)")
+      ("config-allowed-origins", po::value(&options.config_allowed_origins)->multitoken()->composing(),
+       "comma-separated web origins (https://console.example.com) whose pages may write to the "
+       "Configuration API; repeatable")
+      ("function-deny-networks", po::value(&options.function_deny_networks)
+           ->default_value(options.function_deny_networks),
+       "comma-separated networks (CIDR) no function may be registered on or called at; \"\" for none")
+      ("hash-key", po::bool_switch(&options.hash_key),
+       "read an API key on stdin, print its line for -config-api-keys or -events-api-keys, and exit")
       ("events-threads", po::value(&options.events_threads)->default_value(options.events_threads),
        "event-loop threads serving the Events API; 0 means one per CPU core")
       ("workers", po::value(&options.workers)->default_value(options.workers),
@@ -102,6 +117,15 @@ void read_password_from_environment(Options& options) {
   }
 }
 
+// A flag wins over its variable.
+void read_key_files_from_environment(Options& options) {
+  for (auto [file, variable] : {std::pair{&options.config_api_keys, "EVENT_GATEWAY_CONFIG_API_KEYS_FILE"},
+                                std::pair{&options.events_api_keys, "EVENT_GATEWAY_EVENTS_API_KEYS_FILE"}}) {
+    const char* value = std::getenv(variable);
+    if (file->empty() && value != nullptr) *file = value;
+  }
+}
+
 std::optional<std::string> check_values(const Options& options) {
   if (options.log_level != "debug" && options.log_level != "info" && options.log_level != "warn" &&
       options.log_level != "error") {
@@ -151,6 +175,7 @@ ParsedCommandLine parse_command_line(int argc, const char* const argv[]) {
     po::store(po::command_line_parser(argc, argv).options(description).style(style).run(), values);
     po::notify(values);
     read_password_from_environment(parsed.options);
+    read_key_files_from_environment(parsed.options);
   } catch (const po::error& error) {
     parsed.action = ParsedCommandLine::Action::Fail;
     parsed.message = std::string(error.what()) + " (see -help)";

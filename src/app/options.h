@@ -31,6 +31,15 @@ struct Options {
   std::string config_tls_key;
   std::string events_tls_cert;
   std::string events_tls_key;
+  // API keys (docs/security.md): files of key digests and the spaces each key may act on; empty: no key
+  // needed. Also from EVENT_GATEWAY_CONFIG_API_KEYS_FILE and EVENT_GATEWAY_EVENTS_API_KEYS_FILE.
+  std::string config_api_keys;
+  std::string events_api_keys;
+  // Web origins ("https://console.example.com") whose pages may write to the Configuration API.
+  std::vector<std::string> config_allowed_origins;
+  // Networks (CIDR) no function may be called on: the cloud metadata addresses by default.
+  std::string function_deny_networks = "169.254.169.254/32,fd00:ec2::254/128";
+  bool hash_key = false;        // -hash-key: print the key file line of the key on stdin, and exit
   unsigned events_threads = 0;  // 0: one per CPU core
   unsigned workers = 200;
   // Asynchronous deliveries accepted and not finished, waiting or retrying; each costs about 340

@@ -9,6 +9,7 @@
 #include <utility>
 #include <vector>
 
+#include "auth/refusal.h"
 #include "common/json.h"
 #include "config/errors.h"
 #include "config/validation.h"
@@ -126,9 +127,40 @@ ConfigError dead_letter_not_found(std::string_view space, std::string_view id) {
                    "\"");
 }
 
+// The space a request acts on: the one its path names, decoded; nothing for any other path (and for a
+// malformed name, which the route refuses).
+std::optional<std::string> space_of(const std::vector<std::string_view>& segments) {
+  if (segments.size() < 4 || segments[1] != "v1" || segments[2] != "spaces") return std::nullopt;
+  auto space = model::percent_decode(segments[3]);
+  if (!space || !model::is_valid_name(*space)) return std::nullopt;
+  return space;
+}
+
+bool is_status(const std::vector<std::string_view>& segments) {
+  return segments.size() == 3 && segments[1] == "v1" && segments[2] == "status";
+}
+
 }  // namespace
 
 net::Response ConfigApi::handle(const net::Request& request) {
+  if (auto answer = security_.cross_site.preflight(request)) return std::move(*answer);
+  auto response = guarded(request);
+  security_.cross_site.allow_reading(request, response);
+  return response;
+}
+
+std::optional<net::Response> ConfigApi::access_refusal(const net::Request& request) const {
+  if (!security_.keys) return std::nullopt;
+  const auto segments = split_path(request.target());
+  if (is_status(segments)) return std::nullopt;
+  const auto space = space_of(segments);
+  const auto access = security_.keys->check(request[http::field::authorization], space);
+  return auth::refusal(access, "the Configuration API", space.value_or(""));
+}
+
+net::Response ConfigApi::guarded(const net::Request& request) {
+  if (auto refusal = access_refusal(request)) return std::move(*refusal);
+  if (auto refusal = security_.cross_site.refusal(request)) return std::move(*refusal);
   try {
     return route(request);
   } catch (const ConfigError& error) {
@@ -147,9 +179,13 @@ net::Response ConfigApi::handle(const net::Request& request) {
 net::Response ConfigApi::route(const net::Request& request) {
   const auto segments = split_path(request.target());
   const auto count = segments.size();
-  if (count == 3 && segments[1] == "v1" && segments[2] == "status") {
+  if (is_status(segments)) {
     if (request.method() != http::verb::get) return method_not_allowed("GET");
-    return net::json_response(http::status::ok, {{"status", "ok"}, {"store", store_status_()}});
+    boost::json::object status{{"status", "ok"}, {"store", store_status_()}};
+    if (!security_.warnings.empty()) {
+      status["warnings"] = boost::json::array(security_.warnings.begin(), security_.warnings.end());
+    }
+    return net::json_response(http::status::ok, status);
   }
   if (count >= 5 && segments[1] == "v1" && segments[2] == "spaces") {
     const auto space = decode_name(segments[3]);

@@ -9,12 +9,20 @@
 //   GET                /v1/spaces/<space>/deadletters?limit=&cursor=
 //   GET, DELETE        /v1/spaces/<space>/deadletters/<deadLetterId>
 //   POST               /v1/spaces/<space>/deadletters/<deadLetterId>/redeliver
+//
+// Before a request reaches its resource (docs/security.md): with API keys, every request but
+// GET /v1/status needs a key that may act on its space (401, 403); then cross-site writes are refused
+// (403, 415, config/cross_site.h).
 
 #include <functional>
+#include <memory>
 #include <string>
 #include <utility>
+#include <vector>
 
+#include "auth/api_keys.h"
 #include "config/config_service.h"
+#include "config/cross_site.h"
 #include "delivery/dead_letters.h"
 #include "net/json_response.h"
 
@@ -41,20 +49,33 @@ struct RedeliveryOutcome {
 // redelivering, before the delivery could finish (which removes or replaces the letter).
 using Redeliver = std::function<RedeliveryOutcome(const delivery::DeadLetter&)>;
 
+// Who may use the API, from which web pages, and what /v1/status says about it.
+struct ConfigApiSecurity {
+  std::shared_ptr<const auth::ApiKeys> keys;  // none: no key is needed
+  CrossSitePolicy cross_site;
+  std::vector<std::string> warnings;  // shown by /v1/status ("warnings"), e.g. a cluster without keys
+};
+
 class ConfigApi {
  public:
   // `store_status` describes the store for /v1/status.
   ConfigApi(ConfigService& service, std::function<boost::json::object()> store_status,
-            delivery::DeadLetters& dead_letters, Redeliver redeliver)
+            delivery::DeadLetters& dead_letters, Redeliver redeliver, ConfigApiSecurity security = {})
       : service_(service),
         store_status_(std::move(store_status)),
         dead_letters_(dead_letters),
-        redeliver_(std::move(redeliver)) {}
+        redeliver_(std::move(redeliver)),
+        security_(std::move(security)) {}
 
   // Never throws: every failure becomes a JSON error response.
   net::Response handle(const net::Request& request);
 
+  // The keys from now on (a reload of -config-api-keys); on the API's thread.
+  void use_keys(std::shared_ptr<const auth::ApiKeys> keys) { security_.keys = std::move(keys); }
+
  private:
+  net::Response guarded(const net::Request& request);
+  std::optional<net::Response> access_refusal(const net::Request& request) const;
   net::Response route(const net::Request& request);
   net::Response functions(const net::Request& request, std::string_view space);
   net::Response function(const net::Request& request, std::string_view space, std::string_view function_id);
@@ -68,6 +89,7 @@ class ConfigApi {
   std::function<boost::json::object()> store_status_;
   delivery::DeadLetters& dead_letters_;
   Redeliver redeliver_;
+  ConfigApiSecurity security_;
 };
 
 }  // namespace eg::config

@@ -2,10 +2,12 @@
 
 #include <spdlog/spdlog.h>
 
+#include <boost/url/parse.hpp>
 #include <chrono>
 
 #include "common/json.h"
 #include "config/errors.h"
+#include "providers/provider.h"
 #include "routing/path_tree.h"
 #include "routing/snapshot.h"
 #include "store/keys.h"
@@ -92,7 +94,23 @@ void add_endpoint_claim(const model::Subscription& subscription, TxnRequest& txn
 
 }  // namespace
 
+// A function that calls into a denied network (the cloud's metadata service) would let whoever
+// invokes it read what that network answers, such as the instance's credentials.
+void ConfigService::check_destination(const model::Function& function) const {
+  if (!denied_networks_ || denied_networks_->empty()) return;
+  const auto* provider = providers::find_provider(function.type);
+  const auto url_text = provider != nullptr ? provider->destination_url(function.provider) : std::nullopt;
+  if (!url_text) return;
+  const auto url = boost::urls::parse_absolute_uri(*url_text);
+  if (!url) return;  // validation refused it already
+  const auto host = url->host_type() == boost::urls::host_type::ipv6 ? url->host_address() : url->host();
+  if (const auto network = denied_networks_->network_of_host(host)) {
+    throw invalid("the function may not call " + *url_text + ": " + net::describe_denial(host, *network));
+  }
+}
+
 model::Function ConfigService::register_function(const model::Function& function) {
+  check_destination(function);
   const auto key = store::keys::function(function.space, function.function_id);
   const auto result = commit(TxnRequest{.compares = {Compare::key_absent(key)},
                                         .success = {Operation::put(key, to_stored_text(function.to_stored_json()))}});
@@ -104,6 +122,7 @@ model::Function ConfigService::register_function(const model::Function& function
 }
 
 model::Function ConfigService::update_function(const model::Function& function) {
+  check_destination(function);
   const auto key = store::keys::function(function.space, function.function_id);
   const auto result = commit(TxnRequest{.compares = {key_exists(key)},
                                         .success = {Operation::put(key, to_stored_text(function.to_stored_json()))}});

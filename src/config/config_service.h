@@ -9,11 +9,13 @@
 
 #include <atomic>
 #include <cstdint>
+#include <memory>
 #include <string_view>
 #include <vector>
 
 #include "model/function.h"
 #include "model/subscription.h"
+#include "net/network_list.h"
 #include "store/store.h"
 
 namespace eg::routing {
@@ -26,9 +28,13 @@ class ConfigService {
  public:
   // With `routes` (this instance's routing snapshots), an http subscription's path is checked for
   // conflicts against the snapshot, in O(depth); without, against every endpoint read from the store.
-  explicit ConfigService(store::Store& store, routing::SnapshotHolder* routes = nullptr)
-      : store_(store), routes_(routes) {}
+  // Functions whose URL leads to `denied_networks` (-function-deny-networks) are refused.
+  explicit ConfigService(store::Store& store, routing::SnapshotHolder* routes = nullptr,
+                         std::shared_ptr<const net::NetworkList> denied_networks = nullptr)
+      : store_(store), routes_(routes), denied_networks_(std::move(denied_networks)) {}
 
+  // Both refuse a function whose URL (an http url, an AWS endpoint) is on a denied network, its name
+  // resolved now.
   model::Function register_function(const model::Function& function);
   model::Function update_function(const model::Function& function);
   // Refused while a subscription of the same space uses the function.
@@ -44,6 +50,7 @@ class ConfigService {
   std::vector<model::Subscription> list_subscriptions(std::string_view space);
 
  private:
+  void check_destination(const model::Function& function) const;
   // One attempt of create_subscription: true when committed, false when a guard failed.
   bool try_create_subscription(const model::Subscription& subscription, bool first_attempt);
   // Adds the guards and writes that claim the subscription's http endpoint to `txn`; `store_revision`
@@ -64,6 +71,7 @@ class ConfigService {
 
   store::Store& store_;
   routing::SnapshotHolder* routes_;
+  std::shared_ptr<const net::NetworkList> denied_networks_;
   // The revision of this service's latest write: a snapshot older than it misses our own writes.
   // The latest rather than the highest: after etcd went back in history (docs/store.md) the highest
   // would stay ahead of every snapshot to come. Between concurrent writes it may be the lower one;

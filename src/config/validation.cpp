@@ -109,6 +109,18 @@ void check_non_http_fields(const boost::json::object& body, const model::Subscri
   if (const auto* cors = body.if_contains("cors"); cors && !cors->is_null()) {
     throw invalid("cors is only allowed for http subscriptions");
   }
+  if (const auto* key = body.if_contains("requireApiKey"); key && !key->is_null()) {
+    throw invalid(
+        "requireApiKey is only allowed for http subscriptions: custom events and invoke need a key "
+        "whenever the gateway has -events-api-keys");
+  }
+}
+
+bool parse_require_api_key(const boost::json::object& body) {
+  const auto* value = body.if_contains("requireApiKey");
+  if (value == nullptr || value->is_null()) return false;
+  if (!value->is_bool()) throw invalid("requireApiKey must be a boolean");
+  return value->get_bool();
 }
 
 constexpr std::array<std::string_view, 5> kDeliveryFields{"maxAttempts", "initialBackoffMs", "maxBackoffMs",
@@ -224,6 +236,7 @@ model::Subscription parse_subscription(std::string_view space, const boost::json
     if (const auto* cors = object.if_contains("cors"); cors && !cors->is_null()) {
       subscription.cors = parse_cors(*cors);
     }
+    subscription.require_api_key = parse_require_api_key(object);
     subscription.subscription_id = model::http_subscription_id(subscription.method, subscription.path);
   } else {
     check_non_http_fields(object, subscription);

@@ -7,6 +7,7 @@
 #include <charconv>
 #include <optional>
 
+#include "auth/refusal.h"
 #include "common/json.h"
 #include "common/rate_limited_log.h"
 #include "events/cors.h"
@@ -173,6 +174,7 @@ asio::awaitable<Response> EventsApi::emit_custom_event(net::Request& request, st
   }
   const auto space = space_of(request);
   if (!space) co_return invalid_space();
+  if (auto refusal = access_refusal(request, *space)) co_return std::move(*refusal);
   const std::string_view content_type = request[http::field::content_type];
   std::shared_ptr<const Event> event;
   try {
@@ -213,6 +215,7 @@ asio::awaitable<Response> EventsApi::invoke(net::Request& request, std::string p
   }
   const auto space = space_of(request);
   if (!space) co_return invalid_space();
+  if (auto refusal = access_refusal(request, *space)) co_return std::move(*refusal);
   const auto routes = dispatcher_.pinned_snapshot();  // alive until the function has answered
   const auto* function = routes->find_function(*space, function_id);
   if (function == nullptr || !routes->has_invoke_subscription(*space, function_id)) {
@@ -254,6 +257,9 @@ asio::awaitable<Response> EventsApi::http_event(net::Request& request, std::stri
     co_return net::error_response(http::status::not_found,
                                   "no function serves " + std::string(request.method_string()) + " " + path);
   }
+  if (route.require_api_key && !take_required_key(request, route.space)) {
+    co_return *required_key_refusal(request, route.space);
+  }
   // The event's JSON is built in one arena that lives as long as this request: one allocation
   // instead of one per object and string of the event (a dozen or more).
   // (Constructed in place: assigning a JSON value copies it into the target's storage.)
@@ -280,6 +286,25 @@ Response EventsApi::preflight(const net::Request& request, std::string_view path
     return net::empty_response(http::status::no_content);  // CORS disabled: no headers, the browser refuses
   }
   return preflight_response(custom_event_cors(), request);
+}
+
+std::optional<Response> EventsApi::access_refusal(const net::Request& request, std::string_view space) const {
+  if (!keys_) return std::nullopt;
+  return auth::refusal(keys_->check(request[http::field::authorization], space), "the Events API", space);
+}
+
+bool EventsApi::take_required_key(net::Request& request, std::string_view space) const {
+  if (required_key_refusal(request, space)) return false;
+  request.erase(http::field::authorization);  // the gateway's key: not the function's to see
+  return true;
+}
+
+std::optional<Response> EventsApi::required_key_refusal(const net::Request& request,
+                                                        std::string_view space) const {
+  if (keys_) return access_refusal(request, space);
+  return net::error_response(
+      http::status::unauthorized,
+      "this endpoint needs a key, and this gateway has no -events-api-keys to check it with");
 }
 
 void EventsApi::report_received(std::string_view space, const Event& event, std::string_view path,

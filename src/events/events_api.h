@@ -13,10 +13,14 @@
 // request id (the event's id) and nothing of the function's location: the details go to the log and
 // to gateway.function.invocationFailed in the function's space.
 // A request that passed more than max_hops gateways (providers::kHopsHeader) is refused with 508.
+// With API keys (-events-api-keys, docs/security.md), custom events and invoke need a key that may act
+// on their space (401, 403); http events stay public unless their subscription has requireApiKey.
 
 #include <boost/asio/awaitable.hpp>
+#include <memory>
 #include <optional>
 
+#include "auth/api_keys.h"
 #include "events/dispatcher.h"
 #include "net/json_response.h"
 
@@ -37,6 +41,8 @@ class EventsApi {
   boost::asio::awaitable<net::Response> handle(net::Request& request);
   // From now on every request is answered 503: the gateway is shutting down.
   void start_draining() { draining_ = true; }
+  // The keys custom events and invoke need from now on (none: no key); on the API's thread.
+  void use_keys(std::shared_ptr<const auth::ApiKeys> keys) { keys_ = std::move(keys); }
 
  private:
   boost::asio::awaitable<net::Response> emit_custom_event(net::Request& request, std::string path,
@@ -47,6 +53,15 @@ class EventsApi {
   boost::asio::awaitable<net::Response> http_event(net::Request& request, std::string path,
                                                    const Provenance& provenance);
   net::Response preflight(const net::Request& request, std::string_view path);
+  // The 401 or 403 for a request whose key may not act on `space`; nothing without keys.
+  std::optional<net::Response> access_refusal(const net::Request& request, std::string_view space) const;
+  // The same for an http subscription that requires a key (requireApiKey), refused also when the
+  // gateway has no keys: a route that asks for a key is never served without one.
+  std::optional<net::Response> required_key_refusal(const net::Request& request,
+                                                    std::string_view space) const;
+  // Whether the request carries the key its route requires; if so, the key is taken off the request,
+  // so that the function never sees it.
+  bool take_required_key(net::Request& request, std::string_view space) const;
   // The request's provenance, or the answer that refuses it (malformed marks, a loop).
   std::variant<Provenance, net::Response> provenance_of(const net::Request& request) const;
   // Emits gateway.event.received in `space`; builds nothing unless someone there subscribed to it.
@@ -60,6 +75,7 @@ class EventsApi {
   Dispatcher& dispatcher_;
   EventsApiOptions options_;
   bool draining_ = false;
+  std::shared_ptr<const auth::ApiKeys> keys_;
 };
 
 }  // namespace eg::events

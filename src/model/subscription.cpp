@@ -71,6 +71,7 @@ boost::json::object Subscription::to_json() const {
                            {"path", path}};
   if (is_http()) json["method"] = method;
   if (cors) json["cors"] = cors->to_json();
+  if (require_api_key) json["requireApiKey"] = true;
   if (delivery) json["delivery"] = delivery->to_json();
   return json;
 }
@@ -88,6 +89,7 @@ Subscription Subscription::from_stored_text(std::string_view text) {
     subscription.path = object.at("path").as_string();
     if (const auto* method = object.if_contains("method")) subscription.method = method->as_string();
     if (const auto* cors = object.if_contains("cors")) subscription.cors = cors_from_stored_json(cors->as_object());
+    if (const auto* key = object.if_contains("requireApiKey")) subscription.require_api_key = key->as_bool();
     if (const auto* delivery = object.if_contains("delivery")) {
       subscription.delivery = delivery_from_stored_json(delivery->as_object());
     }

@@ -49,6 +49,9 @@ struct Subscription {
   std::string path = "/";
   std::string method;          // http only, upper case
   std::optional<Cors> cors;    // http only
+  // http only: with -events-api-keys, a request needs a key of the subscription's space
+  // (docs/security.md); http events are public otherwise.
+  bool require_api_key = false;
   std::optional<DeliveryPolicy> delivery;  // custom and system events only
 
   bool is_http() const { return event == kHttpEvent; }

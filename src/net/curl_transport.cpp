@@ -23,15 +23,21 @@
 #include <boost/asio/async_result.hpp>
 #include <boost/asio/cancellation_type.hpp>
 #include <boost/asio/executor_work_guard.hpp>
+#include <boost/asio/ip/address.hpp>
 #include <boost/asio/posix/stream_descriptor.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
+#include <boost/url/parse.hpp>
 #include <cctype>
+#include <memory>
 #include <mutex>
+#include <optional>
 #include <stdexcept>
 #include <string_view>
 #include <unordered_map>
+
+#include "net/network_list.h"
 
 namespace eg::net {
 namespace asio = boost::asio;
@@ -149,6 +155,8 @@ struct Transfer {
   std::size_t max_response_bytes = 0;
   OutboundResponse response;
   bool response_too_large = false;
+  std::shared_ptr<const NetworkList> denied_networks;  // HttpClientOptions::denied_networks
+  std::optional<std::string> denied_network;           // the call was stopped: its address is on it
   std::array<char, CURL_ERROR_SIZE> error_text{};
   Completion completion;
   // Keeps io_context::run() from returning while a caller waits for this call.
@@ -160,12 +168,31 @@ OutboundResult outcome(Transfer& transfer, CURLcode code) {
   if (transfer.response_too_large)
     return OutboundError{Kind::TooLarge,
                          "response body exceeds " + std::to_string(transfer.max_response_bytes) + " bytes"};
+  if (transfer.denied_network) {
+    const auto url = boost::urls::parse_uri(transfer.request.url);
+    const std::string host = url ? std::string(url->host()) : transfer.request.url;
+    return OutboundError{Kind::Denied, describe_denial(host, *transfer.denied_network)};
+  }
   if (code != CURLE_OK) {
     const std::string_view detail = transfer.error_text.data();
     return OutboundError{error_kind(code), std::string(detail.empty() ? curl_easy_strerror(code) : detail)};
   }
   curl_easy_getinfo(transfer.easy.get(), CURLINFO_RESPONSE_CODE, &transfer.response.status);
   return std::move(transfer.response);
+}
+
+// Runs once the connection is made (or reused) and before the request is sent: a call whose address
+// is on a denied network is stopped there, so nothing reaches that address. (curl's socket callback
+// sees the address earlier but not the call.)
+int check_destination(void* transfer_pointer, char* address, char*, int, int) {
+  auto& transfer = *static_cast<Transfer*>(transfer_pointer);
+  return without_exceptions<int>(CURL_PREREQFUNC_ABORT, [&] {
+    boost::system::error_code malformed;
+    const auto ip = asio::ip::make_address(address, malformed);
+    if (malformed) return CURL_PREREQFUNC_ABORT;
+    transfer.denied_network = transfer.denied_networks->network_of(ip);
+    return transfer.denied_network ? CURL_PREREQFUNC_ABORT : CURL_PREREQFUNC_OK;
+  });
 }
 
 std::size_t append_body(char* data, std::size_t size, std::size_t count, void* transfer_pointer) {
@@ -342,6 +369,11 @@ void CurlTransport::Engine::configure(Transfer& transfer) {
   curl_easy_setopt(easy, CURLOPT_WRITEDATA, &transfer);
   curl_easy_setopt(easy, CURLOPT_HEADERFUNCTION, collect_header);
   curl_easy_setopt(easy, CURLOPT_HEADERDATA, &transfer);
+  if (options_.denied_networks && !options_.denied_networks->empty()) {
+    transfer.denied_networks = options_.denied_networks;
+    curl_easy_setopt(easy, CURLOPT_PREREQFUNCTION, check_destination);
+    curl_easy_setopt(easy, CURLOPT_PREREQDATA, &transfer);
+  }
   curl_easy_setopt(easy, CURLOPT_OPENSOCKETFUNCTION, on_open_socket);
   curl_easy_setopt(easy, CURLOPT_OPENSOCKETDATA, this);
   curl_easy_setopt(easy, CURLOPT_CLOSESOCKETFUNCTION, on_close_socket);

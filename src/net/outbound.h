@@ -4,12 +4,15 @@
 
 #include <chrono>
 #include <cstddef>
+#include <memory>
 #include <string>
 #include <utility>
 #include <variant>
 #include <vector>
 
 namespace eg::net {
+
+class NetworkList;
 
 // Header fields in order, names as written; a name may repeat.
 using HeaderFields = std::vector<std::pair<std::string, std::string>>;
@@ -37,6 +40,7 @@ struct OutboundError {
     Protocol,   // anything else that went wrong on the wire, or a URL the client refused
     TooLarge,   // the response body exceeded max_response_bytes
     Cancelled,  // see "Cancellation" in http_client.h
+    Denied,     // every address of the host is on a denied network (HttpClientOptions::denied_networks)
   };
   Kind kind;
   std::string message;
@@ -52,6 +56,9 @@ struct HttpClientOptions {
   // number of calls in flight, so the end of a burst would close connections the next burst could
   // reuse.
   long max_idle_connections = 256;
+  // Addresses no call may connect to (-function-deny-networks), checked on every address a name
+  // resolves to, just before connecting; none: every address. Through a proxy, the proxy's address.
+  std::shared_ptr<const NetworkList> denied_networks;
 };
 
 }  // namespace eg::net

@@ -34,6 +34,8 @@
 #include <utility>
 #include <vector>
 
+#include "net/network_list.h"
+
 namespace eg::net {
 namespace asio = boost::asio;
 namespace beast = boost::beast;
@@ -212,7 +214,7 @@ class PlainHttpTransport::Pool::Call : public std::enable_shared_from_this<Call>
   void arm_deadline(Clock::time_point when, Deadline meaning);
   std::string expiry_message(Deadline meaning) const;
   void resolve();
-  void connect(const std::vector<tcp::endpoint>& endpoints);
+  void connect(std::vector<tcp::endpoint> endpoints);
   void write();
   void read();
   void on_read(error_code error);
@@ -337,7 +339,17 @@ void PlainHttpTransport::Pool::Call::resolve() {
       });
 }
 
-void PlainHttpTransport::Pool::Call::connect(const std::vector<tcp::endpoint>& endpoints) {
+void PlainHttpTransport::Pool::Call::connect(std::vector<tcp::endpoint> endpoints) {
+  if (const auto& denied = pool_->options_.denied_networks) {
+    std::optional<std::string> denied_network;
+    std::erase_if(endpoints, [&](const tcp::endpoint& endpoint) {
+      auto network = denied->network_of(endpoint.address());
+      if (!network) return false;
+      denied_network = std::move(network);
+      return true;
+    });
+    if (endpoints.empty()) return fail(Kind::Denied, describe_denial(destination_->host, *denied_network));
+  }
   connection_ = std::make_unique<Connection>(pool_->io_);
   auto on_connect = [self = shared_from_this()](error_code error, const tcp::endpoint&) {
     if (self->stopped_) return self->finish(*self->stopped_);

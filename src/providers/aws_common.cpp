@@ -56,6 +56,12 @@ std::optional<std::string> validate_aws_settings(const boost::json::object& sett
   return validate_credentials(settings);
 }
 
+std::optional<std::string> aws_endpoint_setting(const boost::json::object& settings) {
+  const auto* endpoint = settings.if_contains("endpoint");
+  if (endpoint == nullptr || !endpoint->is_string()) return std::nullopt;
+  return std::string(endpoint->get_string());
+}
+
 const std::vector<std::string_view>& aws_secret_fields() {
   static const std::vector<std::string_view> fields{"awsSecretAccessKey", "awsSessionToken"};
   return fields;

@@ -22,6 +22,8 @@ namespace eg::providers {
 // together. Returns a user-facing error message.
 std::optional<std::string> validate_aws_settings(const boost::json::object& settings,
                                                  std::string_view resource_field);
+// The `endpoint` of valid settings, when they name one (Provider::destination_url).
+std::optional<std::string> aws_endpoint_setting(const boost::json::object& settings);
 
 const std::vector<std::string_view>& aws_secret_fields();
 

@@ -15,6 +15,7 @@ bool is_retryable(net::OutboundError::Kind kind) {
     case Kind::Cancelled:  // abandoned: the function may never have seen it
       return true;
     case Kind::TooLarge:
+    case Kind::Denied:  // the egress policy will not change between attempts
       return false;
   }
   return false;

@@ -89,6 +89,9 @@ class Provider {
   virtual std::optional<std::string> validate(const boost::json::object& settings) const = 0;
   // Settings that are stored but never returned by the Config API.
   virtual const std::vector<std::string_view>& secret_fields() const;
+  // The URL that `settings` (valid ones) send calls to, when they name one (an http function's url, an
+  // AWS endpoint): what the egress policy checks at registration. Nothing when the provider picks it.
+  virtual std::optional<std::string> destination_url(const boost::json::object& settings) const;
   // The call target of `function`, a function of this provider's type. May read the environment and
   // files: it runs where the routing snapshot takes a function, never on an Events API thread.
   // Settings that validate() refuses (a record written behind the Configuration API's back) or that

@@ -54,6 +54,10 @@ const std::vector<std::string_view>& Provider::secret_fields() const {
   return none;
 }
 
+std::optional<std::string> Provider::destination_url(const boost::json::object&) const {
+  return std::nullopt;
+}
+
 const Provider* find_provider(std::string_view type) {
   const auto& providers = all_providers();
   const auto found = std::find_if(providers.begin(), providers.end(),

@@ -32,7 +32,8 @@ const std::vector<Subscriber>& no_subscribers() {
 bool is_system_event(std::string_view event) { return event.starts_with(model::kSystemEventPrefix); }
 
 HttpRoute http_route(const model::Subscription& subscription) {
-  return HttpRoute{subscription.space, subscription.subscription_id, subscription.function_id, subscription.cors};
+  return HttpRoute{subscription.space, subscription.subscription_id, subscription.function_id,
+                   subscription.cors, subscription.require_api_key};
 }
 
 // The list at `list_key`, changeable in place by the holder of `edit`: copied unless `edit` created

@@ -38,6 +38,7 @@ struct HttpRoute {
   std::string subscription_id;
   std::string function_id;
   std::optional<model::Cors> cors;
+  bool require_api_key = false;  // model::Subscription::require_api_key
 };
 
 // A function that receives an event asynchronously: the subscription's space, function, id and

@@ -165,6 +165,28 @@ TEST_F(ClusterTest, ConfigurationWrittenThroughOneInstanceIsRoutedByTheOther) {
   EXPECT_TRUE(wait_for_route(*a_, "/hello", 404)) << "A still routes a subscription deleted through B";
 }
 
+// Anyone who reaches one instance's Configuration API changes routing for the whole cluster: an
+// instance without keys says so at start and in its status, and one with keys does not.
+TEST_F(ClusterTest, WithoutKeysEachInstanceWarnsThatAnyoneWhoReachesItCanChangeRouting) {
+  const auto status = blackbox::request("GET", a_->config_url() + "/v1/status").json();
+  ASSERT_TRUE(status.as_object().contains("warnings")) << status;
+  const auto warning = std::string(status.at("warnings").as_array().at(0).as_string());
+  EXPECT_NE(warning.find("the Configuration API needs no key: anyone who reaches port"), std::string::npos)
+      << warning;
+  EXPECT_NE(a_->log().find(warning), std::string::npos) << a_->log();
+
+  blackbox::TempDir dir("eg-cluster-keys-");
+  const auto keys = dir.path() / "keys";
+  std::ofstream(keys) << std::string(64, 'a') << " *\n";
+  auto options = cluster_options();
+  options.extra_args.insert(options.extra_args.end(), {"-config-api-keys", keys.string()});
+  GatewayProcess keyed(options);
+  ASSERT_TRUE(keyed.start());
+  const auto keyed_status = blackbox::request("GET", keyed.config_url() + "/v1/status").json();
+  EXPECT_FALSE(keyed_status.as_object().contains("warnings")) << keyed_status;
+  EXPECT_EQ(keyed.log().find("needs no key"), std::string::npos);
+}
+
 TEST_F(ClusterTest, ConcurrentConflictingWritesThroughTwoInstancesEndWithOneSuccess) {
   constexpr int kRounds = 20;
   for (int round = 0; round < kRounds; ++round) {

@@ -113,6 +113,27 @@ TEST(SubscriptionValidation, ExplainsWhatIsWrong) {
   EXPECT_NE(message(R"({"event":"e","functionId":"f","path":7})").find("path must be a string"), std::string::npos);
 }
 
+TEST(SubscriptionValidation, AnHttpSubscriptionMayRequireAnApiKey) {
+  const auto keyed = parse_subscription(
+      "default", json(R"({"event":"http","functionId":"f","method":"GET","requireApiKey":true})"));
+  EXPECT_TRUE(keyed.require_api_key);
+  EXPECT_EQ(keyed.to_json().at("requireApiKey"), true);
+  EXPECT_TRUE(model::Subscription::from_stored_text(boost::json::serialize(keyed.to_json())).require_api_key);
+  const auto open =
+      parse_subscription("default", json(R"({"event":"http","functionId":"f","method":"GET"})"));
+  EXPECT_FALSE(open.require_api_key);
+  EXPECT_FALSE(open.to_json().contains("requireApiKey"));
+  const auto message = [](std::string_view body) {
+    return invalid_message([&] { parse_subscription("default", json(body)); });
+  };
+  EXPECT_NE(message(R"({"event":"http","functionId":"f","method":"GET","requireApiKey":"yes"})")
+                .find("requireApiKey must be a boolean"),
+            std::string::npos);
+  EXPECT_NE(message(R"({"event":"e","functionId":"f","requireApiKey":true})")
+                .find("requireApiKey is only allowed for http subscriptions"),
+            std::string::npos);
+}
+
 TEST(SubscriptionValidation, DeliveryPolicyIsKeptAsGiven) {
   const auto subscription = parse_subscription(
       "default", json(R"({"event":"user.created","functionId":"f","delivery":{"maxAttempts":3,"initialBackoffMs":10,

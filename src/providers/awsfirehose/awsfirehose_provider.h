@@ -1,4 +1,5 @@
 #pragma once
+#include "providers/aws_common.h"
 #include "providers/provider.h"
 
 namespace eg::providers {
@@ -12,6 +13,9 @@ class AwsFirehoseProvider : public Provider {
   std::string_view type() const override { return "awsfirehose"; }
   std::optional<std::string> validate(const boost::json::object& settings) const override;
   const std::vector<std::string_view>& secret_fields() const override;
+  std::optional<std::string> destination_url(const boost::json::object& settings) const override {
+    return aws_endpoint_setting(settings);
+  }
   std::shared_ptr<const CallTarget> compile(const model::Function& function) const override;
 };
 

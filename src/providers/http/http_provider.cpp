@@ -65,13 +65,18 @@ class HttpTarget final : public CallTarget {
 
 }  // namespace
 
+std::optional<std::string> HttpProvider::destination_url(const boost::json::object& settings) const {
+  return std::string(settings.at("url").get_string());
+}
+
 CallResult http_call_result(net::OutboundResult result, std::string_view url, std::string_view function_id,
                             std::chrono::system_clock::time_point now) {
   if (const auto* error = std::get_if<net::OutboundError>(&result)) {
     using Kind = net::OutboundError::Kind;
-    const auto outcome = error->kind == Kind::Timeout   ? CallResult::Outcome::Timeout
-                         : error->kind == Kind::Connect ? CallResult::Outcome::Unreachable
-                                                        : CallResult::Outcome::FunctionError;
+    const auto outcome = error->kind == Kind::Timeout ? CallResult::Outcome::Timeout
+                         : error->kind == Kind::Connect || error->kind == Kind::Denied
+                             ? CallResult::Outcome::Unreachable
+                             : CallResult::Outcome::FunctionError;
     return CallResult{.outcome = outcome,
                       .error = "calling " + std::string(url) + " failed: " + error->message,
                       .retryable = is_retryable(error->kind)};

@@ -16,6 +16,7 @@ class HttpProvider : public Provider {
  public:
   std::string_view type() const override { return "http"; }
   std::optional<std::string> validate(const boost::json::object& settings) const override;
+  std::optional<std::string> destination_url(const boost::json::object& settings) const override;
   std::shared_ptr<const CallTarget> compile(const model::Function& function) const override;
 };
 

@@ -22,13 +22,22 @@ bj::object http_subscription(const std::string& fn, const std::string& method, c
   return bj::object{{"event", "http"}, {"functionId", fn}, {"method", method}, {"path", path}};
 }
 
-HttpResponse ConfigClient::get(const std::string& path) const { return request("GET", url(path)); }
+Headers ConfigClient::auth() const {
+  if (api_key_.empty()) return {};
+  return {{"Authorization", "Bearer " + api_key_}};
+}
 
-HttpResponse ConfigClient::del(const std::string& path) const { return request("DELETE", url(path)); }
+HttpResponse ConfigClient::get(const std::string& path) const {
+  return request("GET", url(path), {}, auth());
+}
+
+HttpResponse ConfigClient::del(const std::string& path) const {
+  return request("DELETE", url(path), {}, auth());
+}
 
 HttpResponse ConfigClient::send(const std::string& method, const std::string& path,
                                 const std::string& body) const {
-  return request(method, url(path), body);
+  return request(method, url(path), body, auth());
 }
 
 HttpResponse ConfigClient::post(const std::string& path, const bj::value& body) const {

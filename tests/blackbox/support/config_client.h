@@ -28,7 +28,9 @@ boost::json::object http_subscription(const std::string& fn, const std::string& 
 // on a fresh connection; the responses are returned as they are, unchecked (but for list()).
 class ConfigClient {
  public:
-  explicit ConfigClient(std::string base) : base_(std::move(base)) {}
+  // With `api_key`, every request carries `Authorization: Bearer <api_key>`.
+  explicit ConfigClient(std::string base, std::string api_key = "")
+      : base_(std::move(base)), api_key_(std::move(api_key)) {}
 
   std::string url(const std::string& path) const { return base_ + path; }
   static std::string functions(const std::string& space) { return "/v1/spaces/" + space + "/functions"; }
@@ -54,7 +56,10 @@ class ConfigClient {
   boost::json::array list_subscriptions(const std::string& space) const;
 
  private:
+  Headers auth() const;
+
   std::string base_;
+  std::string api_key_;
 };
 
 }  // namespace blackbox

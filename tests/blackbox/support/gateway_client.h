@@ -25,10 +25,12 @@ namespace blackbox {
 
 class GatewayClient {
  public:
-  explicit GatewayClient(GatewayProcess& process) : process_(process) {}
+  // With `config_api_key`, every Configuration API request carries it (-config-api-keys).
+  explicit GatewayClient(GatewayProcess& process, std::string config_api_key = "")
+      : process_(process), config_api_key_(std::move(config_api_key)) {}
 
   GatewayProcess& process() { return process_; }
-  ConfigClient config() const { return ConfigClient(process_.config_url()); }
+  ConfigClient config() const { return ConfigClient(process_.config_url(), config_api_key_); }
   std::string events_url(const std::string& path) const { return process_.events_url() + path; }
   int events_port() const { return process_.events_port(); }
 
@@ -46,6 +48,7 @@ class GatewayClient {
 
  private:
   GatewayProcess& process_;
+  std::string config_api_key_;
 };
 
 }  // namespace blackbox

@@ -1,0 +1,35 @@
+#include "auth/refusal.h"
+
+#include <string>
+
+namespace eg::auth {
+namespace {
+
+namespace http = net::http;
+
+net::Response unauthorized(std::string_view message, std::string_view challenge) {
+  auto response = net::error_response(http::status::unauthorized, message);
+  response.set(http::field::www_authenticate, challenge);
+  return response;
+}
+
+}  // namespace
+
+std::optional<net::Response> refusal(Access access, std::string_view api, std::string_view space) {
+  switch (access) {
+    case Access::Granted:
+      return std::nullopt;
+    case Access::NoKey:
+      return unauthorized(std::string(api) + " needs a key: send Authorization: Bearer <key>",
+                          R"(Bearer realm="event-gateway")");
+    case Access::UnknownKey:
+      return unauthorized("the key is not one this gateway knows",
+                          R"(Bearer realm="event-gateway", error="invalid_token")");
+    case Access::OutsideSpaces:
+      return net::error_response(http::status::forbidden,
+                                 "the key may not act on space \"" + std::string(space) + "\"");
+  }
+  return std::nullopt;
+}
+
+}  // namespace eg::auth
