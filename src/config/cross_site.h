@@ -3,9 +3,9 @@
 // it (docs/security.md, "Cross-site requests"). A page may make a browser send a POST whose body is
 // text/plain or a form to any address, with the browser's own credentials and network position, and
 // without asking first (a "simple" request, the Fetch standard). So:
-//   - a POST or PUT with a body must say Content-Type: application/json (or */*+json), and a write
-//     that names a Content-Type must name JSON: else 415. No page can send JSON elsewhere without a
-//     CORS preflight, which the API answers only for allowed origins;
+//   - a write with a body must say Content-Type: application/json (or */*+json): else 415. No page
+//     can send JSON elsewhere without a CORS preflight, which the API answers only for allowed
+//     origins;
 //   - a write (any method but GET, HEAD and OPTIONS) that carries an Origin must come from an allowed
 //     origin (-config-allowed-origins), or from the API itself where its host cannot be re-pointed by
 //     DNS (an IP address or localhost): else 403. Browsers send Origin on every cross-origin write.

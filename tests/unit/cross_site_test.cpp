@@ -54,7 +54,8 @@ TEST(CrossSite, BodilessWritesAndReadsNeedNoContentType) {
   EXPECT_EQ(status_of(policy, request(http::verb::delete_, "", "")), 0u);
   EXPECT_EQ(status_of(policy, request(http::verb::post, "", "")), 0u);  // redeliver
   EXPECT_EQ(status_of(policy, request(http::verb::get, "text/plain", "")), 0u);
-  EXPECT_EQ(status_of(policy, request(http::verb::delete_, "text/plain", "")), 415u);
+  // What curl -d '' and libcurl send with an empty body: nothing for a type to describe.
+  EXPECT_EQ(status_of(policy, request(http::verb::post, "application/x-www-form-urlencoded", "")), 0u);
 }
 
 TEST(CrossSite, AWriteFromAForeignPageIsRefused) {
