@@ -20,6 +20,7 @@
 #include <string>
 #include <vector>
 
+#include "common/digest.h"
 #include "fuzz_check.h"
 #include "model/identifiers.h"
 #include "net/header_rules.h"
@@ -127,7 +128,7 @@ void check_signature(const aws::SignableRequest& request) {
                       aws::canonical_query(request.query) + "\n";
   const auto& canonical = signature.canonical_request;
   check(canonical.starts_with(prefix), "the canonical request starts with method, URI and query", canonical);
-  check(canonical.ends_with("\n" + aws::sha256_hex(request.body)),
+  check(canonical.ends_with("\n" + eg::common::sha256_hex(request.body)),
         "the canonical request ends with the body's hash", canonical);
 
   const std::string credential =
