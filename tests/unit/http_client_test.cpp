@@ -30,6 +30,7 @@
 #include <vector>
 
 #include "net/http_client.h"
+#include "net/network_list.h"
 
 namespace eg::net {
 namespace {
@@ -233,6 +234,27 @@ TYPED_TEST(HttpTransportTest, PostArrivesWithExactlyTheGivenMethodTargetHeadersA
   EXPECT_EQ(received[http::field::content_type], "application/json");
   EXPECT_EQ(received["X-Event-Id"], "abc-123");
   EXPECT_EQ(received["X-Empty"], "");
+}
+
+// -function-deny-networks: no request reaches an address on a denied network, whichever transport;
+// the call fails for good (Denied), naming the network.
+TYPED_TEST(HttpTransportTest, NoRequestReachesAnAddressOnADeniedNetwork) {
+  TestServer server([](const ServerRequest&) { return reply(http::status::ok, "reached"); });
+  std::string error;
+  const auto loopback = std::make_shared<const NetworkList>(*NetworkList::parse("10.0.0.0/8,127.0.0.0/8", error));
+  asio::io_context io;
+  TypeParam denied_client(io, HttpClientOptions{.denied_networks = loopback});
+  const OutboundResult denied = send_and_run(io, denied_client, post(server.url("/f"), "x"));
+  ASSERT_EQ(error_kind(denied), Kind::Denied) << describe(denied);
+  EXPECT_NE(std::get<OutboundError>(denied).message.find("is on network 127.0.0.0/8"), std::string::npos)
+      << describe(denied);
+  EXPECT_TRUE(server.requests().empty());
+
+  const auto elsewhere = std::make_shared<const NetworkList>(*NetworkList::parse("10.0.0.0/8", error));
+  TypeParam allowed_client(io, HttpClientOptions{.denied_networks = elsewhere});
+  const OutboundResult allowed = send_and_run(io, allowed_client, post(server.url("/f"), "x"));
+  EXPECT_TRUE(std::holds_alternative<OutboundResponse>(allowed)) << describe(allowed);
+  EXPECT_EQ(server.requests().size(), 1u);
 }
 
 TYPED_TEST(HttpTransportTest, ReturnsStatusHeadersAndBody) {
