@@ -53,7 +53,9 @@ wait_for_gateway() {
 }
 
 # config KIND JSON: creates a function or subscription in space default through $config_port.
-config() { curl -sf -X POST "127.0.0.1:$config_port/v1/spaces/default/$1" -d "$2" >/dev/null; }
+config() {
+  curl -sf -X POST "127.0.0.1:$config_port/v1/spaces/default/$1" -H 'Content-Type: application/json' -d "$2" >/dev/null
+}
 
 # register_bench_function FUNCTION_PORT: the function "bench" with the sync (GET /bench) and invoke
 # subscriptions the scenarios call.
