@@ -1,4 +1,5 @@
-# What the bench scripts share; sourced by bench/run.sh and bench/instructions.sh, not run.
+# What the bench scripts share; sourced by bench/run.sh, bench/delivery.sh, bench/access.sh and
+# bench/instructions.sh, not run.
 
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
 
@@ -64,3 +65,19 @@ register_bench_function() {
   config subscriptions '{"functionId":"bench","event":"http","method":"GET","path":"/bench"}'
   config subscriptions '{"functionId":"bench","event":"invoke"}'
 }
+
+# measure URL [wrk args...]: one wrk run of $seconds with $connections connections, printed as
+# "requests/s p99_ms requests non2xx".
+measure() {
+  local url=$1; shift
+  wrk -t1 -c"$connections" -d"${seconds}s" --latency "$@" "$url" | awk '
+    /Requests\/sec/ { rps = $2 }
+    /requests in/ { requests = $1 }
+    /Non-2xx or 3xx responses/ { non2xx = $5 }
+    /^ +99%/ { v = $2; if (v ~ /us$/) { sub(/us/, "", v); v /= 1000 } else if (v ~ /ms$/) { sub(/ms/, "", v) } else if (v ~ /s$/) { sub(/s/, "", v); v *= 1000 }; p99 = v }
+    END { printf "%s %s %s %d\n", rps, p99, requests, non2xx }'
+}
+
+# The median of the numbers on stdin, and of column N of the file $work/NAME: column_median NAME N.
+median() { sort -g | awk '{ a[NR] = $1 } END { print a[int((NR + 1) / 2)] }'; }
+column_median() { cut -d' ' -f"$2" "$work/$1" | median; }

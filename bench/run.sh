@@ -92,18 +92,6 @@ wrk.headers["Function-ID"] = "bench"
 LUA
 write_emit_script "$work/emit.lua"
 
-# Prints "requests/s p99_ms requests non2xx" for one wrk run: wrk URL [wrk args...]
-measure() {
-  local url=$1; shift
-  wrk -t1 -c"$connections" -d"${seconds}s" --latency "$@" "$url" | awk '
-    /Requests\/sec/ { rps = $2 }
-    /requests in/ { requests = $1 }
-    /Non-2xx or 3xx responses/ { non2xx = $5 }
-    /^ +99%/ { v = $2; if (v ~ /us$/) { sub(/us/, "", v); v /= 1000 } else if (v ~ /ms$/) { sub(/ms/, "", v) } else if (v ~ /s$/) { sub(/s/, "", v); v *= 1000 }; p99 = v }
-    END { printf "%s %s %s %d\n", rps, p99, requests, non2xx }'
-}
-median() { sort -g | awk '{ a[NR] = $1 } END { print a[int((NR + 1) / 2)] }'; }
-column_median() { cut -d' ' -f"$2" "$work/$1" | median; }
 
 # ---- sync and invoke: the function directly, through nginx, through the gateway, alternated ----------
 : >"$work/machine-load"
