@@ -153,6 +153,7 @@ Access ApiKeys::check(std::string_view authorization, std::optional<std::string_
   const auto* grant = find(*key);
   if (grant == nullptr) return Access::UnknownKey;
   if (!space || grant->every_space) return Access::Granted;
+  if (*space == kEverySpace) return Access::OutsideSpaces;
   const bool allowed = std::find(grant->spaces.begin(), grant->spaces.end(), *space) != grant->spaces.end();
   return allowed ? Access::Granted : Access::OutsideSpaces;
 }

@@ -24,6 +24,9 @@
 
 namespace eg::auth {
 
+// The space of a request that reaches every space (no space name has a `*`).
+inline constexpr std::string_view kEverySpace = "*";
+
 // What a request's key may do.
 enum class Access {
   Granted,
@@ -60,7 +63,8 @@ class ApiKeys {
   static std::optional<ApiKeys> load(const std::string& path, std::string& error);
 
   // What the request whose Authorization field is `authorization` (empty when it has none) may do in
-  // `space`; with no space, whether it carries any known key.
+  // `space`; with no space, whether it carries any known key; with kEverySpace, whether its key may
+  // act on every space (a `*` line).
   Access check(std::string_view authorization, std::optional<std::string_view> space) const;
 
   std::size_t size() const { return grants_.size(); }

@@ -26,6 +26,11 @@ std::optional<net::Response> refusal(Access access, std::string_view api, std::s
       return unauthorized("the key is not one this gateway knows",
                           R"(Bearer realm="event-gateway", error="invalid_token")");
     case Access::OutsideSpaces:
+      if (space == kEverySpace) {
+        return net::error_response(http::status::forbidden,
+                                   "the key may not act on every space, which this request reaches "
+                                   "(-cross-space-events): it needs a key of every space (*)");
+      }
       return net::error_response(http::status::forbidden,
                                  "the key may not act on space \"" + std::string(space) + "\"");
   }

@@ -174,7 +174,9 @@ asio::awaitable<Response> EventsApi::emit_custom_event(net::Request& request, st
   }
   const auto space = space_of(request);
   if (!space) co_return invalid_space();
-  if (auto refusal = access_refusal(request, *space)) co_return std::move(*refusal);
+  // Across spaces, an event reaches every space: its key must be one for every space.
+  const auto reached = options_.cross_space_events ? auth::kEverySpace : std::string_view(*space);
+  if (auto refusal = access_refusal(request, reached)) co_return std::move(*refusal);
   const std::string_view content_type = request[http::field::content_type];
   std::shared_ptr<const Event> event;
   try {

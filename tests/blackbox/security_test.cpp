@@ -302,6 +302,33 @@ TEST(EventsApiKeys, CustomEventsAndInvokeNeedAKeyOfTheirSpaceWhileHttpEventsStay
   EXPECT_FALSE(headers.contains("Authorization") || headers.contains("authorization")) << event;
 }
 
+// With -cross-space-events a custom event reaches the subscribers of every space: a key of one
+// space may not send one.
+TEST(EventsApiKeys, AcrossSpacesACustomEventNeedsAKeyOfEverySpace) {
+  UpstreamServer upstream;
+  blackbox::TempDir dir("eg-keys-");
+  const auto keys = dir.path() / "events-keys";
+  write_file(keys, key_line(kTeamKey, "team-a") + key_line(kAdminKey, "*"));
+  GatewayOptions options;
+  options.extra_args = {"-events-api-keys", keys.string(), "-cross-space-events"};
+  GatewayProcess gateway(options);
+  ASSERT_TRUE(gateway.start());
+  GatewayClient client(gateway);
+  ASSERT_TRUE(client.add_function("team-b", "f", upstream.url("/team-b")));
+  ASSERT_TRUE(client.subscribe("team-b", blackbox::custom_subscription("user.created", "f", "/")));
+  ASSERT_TRUE(client.sync());
+  const auto emit = [&](const std::string& key) {
+    return request("POST", gateway.events_url() + "/", R"({"id":1})",
+                   bearer(key, {{"Event", "user.created"}, {"Space", "team-a"}}));
+  };
+  const auto refused = emit(kTeamKey);
+  EXPECT_TRUE(IsJsonError(refused, 403)) << refused.describe();
+  EXPECT_NE(refused.body.find("it needs a key of every space"), std::string::npos) << refused.body;
+  EXPECT_EQ(emit(kAdminKey).status, 202);
+  EXPECT_TRUE(upstream.wait_for_requests("/team-b", 1));
+  EXPECT_EQ(upstream.count("/team-b"), 1u);
+}
+
 TEST(EventsApiKeys, AnHttpSubscriptionThatAsksForAKeyIsNeverServedByAGatewayWithoutKeys) {
   UpstreamServer upstream;
   GatewayProcess gateway;

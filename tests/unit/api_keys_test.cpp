@@ -61,6 +61,9 @@ TEST(ApiKeys, AKeyMayActOnItsSpacesOnly) {
   EXPECT_EQ(keys.check("Bearer " + kTeamKey, "team"), Access::OutsideSpaces);
   EXPECT_EQ(keys.check("Bearer " + kTeamKey, std::nullopt), Access::Granted);
   EXPECT_EQ(keys.check("Bearer " + kAdminKey, "anything"), Access::Granted);
+  // A request that reaches every space needs a key of every space.
+  EXPECT_EQ(keys.check("Bearer " + kAdminKey, kEverySpace), Access::Granted);
+  EXPECT_EQ(keys.check("Bearer " + kTeamKey, kEverySpace), Access::OutsideSpaces);
 }
 
 TEST(ApiKeys, MissingAndUnknownKeysAreToldApart) {
