@@ -33,9 +33,9 @@ EG_BINARY="$PWD/build/event-gateway" node --test tests/aws/
 
 # On its own rather than beside another stage: the build and every fuzzer are CPU-bound, and the
 # Node suites, the only stage that mostly waits, take seconds.
-# 10 s each from the committed corpora: a regression check within CI's time; long runs are local
-# (FUZZ_SECONDS=600 scripts/fuzz.sh <harness>).
-echo "== Fuzzing: each libFuzzer harness for 10 s (fuzz/README.md) =="
+# 10 s each from the committed corpora, one harness per core at a time: a regression check within
+# CI's time; long runs are local (FUZZ_SECONDS=600 scripts/fuzz.sh <harness>).
+echo "== Fuzzing: each libFuzzer harness for 10 s, one per core at a time (fuzz/README.md) =="
 FUZZ_SECONDS=${FUZZ_SECONDS:-10} scripts/fuzz.sh
 
 # Without the benchmarks: no test runs them, and the Release build above already keeps them compiling.
