@@ -8,6 +8,7 @@
 #include "app/gateway.h"
 #include "app/logging.h"
 #include "app/options.h"
+#include "net/tls_server.h"
 
 int main(int argc, char* argv[]) {
   using eg::app::ParsedCommandLine;
@@ -32,6 +33,10 @@ int main(int argc, char* argv[]) {
   try {
     eg::app::Gateway gateway(options);
     return gateway.run();
+  } catch (const eg::net::TlsFileError& error) {
+    // A bad file named on the command line is a usage error, like a bad flag.
+    std::fprintf(stderr, "event-gateway: %s\n", error.what());
+    return 2;
   } catch (const std::exception& error) {
     spdlog::critical("cannot start: {}", error.what());
     return 1;

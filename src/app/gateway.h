@@ -1,6 +1,7 @@
 #pragma once
 // The gateway process: opens the configuration store, serves the Configuration API and the Events
-// API, and shuts down cleanly on SIGINT or SIGTERM.
+// API (over TLS when their certificates are given), reloads the certificates on SIGHUP, and shuts
+// down cleanly on SIGINT or SIGTERM.
 
 #include <memory>
 
@@ -10,7 +11,8 @@ namespace eg::app {
 
 class Gateway {
  public:
-  // Opens the store and binds both ports; throws (with a message for the user) when either fails.
+  // Loads the TLS certificates, opens the store and binds both ports; throws (with a message for the
+  // user) when any fails: net::TlsFileError for a certificate or key file.
   explicit Gateway(const Options& options);
   ~Gateway();
 

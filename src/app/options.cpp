@@ -39,10 +39,14 @@ po::options_description describe_options(Options& options) {
        "debug, info, warn or error")
       ("log-format", po::value(&options.log_format),
        "text or json (default: text with -dev, json otherwise)")
-      ("config-tls-cert", po::value(&options.config_tls_cert), "TLS certificate file of the Configuration API")
-      ("config-tls-key", po::value(&options.config_tls_key), "TLS key file of the Configuration API")
-      ("events-tls-cert", po::value(&options.events_tls_cert), "TLS certificate file of the Events API")
-      ("events-tls-key", po::value(&options.events_tls_key), "TLS key file of the Events API")
+      ("config-tls-cert", po::value(&options.config_tls_cert),
+       "TLS for the Configuration API: its certificate chain (PEM, the certificate first, then its "
+       "intermediates); SIGHUP reloads it")
+      ("config-tls-key", po::value(&options.config_tls_key), "private key (PEM) of -config-tls-cert")
+      ("events-tls-cert", po::value(&options.events_tls_cert),
+       "TLS for the Events API: its certificate chain (PEM, the certificate first, then its "
+       "intermediates); SIGHUP reloads it")
+      ("events-tls-key", po::value(&options.events_tls_key), "private key (PEM) of -events-tls-cert")
       ("events-threads", po::value(&options.events_threads)->default_value(options.events_threads),
        "event-loop threads serving the Events API; 0 means one per CPU core")
       ("workers", po::value(&options.workers)->default_value(options.workers),
@@ -172,9 +176,6 @@ ParsedCommandLine parse_command_line(int argc, const char* const argv[]) {
 }
 
 std::optional<std::string> unsupported_option(const Options& options) {
-  if (!options.config_tls_cert.empty() || !options.events_tls_cert.empty()) {
-    return "TLS (-config-tls-cert, -events-tls-cert) is not available in this build yet";
-  }
   if (!options.plugins.empty()) return "plugins (-plugin) are not available in this build yet";
   return std::nullopt;
 }
