@@ -50,23 +50,8 @@ config_port=$(free_port); events_port=$(free_port)
 # ---- the function (bench/common.sh) -------------------------------------------------------------
 start_function "$work" "$function_port" "$counting_port"
 
-# ---- the reference L7 proxy: nginx proxy_pass with upstream keep-alive, as many workers as cores -----
-cat > "$work/proxy.conf" <<CONF
-worker_processes $threads;
-pid $work/proxy.pid;
-error_log $work/proxy-error.log;
-events { worker_connections 16384; }
-http {
-  access_log off;
-  keepalive_requests 10000000;
-  upstream function { server 127.0.0.1:$function_port; keepalive 256; keepalive_requests 10000000; }
-  server {
-    listen 127.0.0.1:$proxy_port;
-    location / { proxy_pass http://function; proxy_http_version 1.1; proxy_set_header Connection ""; }
-  }
-}
-CONF
-nginx -p "$work" -c proxy.conf
+# ---- the reference L7 proxy: nginx proxy_pass with upstream keep-alive (bench/common.sh) ------------
+start_proxy "$work" "$function_port" "  server { listen 127.0.0.1:$proxy_port; $proxy_location }"
 
 # ---- the gateway --------------------------------------------------------------------------------
 "$gateway" -dev -embed-data-dir "$work/gateway.eg" -listen-address 127.0.0.1 -config-port "$config_port" \
@@ -98,19 +83,6 @@ open(sys.argv[1], "w").write(
     'wrk.method = "POST"\nwrk.body = \'%s\'\nwrk.headers["Content-Type"] = "application/json"\n'
     'wrk.headers["Event"] = "bench.emit"\n' % payload)
 PY
-
-# Prints "requests/s p99_ms requests non2xx" for one wrk run: wrk URL [wrk args...]
-measure() {
-  local url=$1; shift
-  wrk -t1 -c"$connections" -d"${seconds}s" --latency "$@" "$url" | awk '
-    /Requests\/sec/ { rps = $2 }
-    /requests in/ { requests = $1 }
-    /Non-2xx or 3xx responses/ { non2xx = $5 }
-    /^ +99%/ { v = $2; if (v ~ /us$/) { sub(/us/, "", v); v /= 1000 } else if (v ~ /ms$/) { sub(/ms/, "", v) } else if (v ~ /s$/) { sub(/s/, "", v); v *= 1000 }; p99 = v }
-    END { printf "%s %s %s %d\n", rps, p99, requests, non2xx }'
-}
-median() { sort -g | awk '{ a[NR] = $1 } END { print a[int((NR + 1) / 2)] }'; }
-column_median() { cut -d' ' -f"$2" "$work/$1" | median; }
 
 # ---- sync and invoke: the function directly, through nginx, through the gateway, alternated ----------
 : >"$work/machine-load"
