@@ -92,7 +92,7 @@ row() {  # row SCENARIO FILE_PREFIX
                printf "| %s | %s | %.0f | %.2f | %.2fx | %.2fx | %d |\n", s, names[t], r, p, r / nr, p / np, e }'
   done
 }
-verdict() { awk -v v="$1" -v limit="$2" 'BEGIN { print v >= limit ? "met" : "**missed**" }'; }
+verdict() { awk -v v="$1" -v limit="$2" 'BEGIN { print (v >= limit ? "met" : "**missed**") }'; }
 
 report=bench/results/tls.md
 mkdir -p bench/results

@@ -320,6 +320,8 @@ TEST_F(TlsTest, BothApisServeHttpsAndCurlVerifiesTheChainAgainstTheTestRootOnly)
       s_client(gw.events_port(), {"-CAfile", pki.root(), "-verify_return_error", "-verify_ip", "127.0.0.1"});
   EXPECT_EQ(verified.exit_code, 0) << verified.output;
   EXPECT_NE(verified.output.find("Verify return code: 0 (ok)"), std::string::npos) << verified.output;
+  EXPECT_TRUE(gw.process().stop());
+  EXPECT_EQ(gw.process().exit_code(), 0);
 }
 
 TEST_F(TlsTest, OnlyTls12AndTls13AreAcceptedWithModernCiphers) {
@@ -413,7 +415,9 @@ TEST_F(TlsTest, SighupReloadsTheCertificateForNewConnectionsWhileOpenOnesKeepWor
   EXPECT_EQ(events_client.get(gw.events_url("/nothing"), &opened), 404);
   EXPECT_FALSE(opened) << "the Events API connection was dropped";
   EXPECT_EQ(blackbox::request("GET", gw.config_url("/v1/status"), {}, {}, gw.verified()).status, 200);
-  EXPECT_TRUE(gw.process().running());
+  // SIGTERM closes the idle TLS connections in order (close_notify) and exits cleanly.
+  EXPECT_TRUE(gw.process().stop());
+  EXPECT_EQ(gw.process().exit_code(), 0);
 }
 
 TEST_F(TlsTest, AFailedReloadKeepsTheCertificateInUse) {
