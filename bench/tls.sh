@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # TLS on the Events API against nginx terminating TLS in front of the same function, in one run with
 # alternated rounds: sync over TLS on keep-alive connections, the handshake rate (a new connection,
-# hence a full handshake, per request), and plain sync of the same binary and through nginx, so that
-# what TLS costs each of them shows. Writes a Markdown report to bench/results/tls.md (and prints it).
+# hence a full handshake, per request), and plain sync of the same binary and through nginx, with
+# and without a new connection per request, so that what TLS costs each of them shows. Writes a Markdown report to bench/results/tls.md (and prints it).
 # See bench/README.md.
 #
 # Usage: bench/tls.sh [rounds] [seconds per wrk run]     (defaults: 3 rounds of 5 s)
@@ -78,6 +78,8 @@ for round in $(seq "$rounds"); do
   measure "https://127.0.0.1:$nginx_tls_port/bench" "${close[@]}" >>"$work/handshake-nginx"
   measure "http://127.0.0.1:$plain_events_port/bench" >>"$work/plain-gateway"
   measure "http://127.0.0.1:$nginx_plain_port/bench" >>"$work/plain-nginx"
+  measure "http://127.0.0.1:$plain_events_port/bench" "${close[@]}" >>"$work/connect-gateway"
+  measure "http://127.0.0.1:$nginx_plain_port/bench" "${close[@]}" >>"$work/connect-nginx"
 done
 
 ratio() { awk -v a="$(column_median "$1" 1)" -v b="$(column_median "$2" 1)" 'BEGIN { printf "%.2f", a / b }'; }
@@ -109,6 +111,7 @@ mkdir -p bench/results
   row "sync over TLS, keep-alive" tls
   row "handshakes: a new TLS connection per request" handshake
   row "sync, plain HTTP" plain
+  row "a new plain connection per request" connect
   echo
   echo "## targets and what TLS costs"
   echo
@@ -117,6 +120,7 @@ mkdir -p bench/results
   tls_ratio=$(ratio tls-gateway tls-nginx)
   echo "| sync over TLS ≥ 0.8× nginx terminating TLS | ${tls_ratio}× | $(verdict "$tls_ratio" 0.8) |"
   echo "| handshake rate vs nginx's | $(ratio handshake-gateway handshake-nginx)× | (reported) |"
+  echo "| a new plain connection per request vs nginx's | $(ratio connect-gateway connect-nginx)× | (reported) |"
   echo "| gateway: sync over TLS vs plain sync | $(ratio tls-gateway plain-gateway)× | (reported) |"
   echo "| nginx: sync over TLS vs plain | $(ratio tls-nginx plain-nginx)× | (reported) |"
 } >"$report"
