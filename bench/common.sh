@@ -66,18 +66,40 @@ register_bench_function() {
   config subscriptions '{"functionId":"bench","event":"invoke"}'
 }
 
-# measure URL [wrk args...]: one wrk run of $seconds with $connections connections, printed as
-# "requests/s p99_ms requests non2xx".
+# start_proxy WORK FUNCTION_PORT SERVERS: the reference L7 proxy, nginx with as many workers as cores
+# and upstream keep-alive to the function on FUNCTION_PORT (the upstream "function"). SERVERS is the
+# configuration of its server blocks; their locations proxy_pass with $proxy_location. Stop it with:
+# nginx -p WORK -c proxy.conf -s stop
+proxy_location='location / { proxy_pass http://function; proxy_http_version 1.1; proxy_set_header Connection ""; }'
+start_proxy() {
+  local work=$1 function_port=$2 servers=$3
+  cat >"$work/proxy.conf" <<CONF
+worker_processes $(nproc);
+pid $work/proxy.pid;
+error_log $work/proxy-error.log;
+events { worker_connections 16384; }
+http {
+  access_log off;
+  keepalive_requests 10000000;
+  upstream function { server 127.0.0.1:$function_port; keepalive 256; keepalive_requests 10000000; }
+$servers
+}
+CONF
+  nginx -p "$work" -c proxy.conf
+}
+
+# measure URL [wrk args...]: one wrk run of $seconds with $connections connections; prints
+# "requests/s p99_ms requests non2xx socket_errors".
 measure() {
   local url=$1; shift
   wrk -t1 -c"$connections" -d"${seconds}s" --latency "$@" "$url" | awk '
     /Requests\/sec/ { rps = $2 }
     /requests in/ { requests = $1 }
     /Non-2xx or 3xx responses/ { non2xx = $5 }
+    /Socket errors/ { gsub(/,/, ""); errors = $4 + $6 + $8 + $10 }
     /^ +99%/ { v = $2; if (v ~ /us$/) { sub(/us/, "", v); v /= 1000 } else if (v ~ /ms$/) { sub(/ms/, "", v) } else if (v ~ /s$/) { sub(/s/, "", v); v *= 1000 }; p99 = v }
-    END { printf "%s %s %s %d\n", rps, p99, requests, non2xx }'
+    END { printf "%s %s %s %d %d\n", rps, p99, requests, non2xx, errors }'
 }
-
-# The median of the numbers on stdin, and of column N of the file $work/NAME: column_median NAME N.
 median() { sort -g | awk '{ a[NR] = $1 } END { print a[int((NR + 1) / 2)] }'; }
+# column_median FILE COLUMN: the median of a column of $work/FILE, one measure line per round.
 column_median() { cut -d' ' -f"$2" "$work/$1" | median; }

@@ -50,23 +50,8 @@ config_port=$(free_port); events_port=$(free_port)
 # ---- the function (bench/common.sh) -------------------------------------------------------------
 start_function "$work" "$function_port" "$counting_port"
 
-# ---- the reference L7 proxy: nginx proxy_pass with upstream keep-alive, as many workers as cores -----
-cat > "$work/proxy.conf" <<CONF
-worker_processes $threads;
-pid $work/proxy.pid;
-error_log $work/proxy-error.log;
-events { worker_connections 16384; }
-http {
-  access_log off;
-  keepalive_requests 10000000;
-  upstream function { server 127.0.0.1:$function_port; keepalive 256; keepalive_requests 10000000; }
-  server {
-    listen 127.0.0.1:$proxy_port;
-    location / { proxy_pass http://function; proxy_http_version 1.1; proxy_set_header Connection ""; }
-  }
-}
-CONF
-nginx -p "$work" -c proxy.conf
+# ---- the reference L7 proxy: nginx proxy_pass with upstream keep-alive (bench/common.sh) ------------
+start_proxy "$work" "$function_port" "  server { listen 127.0.0.1:$proxy_port; $proxy_location }"
 
 # ---- the gateway --------------------------------------------------------------------------------
 "$gateway" -dev -embed-data-dir "$work/gateway.eg" -listen-address 127.0.0.1 -config-port "$config_port" \
@@ -91,7 +76,6 @@ wrk.headers["Event"] = "invoke"
 wrk.headers["Function-ID"] = "bench"
 LUA
 write_emit_script "$work/emit.lua"
-
 
 # ---- sync and invoke: the function directly, through nginx, through the gateway, alternated ----------
 : >"$work/machine-load"

@@ -11,6 +11,7 @@
 #include "app/logging.h"
 #include "app/options.h"
 #include "app/security.h"
+#include "net/tls_server.h"
 
 int main(int argc, char* argv[]) {
   using eg::app::ParsedCommandLine;
@@ -42,6 +43,10 @@ int main(int argc, char* argv[]) {
   try {
     eg::app::Gateway gateway(options, std::move(*security));
     return gateway.run();
+  } catch (const eg::net::TlsFileError& error) {
+    // A bad file named on the command line is a usage error, like a bad flag.
+    std::fprintf(stderr, "event-gateway: %s\n", error.what());
+    return 2;
   } catch (const std::exception& error) {
     spdlog::critical("cannot start: {}", error.what());
     return 1;

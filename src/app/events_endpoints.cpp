@@ -19,16 +19,18 @@ namespace asio = boost::asio;
 
 namespace {
 
-// Every thread's server shares the API's limits. A client that hangs up cancels the synchronous call
-// it was waiting for: nobody would read the function's answer.
+// Every thread's server shares the API's limits and TLS certificate. A client that hangs up cancels
+// the synchronous call it was waiting for: nobody would read the function's answer.
 net::HttpServerOptions server_options(const Options& options, std::uint16_t port,
-                                      std::shared_ptr<net::ServerLimits> limits) {
+                                      std::shared_ptr<net::ServerLimits> limits,
+                                      std::shared_ptr<net::TlsServerContext> tls) {
   return net::HttpServerOptions{.address = options.listen_address,
                                 .port = port,
                                 .max_body_bytes = options.max_body_bytes,
                                 .reuse_port = true,
                                 .limits = std::move(limits),
-                                .cancel_on_hangup = true};
+                                .cancel_on_hangup = true,
+                                .tls = std::move(tls)};
 }
 
 // -workers is for the whole gateway: each thread runs its share, at least one.
@@ -98,12 +100,12 @@ struct EventsEndpoints::Loop {
 
   Loop(const Options& options, const Security& security, unsigned threads, std::uint16_t port,
        asio::io_context& io, routing::SnapshotHolder& snapshots, events::DeliveryStores stores,
-       std::shared_ptr<net::ServerLimits> limits)
+       std::shared_ptr<net::ServerLimits> limits, std::shared_ptr<net::TlsServerContext> tls)
       : io(io),
         dispatcher(io, snapshots, stores, dispatcher_options(options, threads, security)),
         api(dispatcher, events::EventsApiOptions{.max_hops = options.max_hops,
                                                  .cross_space_events = options.cross_space_events}),
-        server(io, server_options(options, port, std::move(limits)),
+        server(io, server_options(options, port, std::move(limits), std::move(tls)),
                [this](net::Request& request) { return api.handle(request); }) {
     api.use_keys(security.events_keys);
   }
@@ -141,11 +143,12 @@ struct EventsEndpoints::Loop {
 
 EventsEndpoints::EventsEndpoints(const Options& options, const Security& security,
                                  routing::SnapshotHolder& snapshots, const std::filesystem::path& spool_dir,
-                                 delivery::DeadLetters& dead_letters)
+                                 delivery::DeadLetters& dead_letters, std::shared_ptr<net::TlsServerContext> tls)
     : shutdown_timeout_(options.shutdown_timeout_ms),
       capacity_(options.workers_backlog),
       limits_(std::make_shared<net::ServerLimits>("Events API", options.max_connections,
                                                   options.max_buffered_bytes)),
+      tls_(std::move(tls)),
       ios_(make_ios(events_thread_count(options.events_threads))),
       spools_(open_spools(options, spool_dir, ios_, dead_letters)) {
   const auto threads = static_cast<unsigned>(ios_.size());
@@ -155,7 +158,7 @@ EventsEndpoints::EventsEndpoints(const Options& options, const Security& securit
   for (unsigned i = 0; i < threads; ++i) {
     const events::DeliveryStores stores{*spools_[i], dead_letters, capacity_};
     loops_.push_back(
-        std::make_unique<Loop>(options, security, threads, port, *ios_[i], snapshots, stores, limits_));
+        std::make_unique<Loop>(options, security, threads, port, *ios_[i], snapshots, stores, limits_, tls_));
     port = loops_.front()->server.port();
   }
 }

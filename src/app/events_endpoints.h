@@ -25,6 +25,7 @@
 #include "delivery/spool.h"
 #include "events/dispatcher.h"
 #include "net/server_limits.h"
+#include "net/tls_server.h"
 #include "routing/snapshot.h"
 
 namespace eg::app {
@@ -32,9 +33,10 @@ namespace eg::app {
 class EventsEndpoints {
  public:
   // Binds the port on every thread's server and opens every thread's spool under `spool_dir`;
-  // throws when it cannot.
+  // throws when it cannot. With `tls`, every thread's server serves TLS with it.
   EventsEndpoints(const Options& options, const Security& security, routing::SnapshotHolder& snapshots,
-                  const std::filesystem::path& spool_dir, delivery::DeadLetters& dead_letters);
+                  const std::filesystem::path& spool_dir, delivery::DeadLetters& dead_letters,
+                  std::shared_ptr<net::TlsServerContext> tls = nullptr);
   ~EventsEndpoints();
 
   // Starts accepting connections (they are served once run() runs the event loops), and resumes
@@ -64,6 +66,7 @@ class EventsEndpoints {
   const std::chrono::milliseconds shutdown_timeout_;
   delivery::Capacity capacity_;
   std::shared_ptr<net::ServerLimits> limits_;
+  std::shared_ptr<net::TlsServerContext> tls_;  // shared by every thread's server; none: plain HTTP
   // Destroyed in reverse order: the loops, then the spools they use, then the io_contexts.
   std::vector<std::unique_ptr<boost::asio::io_context>> ios_;
   std::vector<std::unique_ptr<delivery::Spool>> spools_;

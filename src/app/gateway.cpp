@@ -7,7 +7,9 @@
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/signal_set.hpp>
 #include <filesystem>
+#include <functional>
 #include <thread>
+#include <vector>
 
 #include "app/descriptor_limit.h"
 #include "app/events_endpoints.h"
@@ -15,6 +17,7 @@
 #include "config/config_service.h"
 #include "delivery/dead_letters.h"
 #include "net/http_server.h"
+#include "net/tls_server.h"
 #include "routing/config_watcher.h"
 #include "routing/snapshot.h"
 #include "store/etcd/etcd_module_loader.h"
@@ -28,13 +31,88 @@ namespace {
 
 // The Configuration API has limits of its own, so that no flood of the Events API (connections or
 // bodies) can keep an operator from changing the configuration, and no flood of it can stop events.
-net::HttpServerOptions server_options(const Options& options, std::uint16_t port) {
-  return net::HttpServerOptions{
-      .address = options.listen_address,
-      .port = port,
-      .max_body_bytes = options.max_body_bytes,
-      .limits = std::make_shared<net::ServerLimits>("Configuration API", options.max_connections,
-                                                    options.max_buffered_bytes)};
+net::HttpServerOptions server_options(const Options& options, std::uint16_t port,
+                                      std::shared_ptr<net::TlsServerContext> tls) {
+  return net::HttpServerOptions{.address = options.listen_address,
+                                .port = port,
+                                .max_body_bytes = options.max_body_bytes,
+                                .limits = std::make_shared<net::ServerLimits>(
+                                    "Configuration API", options.max_connections, options.max_buffered_bytes),
+                                .tls = std::move(tls)};
+}
+
+// The certificates of both APIs, none for an API without TLS. Loaded before anything else starts, so
+// that a bad file stops the gateway (status 2, naming the flag: net::TlsFileError) before it touches
+// the store.
+struct TlsCertificates {
+  std::shared_ptr<net::TlsServerContext> config;
+  std::shared_ptr<net::TlsServerContext> events;
+};
+
+std::shared_ptr<net::TlsServerContext> load_certificate(const std::string& certificate,
+                                                        const std::string& key, const std::string& api_flag) {
+  if (certificate.empty()) return nullptr;  // the command line has checked that the key is absent too
+  return std::make_shared<net::TlsServerContext>(net::TlsFiles{.certificate = certificate,
+                                                               .key = key,
+                                                               .certificate_flag = api_flag + "-tls-cert",
+                                                               .key_flag = api_flag + "-tls-key"});
+}
+
+TlsCertificates load_certificates(const Options& options) {
+  return TlsCertificates{
+      .config = load_certificate(options.config_tls_cert, options.config_tls_key, "-config"),
+      .events = load_certificate(options.events_tls_cert, options.events_tls_key, "-events")};
+}
+
+// Reloads one set of files on SIGHUP and logs what came of it. Never throws: a file that cannot be
+// used keeps what was loaded before, and the gateway goes on serving.
+using Reloader = std::function<void()>;
+
+Reloader certificate_reloader(std::shared_ptr<net::TlsServerContext> tls, std::string api) {
+  return [tls = std::move(tls), api = std::move(api)] {
+    try {
+      tls->reload();
+      spdlog::info("{}: TLS certificate reloaded from {}; new connections get it", api,
+                   tls->files().certificate);
+    } catch (const net::TlsFileError& error) {
+      spdlog::error("{}: TLS certificate not reloaded, new connections still get the one loaded before: {}",
+                    api, error.what());
+    }
+  };
+}
+
+// Everything SIGHUP reloads.
+std::vector<Reloader> hangup_reloaders(const TlsCertificates& tls) {
+  std::vector<Reloader> reloaders;
+  if (tls.config) reloaders.push_back(certificate_reloader(tls.config, "Configuration API"));
+  if (tls.events) reloaders.push_back(certificate_reloader(tls.events, "Events API"));
+  return reloaders;
+}
+
+// Reads the API key files again (docs/security.md); a file that cannot be read keeps the keys in use.
+Reloader key_reloader(const Options& options, Security& security, config::ConfigApi& config_api,
+                      EventsEndpoints& events) {
+  return [&options, &security, &config_api, &events] {
+    std::string failure;
+    if (!reload_keys(options, security, failure)) {
+      spdlog::error("SIGHUP: {}; the keys in use stay", failure);
+      return;
+    }
+    config_api.use_keys(security.config_keys);
+    events.use_keys(security.events_keys);
+    spdlog::info("SIGHUP: API keys reloaded");
+  };
+}
+
+// On every SIGHUP, runs each reloader, on the thread of the signal set's io_context. Connections stay
+// open; whatever a reload comes to, the gateway goes on serving.
+void reload_on_hangup(asio::signal_set& hangups, const std::vector<Reloader>& reloaders) {
+  hangups.async_wait([&hangups, &reloaders](const boost::system::error_code& error, int) {
+    if (error) return;
+    if (reloaders.empty()) spdlog::info("received SIGHUP: nothing to reload");
+    for (const auto& reload : reloaders) reload();
+    reload_on_hangup(hangups, reloaders);
+  });
 }
 
 // The options with -max-connections decided: the descriptor limit is raised first, so that the
@@ -127,7 +205,7 @@ struct ConfigEndpoint {
 
   ConfigEndpoint(const Options& options, const Security& security, store::Store& store,
                  routing::SnapshotHolder& snapshots, delivery::DeadLetters& dead_letters,
-                 config::Redeliver redeliver)
+                 config::Redeliver redeliver, std::shared_ptr<net::TlsServerContext> tls)
       : routing(snapshots),
         service(store, &snapshots, security.denied_networks),
         api(
@@ -136,7 +214,7 @@ struct ConfigEndpoint {
             config::ConfigApiSecurity{.keys = security.config_keys,
                                       .cross_site = security.cross_site,
                                       .warnings = security.warnings}),
-        server(io, server_options(options, options.config_port),
+        server(io, server_options(options, options.config_port, std::move(tls)),
                [this](net::Request& request) -> asio::awaitable<net::Response> {
                  co_return api.handle(request);
                }) {}
@@ -148,6 +226,7 @@ struct ConfigEndpoint {
 struct Gateway::Parts {
   const Options options;
   Security security;
+  TlsCertificates tls;
   std::unique_ptr<store::Store> store;
   std::filesystem::path spool_dir;
   // After the store: a gateway that cannot reach its configuration says so first.
@@ -160,6 +239,7 @@ struct Gateway::Parts {
   Parts(const Options& gateway_options, Security gateway_security)
       : options(gateway_options),
         security(std::move(gateway_security)),
+        tls(load_certificates(options)),
         store(open_store(options)),
         spool_dir(spool_directory(options)),
         dead_letters(delivery::open_local_dead_letters(spool_dir, options.spool_fsync)),
@@ -168,32 +248,15 @@ struct Gateway::Parts {
         config(options, security, *store, snapshots, *dead_letters,
                [this](const delivery::DeadLetter& letter) {
                  return redelivery_outcome(events.redeliver(letter));
-               }),
-        events(options, security, snapshots, spool_dir, *dead_letters) {
+               },
+               tls.config),
+        events(options, security, snapshots, spool_dir, *dead_letters, tls.events) {
     watcher.start();
   }
 };
 
 Gateway::Gateway(const Options& options, Security security)
     : parts_(std::make_unique<Parts>(with_connection_limit(options), std::move(security))) {}
-
-// SIGHUP reads what may change while the gateway runs: the API key files. What cannot be read leaves
-// what is in use as it is.
-void Gateway::reload_on_hangup(asio::signal_set& hangup) {
-  hangup.async_wait([this, &hangup](const boost::system::error_code& error, int) {
-    if (error) return;
-    auto& parts = *parts_;
-    std::string failure;
-    if (reload_keys(parts.options, parts.security, failure)) {
-      parts.config.api.use_keys(parts.security.config_keys);
-      parts.events.use_keys(parts.security.events_keys);
-      spdlog::info("SIGHUP: API keys reloaded");
-    } else {
-      spdlog::error("SIGHUP: {}; the keys in use stay", failure);
-    }
-    reload_on_hangup(hangup);
-  });
-}
 
 Gateway::~Gateway() = default;
 
@@ -217,14 +280,19 @@ int Gateway::run() {
           asio::detached);
     });
   });
-  asio::signal_set hangup(parts.config.io, SIGHUP);
-  reload_on_hangup(hangup);
+  asio::signal_set hangups(parts.config.io, SIGHUP);
+  auto reloaders = hangup_reloaders(parts.tls);
+  if (!parts.options.config_api_keys.empty() || !parts.options.events_api_keys.empty()) {
+    reloaders.push_back(key_reloader(parts.options, parts.security, parts.config.api, parts.events));
+  }
+  reload_on_hangup(hangups, reloaders);
   for (const auto& warning : parts.security.warnings) spdlog::warn("{}", warning);
   parts.config.server.start();
   parts.events.start();
   spdlog::info(
-      "event gateway ready: Configuration API on port {}, Events API on port {} ({} threads), store {}",
-      parts.config.server.port(), parts.events.port(), parts.events.threads(), parts.store->describe());
+      "event gateway ready: Configuration API on port {}{}, Events API on port {}{} ({} threads), store {}",
+      parts.config.server.port(), parts.tls.config ? " (TLS)" : "", parts.events.port(),
+      parts.tls.events ? " (TLS)" : "", parts.events.threads(), parts.store->describe());
 
   std::thread events_thread([&parts] { parts.events.run(); });
   parts.config.io.run();

@@ -1,8 +1,8 @@
 #pragma once
 // The gateway process: opens the configuration store, serves the Configuration API and the Events
-// API, reloads the API key files on SIGHUP, and shuts down cleanly on SIGINT or SIGTERM.
+// API (over TLS when their certificates are given), reloads the certificates and the API key files
+// on SIGHUP, and shuts down cleanly on SIGINT or SIGTERM.
 
-#include <boost/asio/signal_set.hpp>
 #include <memory>
 
 #include "app/options.h"
@@ -12,7 +12,8 @@ namespace eg::app {
 
 class Gateway {
  public:
-  // Opens the store and binds both ports; throws (with a message for the user) when either fails.
+  // Loads the TLS certificates, opens the store and binds both ports; throws (with a message for the
+  // user) when any fails: net::TlsFileError for a certificate or key file.
   Gateway(const Options& options, Security security);
   ~Gateway();
 
@@ -20,8 +21,6 @@ class Gateway {
   int run();
 
  private:
-  void reload_on_hangup(boost::asio::signal_set& hangup);
-
   struct Parts;
   std::unique_ptr<Parts> parts_;
 };

@@ -40,10 +40,14 @@ po::options_description describe_options(Options& options) {
        "debug, info, warn or error")
       ("log-format", po::value(&options.log_format),
        "text or json (default: text with -dev, json otherwise)")
-      ("config-tls-cert", po::value(&options.config_tls_cert), "TLS certificate file of the Configuration API")
-      ("config-tls-key", po::value(&options.config_tls_key), "TLS key file of the Configuration API")
-      ("events-tls-cert", po::value(&options.events_tls_cert), "TLS certificate file of the Events API")
-      ("events-tls-key", po::value(&options.events_tls_key), "TLS key file of the Events API")
+      ("config-tls-cert", po::value(&options.config_tls_cert),
+       "TLS for the Configuration API: its certificate chain (PEM, the certificate first, then its "
+       "intermediates); SIGHUP reloads it")
+      ("config-tls-key", po::value(&options.config_tls_key), "private key (PEM) of -config-tls-cert")
+      ("events-tls-cert", po::value(&options.events_tls_cert),
+       "TLS for the Events API: its certificate chain (PEM, the certificate first, then its "
+       "intermediates); SIGHUP reloads it")
+      ("events-tls-key", po::value(&options.events_tls_key), "private key (PEM) of -events-tls-cert")
       ("config-api-keys", po::value(&options.config_api_keys),
        "file of API key digests: every Configuration API request but GET /v1/status needs a key "
        "(docs/security.md; also EVENT_GATEWAY_CONFIG_API_KEYS_FILE)")
@@ -197,9 +201,6 @@ ParsedCommandLine parse_command_line(int argc, const char* const argv[]) {
 }
 
 std::optional<std::string> unsupported_option(const Options& options) {
-  if (!options.config_tls_cert.empty() || !options.events_tls_cert.empty()) {
-    return "TLS (-config-tls-cert, -events-tls-cert) is not available in this build yet";
-  }
   if (!options.plugins.empty()) return "plugins (-plugin) are not available in this build yet";
   return std::nullopt;
 }

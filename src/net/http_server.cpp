@@ -1,5 +1,6 @@
 #include "net/http_server.h"
 
+#include <openssl/ssl.h>
 #include <spdlog/spdlog.h>
 #include <sys/socket.h>
 
@@ -9,16 +10,20 @@
 #include <boost/asio/cancellation_signal.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
+#include <boost/asio/ssl/error.hpp>
+#include <boost/asio/ssl/stream_base.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/this_coro.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/asio/write.hpp>
 #include <boost/beast/core.hpp>
+#include <boost/beast/ssl/ssl_stream.hpp>
 #include <cerrno>
 #include <iterator>
 #include <limits>
 #include <optional>
 #include <string>
+#include <type_traits>
 #include <unordered_map>
 
 #include "net/header_rules.h"
@@ -28,9 +33,20 @@
 namespace eg::net {
 namespace asio = boost::asio;
 namespace beast = boost::beast;
+namespace ssl = asio::ssl;
 using asio::ip::tcp;
 
 namespace {
+
+// A connection's stream: plain HTTP, or TLS over it. The code that serves a connection is a template
+// over the two, so that plain HTTP runs exactly the code it ran before TLS existed.
+using PlainStream = beast::tcp_stream;
+using TlsStream = beast::ssl_stream<beast::tcp_stream>;
+template <class Stream>
+constexpr bool kIsTls = std::is_same_v<Stream, TlsStream>;
+
+// The first byte of a TLS record that carries an alert (close_notify among them).
+constexpr char kTlsAlertRecord = 0x15;
 
 constexpr auto kUseTuple = asio::as_tuple(asio::use_awaitable);
 
@@ -60,11 +76,17 @@ constexpr unsigned kMaxRefusalsInProgress = 64;
 // between requests, so that idle connections do not each keep what their largest request needed.
 constexpr std::size_t kKeptReadBufferBytes = 16 * 1024;
 
+// A TLS session that failed (a record that does not decrypt, an alert), or a client that closed
+// the connection without close_notify: nothing can be answered over it.
+bool is_tls_failure(const beast::error_code& error) {
+  return error == ssl::error::stream_truncated || error.category() == asio::error::get_ssl_category();
+}
+
 // A read error the client should hear about, or nothing when the connection just ended.
 std::optional<Response> response_to_read_error(const beast::error_code& error, const HttpServerOptions& options) {
   if (error == http::error::end_of_stream || error == beast::error::timeout ||
       error == asio::error::operation_aborted || error == asio::error::connection_reset ||
-      error == asio::error::eof) {
+      error == asio::error::eof || is_tls_failure(error)) {
     return std::nullopt;
   }
   if (error == http::error::body_limit) {
@@ -149,9 +171,11 @@ std::optional<std::string> response_head(const Response& response, const Framing
   return head;
 }
 
-// The head and, unless the response carries none, the body, in one gather write. (An operation to
-// co_await, not a coroutine of its own: a coroutine frame per response costs more than this does.)
-auto write_message(beast::tcp_stream& stream, const std::string& head, const Response& response,
+// The head and, unless the response carries none, the body, in one gather write (over TLS, in one
+// record: beast::ssl_stream flattens small buffer sequences). (An operation to co_await, not a
+// coroutine of its own: a coroutine frame per response costs more than this does.)
+template <class Stream>
+auto write_message(Stream& stream, const std::string& head, const Response& response,
                    const Framing& framing) {
   const auto body = sends_body(response, framing) ? asio::buffer(response.body()) : asio::const_buffer{};
   const std::array<asio::const_buffer, 2> message{asio::buffer(head), body};
@@ -173,13 +197,30 @@ asio::awaitable<void> close_gracefully(beast::tcp_stream& stream, Linger linger)
   }
 }
 
+// Over TLS, close_notify first, so that the client can tell our close from a truncation; the client's
+// own close_notify is waited for within the linger time. Then as over TCP.
+asio::awaitable<void> close_gracefully(TlsStream& stream, Linger linger) {
+  beast::get_lowest_layer(stream).expires_after(linger.time);
+  co_await stream.async_shutdown(own_io());
+  co_await close_gracefully(beast::get_lowest_layer(stream), linger);
+}
+
+template <class Stream>
+Stream open_stream(tcp::socket socket, ssl::context* tls) {
+  if constexpr (kIsTls<Stream>) {
+    return Stream(std::move(socket), *tls);
+  } else {
+    return Stream(std::move(socket));
+  }
+}
+
 }  // namespace
 
 // What the server's connections share with it. Connections keep it alive, so a connection that
 // outlives the HttpServer object never touches freed memory.
 namespace detail {
 
-class Connection;
+class ConnectionBase;
 
 struct Connections {
   HttpServerOptions options;
@@ -191,7 +232,7 @@ struct Connections {
   std::uint64_t next_id = 0;
   // Every connection being served, registered once for its lifetime (not once per request, which
   // cost a map node per request).
-  std::unordered_map<std::uint64_t, Connection*> served;
+  std::unordered_map<std::uint64_t, ConnectionBase*> served;
   // Cancelled when the last connection ends while closing.
   asio::steady_timer all_closed;
   const Response connection_refusal;  // the canned 503 past the connection cap
@@ -218,31 +259,27 @@ struct Connections {
   }
 };
 
-// One client connection: its stream and read buffer, and what watches it for a hangup while its
-// handler runs. Shared by the connection's coroutine and the hangup watch, whichever ends last.
-class Connection : public std::enable_shared_from_this<Connection> {
+// What every connection has, whatever its stream: its place among the server's connections
+// (registered once for its lifetime, not once per request, which cost a map node per request) and
+// what its coroutine and its hangup watch share.
+class ConnectionBase {
  public:
-  Connection(tcp::socket socket, std::shared_ptr<Connections> server)
-      : stream(std::move(socket)), server(std::move(server)), id_(this->server->next_id++) {
+  explicit ConnectionBase(std::shared_ptr<Connections> server)
+      : server(std::move(server)), id_(this->server->next_id++) {
     this->server->served.emplace(id_, this);
   }
-  ~Connection() {
+  virtual ~ConnectionBase() {
     server->served.erase(id_);
     server->limits.connections.give_back(1);
     if (server->closing && server->served.empty()) server->all_closed.cancel();
   }
-  Connection(const Connection&) = delete;
-  Connection& operator=(const Connection&) = delete;
+  ConnectionBase(const ConnectionBase&) = delete;
+  ConnectionBase& operator=(const ConnectionBase&) = delete;
 
-  // Until end_hangup_watch(), a hangup (end of stream, reset) emits terminal cancellation on
-  // `cancel_handler`. The watch waits for the socket to become readable and then peeks: it never
-  // reads, so a pipelined request stays where the parser will look for it, and nothing needs to be
-  // waited for when the watch ends.
-  void start_hangup_watch();
-  void end_hangup_watch();
+  // For close_connections(): the read of a connection waiting for a request (or for the TLS
+  // handshake) is cancelled, and the connection closes.
+  virtual void cancel_if_idle() = 0;
 
-  beast::tcp_stream stream;
-  beast::flat_buffer buffer;
   const std::shared_ptr<Connections> server;
   // Bound to the connection's coroutine: emitting terminal cancellation cancels what its handler
   // waits for (an outbound call ends as Cancelled; see http_client.h).
@@ -251,38 +288,94 @@ class Connection : public std::enable_shared_from_this<Connection> {
   bool hung_up = false;
 
  private:
+  const std::uint64_t id_;
+};
+
+// One client connection: its stream and read buffer, and what watches it for a hangup while its
+// handler runs. Shared by the connection's coroutine and the hangup watch, whichever ends last.
+template <class Stream>
+class Connection final : public ConnectionBase, public std::enable_shared_from_this<Connection<Stream>> {
+ public:
+  // `tls`: the TLS context of the server when the connection began; none for plain HTTP.
+  Connection(tcp::socket socket, std::shared_ptr<Connections> server, std::shared_ptr<ssl::context> tls)
+      : ConnectionBase(std::move(server)),
+        tls_(std::move(tls)),
+        stream(open_stream<Stream>(std::move(socket), tls_.get())) {}
+
+  // Until end_hangup_watch(), a hangup (end of stream, reset) emits terminal cancellation on
+  // `cancel_handler`. The watch waits for the socket to become readable and then peeks: it never
+  // reads, so a pipelined request stays where the parser will look for it, and nothing needs to be
+  // waited for when the watch ends.
+  void start_hangup_watch();
+  void end_hangup_watch();
+  void cancel_if_idle() override {
+    beast::error_code ignored;
+    if (idle) socket().cancel(ignored);  // its read ends; it closes
+  }
+  tcp::socket& socket() { return beast::get_lowest_layer(stream).socket(); }
+
+ private:
+  // Kept for the connection's lifetime, whatever reloads happen meanwhile; before `stream`, which
+  // uses it.
+  const std::shared_ptr<ssl::context> tls_;
+
+ public:
+  Stream stream;
+  beast::flat_buffer buffer;
+
+ private:
+  bool input_waiting();
   void wait_for_hangup();
   void on_readable(const beast::error_code& error);
 
-  const std::uint64_t id_;
   bool handler_running_ = false;
 };
 
-void Connection::start_hangup_watch() {
+// Whether the next request has begun to arrive already: in the read buffer, or, over TLS, in
+// OpenSSL's buffers (decrypted or not), where no readiness of the socket would show it.
+template <class Stream>
+bool Connection<Stream>::input_waiting() {
+  if (buffer.size() > 0) return true;
+  if constexpr (kIsTls<Stream>) {
+    SSL* session = stream.native_handle();
+    return SSL_has_pending(session) == 1 || BIO_pending(SSL_get_rbio(session)) > 0;
+  }
+  return false;
+}
+
+template <class Stream>
+void Connection<Stream>::start_hangup_watch() {
   handler_running_ = true;
-  if (buffer.size() > 0) return;  // a pipelined request is waiting: no hangup to see before it
+  if (input_waiting()) return;  // a pipelined request is waiting: no hangup to see before it
   wait_for_hangup();
 }
 
-void Connection::end_hangup_watch() {
+template <class Stream>
+void Connection<Stream>::end_hangup_watch() {
   handler_running_ = false;
   beast::error_code ignored;
-  stream.socket().cancel(ignored);  // the watch's wait, if still pending: nothing else is
+  socket().cancel(ignored);  // the watch's wait, if still pending: nothing else is
 }
 
-void Connection::wait_for_hangup() {
-  stream.socket().async_wait(
+template <class Stream>
+void Connection<Stream>::wait_for_hangup() {
+  socket().async_wait(
       tcp::socket::wait_read,
-      [self = shared_from_this()](const beast::error_code& error) { self->on_readable(error); });
+      [self = this->shared_from_this()](const beast::error_code& error) { self->on_readable(error); });
 }
 
 // Also runs for a watch that ended (cancelled, or readable just before it ended): only a hangup
 // seen while a handler runs cancels it, and a hangup is one whichever request it is seen during.
-void Connection::on_readable(const beast::error_code& error) {
+// Over TLS the bytes are records: an alert record (TLS 1.2 shows its type; close_notify is one) is a
+// client going away. TLS 1.3 encrypts every record's type, so its close_notify looks like the start
+// of a pipelined request and ends the watch: such a call goes on until its handler ends.
+template <class Stream>
+void Connection<Stream>::on_readable(const beast::error_code& error) {
   if (error == asio::error::operation_aborted || !handler_running_) return;
   char byte = 0;
-  const auto peeked = ::recv(stream.socket().native_handle(), &byte, 1, MSG_PEEK | MSG_DONTWAIT);
-  if (peeked > 0) return;  // the start of a pipelined request: no hangup, and none to see before it
+  const auto peeked = ::recv(socket().native_handle(), &byte, 1, MSG_PEEK | MSG_DONTWAIT);
+  const bool alert = kIsTls<Stream> && peeked > 0 && byte == kTlsAlertRecord;
+  if (peeked > 0 && !alert) return;  // the start of a pipelined request: no hangup, and none to see before it
   if (peeked < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR)) {
     wait_for_hangup();  // readable no longer: wait again
     return;
@@ -313,7 +406,8 @@ asio::awaitable<Response> call_handler(const Handler& handler, Request& request)
 // a 503 when its body does not fit in the byte budget (`held` keeps the body's share until the
 // connection is done with the request; none for the server's own small answers, which are never
 // refused). False when the connection cannot go on after it.
-asio::awaitable<bool> send_response(Connection& connection, const Response& response, Framing framing,
+template <class Stream>
+asio::awaitable<bool> send_response(Connection<Stream>& connection, const Response& response, Framing framing,
                                     Taken* held) {
   auto& limits = connection.server->limits;
   std::string refused;
@@ -335,7 +429,7 @@ asio::awaitable<bool> send_response(Connection& connection, const Response& resp
     sent = &*replacement;
     head = response_head(*replacement, framing, refused);
   }
-  connection.stream.expires_after(connection.server->options.request_timeout);
+  beast::get_lowest_layer(connection.stream).expires_after(connection.server->options.request_timeout);
   const auto [error, bytes] = co_await write_message(connection.stream, *head, *sent, framing);
   co_return !error && framing.keep_alive;
 }
@@ -362,7 +456,8 @@ void drop_trailer_fields(Request& request, std::ptrdiff_t head_fields) {
 }
 
 // A chunked body grows as it arrives: each piece must fit in the byte budget.
-asio::awaitable<ReadOutcome> read_chunked_body(Connection& connection,
+template <class Stream>
+asio::awaitable<ReadOutcome> read_chunked_body(Connection<Stream>& connection,
                                                http::request_parser<http::string_body>& parser, Taken& held) {
   const auto head_fields = std::distance(parser.get().begin(), parser.get().end());
   while (!parser.is_done()) {
@@ -381,7 +476,8 @@ asio::awaitable<ReadOutcome> read_chunked_body(Connection& connection,
 // Reads one request: its head first, so that a head that breaks the framing rules, or an oversized
 // or unaffordable Content-Length, is refused before any body is read, and `Expect: 100-continue`
 // clients are told to go on only then. `held` takes the body's share of the byte budget.
-asio::awaitable<ReadOutcome> read_request(Connection& connection,
+template <class Stream>
+asio::awaitable<ReadOutcome> read_request(Connection<Stream>& connection,
                                           http::request_parser<http::string_body>& parser, Taken& held) {
   const auto& server = *connection.server;
   auto [error, header_bytes] =
@@ -405,18 +501,40 @@ asio::awaitable<ReadOutcome> read_request(Connection& connection,
   co_return ReadOutcome{.request_read = true};
 }
 
-asio::awaitable<void> serve_connection(std::shared_ptr<Connection> shared_connection) {
+// The TLS handshake, within the request timeout, so that a client that says nothing cannot hold a
+// connection. The connection counts as idle meanwhile, so that closing the server does not wait for
+// it. A client that fails it (plain HTTP, an old protocol, no cipher or ALPN protocol in common) has
+// had its alert, if OpenSSL sent one, and is closed.
+asio::awaitable<bool> shake_hands(Connection<TlsStream>& connection) {
+  const auto& server = *connection.server;
+  if (server.closing) co_return false;
+  beast::get_lowest_layer(connection.stream).expires_after(server.options.request_timeout);
+  connection.idle = true;
+  const auto [error] = co_await connection.stream.async_handshake(ssl::stream_base::server, own_io());
+  connection.idle = false;
+  if (!error) co_return true;
+  if (!server.closing) server.limits.failed_handshakes.note(error.message());
+  co_await close_gracefully(beast::get_lowest_layer(connection.stream), kAfterRefusedConnection);
+  co_return false;
+}
+
+template <class Stream>
+asio::awaitable<void> serve_connection(std::shared_ptr<Connection<Stream>> shared_connection) {
   // A hangup cancels what the handler waits for; the connection's own steps must go on regardless.
   co_await asio::this_coro::throw_if_cancelled(false);
   auto& connection = *shared_connection;
   const auto& server = *connection.server;
+  if constexpr (kIsTls<Stream>) {
+    const bool secured = co_await shake_hands(connection);
+    if (!secured) co_return;
+  }
   bool keep_alive = true;
   while (keep_alive && !server.closing) {
     http::request_parser<http::string_body> parser;
     parser.body_limit(server.options.max_body_bytes);
     parser.header_limit(static_cast<std::uint32_t>(server.options.max_header_bytes));
     Taken held(server.limits.buffered_bytes);  // this request's bodies, until it is done
-    connection.stream.expires_after(server.options.request_timeout);
+    beast::get_lowest_layer(connection.stream).expires_after(server.options.request_timeout);
     connection.idle = true;
     const auto read = co_await read_request(connection, parser, held);
     connection.idle = false;
@@ -446,15 +564,21 @@ asio::awaitable<void> serve_connection(std::shared_ptr<Connection> shared_connec
   co_await close_gracefully(connection.stream, kAfterLastResponse);
 }
 
-// The canned 503 for a connection past a cap: nothing is read or parsed before it.
+// The canned 503 for a connection past a cap: nothing is read or parsed before it. Over TLS
+// (`answer` none) the connection is closed without one: a 503 would need a handshake first, the
+// very work that a flood of connections must not get. The client sees its handshake end.
 asio::awaitable<void> refuse_connection(tcp::socket socket, std::shared_ptr<Connections> server,
-                                        const Response& answer) {
+                                        const Response* answer) {
   beast::tcp_stream stream(std::move(socket));
-  std::string unused;
-  const auto head = response_head(answer, Framing{.keep_alive = false}, unused);
-  stream.expires_after(kAfterRefusedConnection.time);
-  const auto [error, bytes] = co_await write_message(stream, *head, answer, Framing{.keep_alive = false});
-  if (!error) co_await close_gracefully(stream, kAfterRefusedConnection);
+  bool answered = true;
+  if (answer != nullptr) {
+    std::string unused;
+    const auto head = response_head(*answer, Framing{.keep_alive = false}, unused);
+    stream.expires_after(kAfterRefusedConnection.time);
+    const auto [error, bytes] = co_await write_message(stream, *head, *answer, Framing{.keep_alive = false});
+    answered = !error;
+  }
+  if (answered) co_await close_gracefully(stream, kAfterRefusedConnection);
   --server->refusals_in_progress;
 }
 
@@ -465,6 +589,18 @@ void log_failure(std::exception_ptr failure) {
   } catch (const std::exception& error) {
     spdlog::error("a connection ended with an exception: {}", error.what());
   }
+}
+
+template <class Stream>
+void spawn_connection(asio::io_context& io, tcp::socket socket, std::shared_ptr<Connections> server,
+                      std::shared_ptr<ssl::context> tls) {
+  auto connection =
+      std::make_shared<Connection<Stream>>(std::move(socket), std::move(server), std::move(tls));
+  auto& cancel_handler = connection->cancel_handler;
+  asio::co_spawn(
+      io, serve_connection(connection),
+      asio::bind_cancellation_slot(cancel_handler.slot(),
+                                   [connection](std::exception_ptr failure) { log_failure(failure); }));
 }
 
 }  // namespace
@@ -500,10 +636,7 @@ void HttpServer::stop_accepting() {
 asio::awaitable<void> HttpServer::close_connections() {
   auto shared = connections_;
   shared->closing = true;
-  for (auto& [id, connection] : shared->served) {
-    beast::error_code ignored;
-    if (connection->idle) connection->stream.socket().cancel(ignored);  // its read ends; it closes
-  }
+  for (auto& [id, connection] : shared->served) connection->cancel_if_idle();
   while (!shared->served.empty()) {
     shared->all_closed.expires_at(asio::steady_timer::time_point::max());
     co_await shared->all_closed.async_wait(kUseTuple);
@@ -535,17 +668,17 @@ asio::awaitable<void> HttpServer::accept_loop() {
       // Past kMaxRefusalsInProgress the socket just closes here: refusing costs nothing more.
       if (shared->refusals_in_progress < kMaxRefusalsInProgress) {
         ++shared->refusals_in_progress;
-        asio::co_spawn(io_, refuse_connection(std::move(socket), shared, *refusal), asio::detached);
+        const Response* answer = shared->options.tls ? nullptr : refusal;
+        asio::co_spawn(io_, refuse_connection(std::move(socket), shared, answer), asio::detached);
       }
       continue;
     }
     socket.set_option(tcp::no_delay(true));
-    auto connection = std::make_shared<Connection>(std::move(socket), shared);
-    auto& cancel_handler = connection->cancel_handler;
-    asio::co_spawn(
-        io_, serve_connection(connection),
-        asio::bind_cancellation_slot(cancel_handler.slot(),
-                                     [connection](std::exception_ptr failure) { log_failure(failure); }));
+    if (shared->options.tls) {
+      spawn_connection<TlsStream>(io_, std::move(socket), shared, shared->options.tls->current());
+    } else {
+      spawn_connection<PlainStream>(io_, std::move(socket), shared, nullptr);
+    }
   }
 }
 

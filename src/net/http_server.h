@@ -11,6 +11,9 @@
 //     or response that would exceed it is answered with a JSON 503 and the connection closed;
 //   - with `cancel_on_hangup`, a client that hangs up while its handler waits cancels the handler
 //     (terminal cancellation), so a synchronous call nobody waits for ends at once.
+// With `tls`, every connection is TLS (net/tls_server.h, docs/tls.md): the handshake must end within
+// the request timeout, a client that fails it (plain HTTP to the TLS port, TLS 1.1, no common cipher)
+// is closed, and a connection past the limits is closed at once, without a handshake or a 503.
 // Refusals are logged through the limits' RateLimitedWarnings, never a line per request.
 //
 // The server owns the wire format of its responses: it writes Date, Content-Length (never for HEAD
@@ -33,6 +36,7 @@
 
 #include "net/json_response.h"
 #include "net/server_limits.h"
+#include "net/tls_server.h"
 
 namespace eg::net {
 
@@ -57,6 +61,9 @@ struct HttpServerOptions {
   // stream or reset). For handlers that wait for something (a function's answer); a pipelined
   // request waiting to be read is no hangup, and ends the watch.
   bool cancel_on_hangup = false;
+  // Serve TLS with this context's certificate (each new connection takes the current one); none:
+  // plain HTTP.
+  std::shared_ptr<TlsServerContext> tls;
 };
 
 class HttpServer {

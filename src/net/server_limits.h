@@ -48,6 +48,7 @@ struct ServerLimits {
   common::RateLimitedWarning refused_connections;
   common::RateLimitedWarning refused_for_buffered_bytes;
   common::RateLimitedWarning failed_accepts;
+  common::RateLimitedWarning failed_handshakes;      // TLS: clients that speak plain HTTP, old protocols, ...
   common::RateLimitedWarning refused_header_fields;  // an error: handlers should never produce them
 };
 

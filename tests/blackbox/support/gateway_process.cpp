@@ -320,8 +320,13 @@ std::vector<std::string> GatewayProcess::arguments() const {
   return args;
 }
 
-std::string GatewayProcess::config_url() const { return "http://127.0.0.1:" + std::to_string(config_port_); }
-std::string GatewayProcess::events_url() const { return "http://127.0.0.1:" + std::to_string(events_port_); }
+std::string GatewayProcess::config_url() const {
+  return (options_.config_tls_ca.empty() ? "http://127.0.0.1:" : "https://127.0.0.1:") +
+         std::to_string(config_port_);
+}
+std::string GatewayProcess::events_url() const {
+  return (options_.events_tls ? "https://127.0.0.1:" : "http://127.0.0.1:") + std::to_string(events_port_);
+}
 
 std::string GatewayProcess::log() const { return read_file(log_path()); }
 std::string GatewayProcess::log_since(std::uintmax_t offset) const { return read_file(log_path(), offset); }
@@ -365,6 +370,7 @@ std::optional<int> GatewayProcess::exit_code() {
 
   RequestOptions quick;
   quick.timeout = 1s;
+  quick.ca_file = options_.config_tls_ca;
   auto deadline = std::chrono::steady_clock::now() + options_.ready_timeout;
   std::string last;
   for (;;) {

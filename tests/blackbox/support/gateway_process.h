@@ -78,6 +78,11 @@ struct GatewayOptions {
   std::chrono::milliseconds ready_timeout = std::chrono::seconds(10);
   // How long stop() waits after SIGTERM before it SIGKILLs (and reports a failure).
   std::chrono::milliseconds stop_timeout = std::chrono::seconds(10);
+  // The Configuration API serves TLS (its -config-tls-* flags are in extra_args) with a certificate
+  // that this CA file (PEM) signs: config_url() is https, and start() checks readiness over it.
+  std::string config_tls_ca;
+  // The Events API serves TLS (its -events-tls-* flags are in extra_args): events_url() is https.
+  bool events_tls = false;
 };
 
 class GatewayProcess {
@@ -104,8 +109,8 @@ class GatewayProcess {
 
   int config_port() const { return config_port_; }
   int events_port() const { return events_port_; }
-  std::string config_url() const;  // http://127.0.0.1:<config port>
-  std::string events_url() const;  // http://127.0.0.1:<events port>
+  std::string config_url() const;  // http://127.0.0.1:<config port> (https with config_tls_ca)
+  std::string events_url() const;  // http://127.0.0.1:<events port> (https with events_tls)
 
   const std::filesystem::path& temp_dir() const { return temp_.path(); }
   std::filesystem::path data_dir() const { return temp_.path() / "data"; }

@@ -120,6 +120,7 @@ HttpResponse request(std::string_view method, const std::string& url, std::strin
   curl_easy_setopt(c, CURLOPT_HEADERDATA, &response.headers);
   // Never let curl "fix" the path (e.g. collapse /../) — the server must see what we wrote.
   curl_easy_setopt(c, CURLOPT_PATH_AS_IS, 1L);
+  if (!options.ca_file.empty()) curl_easy_setopt(c, CURLOPT_CAINFO, options.ca_file.c_str());
 
   if (method_str == "HEAD") {
     curl_easy_setopt(c, CURLOPT_NOBODY, 1L);

@@ -35,6 +35,9 @@ struct RequestOptions {
   std::chrono::milliseconds timeout = std::chrono::seconds(20);
   // If the body is non-empty and no Content-Type is given, send `application/json`.
   bool default_json_content_type = true;
+  // For https:// URLs: the CA file (PEM) that the server's certificate chain is verified against,
+  // instead of the system's.
+  std::string ca_file;
 };
 
 // Sends one request on a fresh connection. `method` is sent verbatim (GET, POST, PUT, PATCH, DELETE, ...).
