@@ -42,7 +42,7 @@ function cleanEnvironment (home) {
 class Gateway {
   // `env`: AWS_* variables for this gateway; `files`: paths under its HOME → contents; `args`: flags
   // added to the command line.
-  static async start({env = {}, files = {}, args = []} = {}) {
+  static async start ({ env = {}, files = {}, args = [] } = {}) {
     const gateway = new Gateway()
     gateway.home = fs.mkdtempSync(path.join(os.tmpdir(), 'eg-aws-home-'))
     gateway.dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'eg-aws-data-'))
@@ -55,13 +55,9 @@ class Gateway {
     gateway.eventsUrl = `http://127.0.0.1:${eventsPort}`
     gateway.log = ''
     gateway.probes = 0
-    gateway.process = spawn(
-        binary,
-        [
-          '-dev', '-embed-data-dir', gateway.dataDir, '-config-port', configPort, '-events-port', eventsPort,
-          '-listen-address', '127.0.0.1', ...args
-        ],
-        {env: {...cleanEnvironment(gateway.home), ...env}, stdio: ['ignore', 'pipe', 'pipe']})
+    gateway.process = spawn(binary, ['-dev', '-embed-data-dir', gateway.dataDir, '-config-port', configPort,
+      '-events-port', eventsPort, '-listen-address', '127.0.0.1', ...args],
+    { env: { ...cleanEnvironment(gateway.home), ...env }, stdio: ['ignore', 'pipe', 'pipe'] })
     for (const stream of [gateway.process.stdout, gateway.process.stderr]) {
       stream.on('data', chunk => { gateway.log += chunk })
     }
@@ -146,9 +142,4 @@ class Gateway {
   }
 }
 
-module.exports = {
-  Gateway,
-  binary,
-  freePort,
-  waitUntil
-}
+module.exports = { Gateway, binary, freePort, waitUntil }

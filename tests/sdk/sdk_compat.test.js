@@ -5,13 +5,13 @@
 
 const { test, before, after } = require('node:test')
 const assert = require('node:assert/strict')
-const {execFileSync} = require('node:child_process')
+const { execFileSync } = require('node:child_process')
 const fs = require('node:fs')
 const http = require('node:http')
 const os = require('node:os')
 const path = require('node:path')
 const EventGateway = require('@serverless/event-gateway-sdk')
-const {Gateway, binary, waitUntil} = require('../common/gateway')
+const { Gateway, binary, waitUntil } = require('../common/gateway')
 
 // A function endpoint that records the events it receives and answers invokes with a fixed body.
 const received = []
@@ -88,39 +88,33 @@ test('with -config-api-keys the SDK works with its apiKey, and without one it is
   const key = 'sdk-key-0123456789abcdef'
   const directory = fs.mkdtempSync(path.join(os.tmpdir(), 'eg-sdk-keys-'))
   const keys = path.join(directory, 'keys')
-  fs.writeFileSync(keys, execFileSync(binary, ['-hash-key'], {input: `${key}\n`}))
-  const keyed = await Gateway.start({args: ['-config-api-keys', keys]})
+  fs.writeFileSync(keys, execFileSync(binary, ['-hash-key'], { input: `${key}\n` }))
+  const keyed = await Gateway.start({ args: ['-config-api-keys', keys] })
   try {
-    const urls = {
-      url: keyed.eventsUrl,
-      configurationUrl: keyed.configUrl
-    } const withKey = new EventGateway({...urls, apiKey: key}) await withKey
-                          .registerFunction({functionId: 'keyed', type: 'http', provider: {url: functionUrl}})
-                              await withKey.subscribe({event: 'user.created', functionId: 'keyed'})
+    const urls = { url: keyed.eventsUrl, configurationUrl: keyed.configUrl }
+    const withKey = new EventGateway({ ...urls, apiKey: key })
+    await withKey.registerFunction({ functionId: 'keyed', type: 'http', provider: { url: functionUrl } })
+    await withKey.subscribe({ event: 'user.created', functionId: 'keyed' })
     assert.deepEqual((await withKey.listFunctions()).map(f => f.functionId), ['keyed'])
     assert.equal((await withKey.listSubscriptions()).length, 1)
 
-    const withoutKey =
-        new EventGateway(urls) await assert
-            .rejects(withoutKey.listFunctions(), /needs a key: send Authorization: Bearer <key>/) await assert
-            .rejects(
-                withoutKey.registerFunction(
-                    {functionId: 'stranger', type: 'http', provider: {url: functionUrl}}),
-                /needs a key/)
-                await assert.rejects(
-                    new EventGateway({...urls, apiKey: 'not-the-key-0123456789'}).listFunctions(),
-                    /not one this gateway knows/)
+    const withoutKey = new EventGateway(urls)
+    await assert.rejects(withoutKey.listFunctions(), /needs a key: send Authorization: Bearer <key>/)
+    await assert.rejects(withoutKey.registerFunction({ functionId: 'stranger', type: 'http', provider: { url: functionUrl } }),
+      /needs a key/)
+    await assert.rejects(new EventGateway({ ...urls, apiKey: 'not-the-key-0123456789' }).listFunctions(),
+      /not one this gateway knows/)
 
     process.env.EVENT_GATEWAY_API_KEY = key
     try {
-      for (const {subscriptionId} of await withoutKey.listSubscriptions())
-        await withoutKey.unsubscribe({subscriptionId}) await withoutKey.deleteFunction({functionId: 'keyed'})
+      for (const { subscriptionId } of await withoutKey.listSubscriptions()) await withoutKey.unsubscribe({ subscriptionId })
+      await withoutKey.deleteFunction({ functionId: 'keyed' })
     } finally {
       delete process.env.EVENT_GATEWAY_API_KEY
     }
     assert.deepEqual(await withKey.listFunctions(), [])
   } finally {
     await keyed.stop()
-    fs.rmSync(directory, {recursive: true, force: true})
+    fs.rmSync(directory, { recursive: true, force: true })
   }
 })
