@@ -117,7 +117,7 @@ done
 ratio() { awk -v a="$(column_median "$1" "$3")" -v b="$(column_median "$2" "$3")" 'BEGIN { printf "%.2f", a / b }'; }
 each_round() {  # each round's ratio of column N: each_round A B N
   paste -d' ' "$work/$1" "$work/$2" | awk -v n="$3" -v w="$(head -1 "$work/$1" | wc -w)" \
-    '{ printf "%s%.2f", NR > 1 ? ", " : "", $n / $(n + w) }'
+    '{ printf "%s%.2f", (NR > 1 ? ", " : ""), $n / $(n + w) }'
 }
 report() {
   echo "# Access benchmark (bench/access.sh)"
