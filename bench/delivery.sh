@@ -67,22 +67,7 @@ trap cleanup EXIT
 # ---- the function (bench/common.sh) and the reference proxy, as in bench/run.sh -------------------
 function_port=$(free_port); counting_port=$(free_port); proxy_port=$(free_port)
 start_function "$work" "$function_port" "$counting_port"
-cat > "$work/proxy.conf" <<CONF
-worker_processes $threads;
-pid $work/proxy.pid;
-error_log $work/proxy-error.log;
-events { worker_connections 16384; }
-http {
-  access_log off;
-  keepalive_requests 10000000;
-  upstream function { server 127.0.0.1:$function_port; keepalive 256; keepalive_requests 10000000; }
-  server {
-    listen 127.0.0.1:$proxy_port;
-    location / { proxy_pass http://function; proxy_http_version 1.1; proxy_set_header Connection ""; }
-  }
-}
-CONF
-nginx -p "$work" -c proxy.conf
+start_proxy "$work" "$function_port" "  server { listen 127.0.0.1:$proxy_port; $proxy_location }"
 write_emit_script "$work/emit.lua"
 
 # start_gateway VARIANT [flags...]: durable (the current tree, default durability), fsync (the
