@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <cstdio>
 
+#include "common/text.h"
+
 namespace eg::app {
 namespace {
 
@@ -27,15 +29,11 @@ bool load_keys(const std::string& path, const char* flag, std::shared_ptr<const 
 std::optional<std::vector<std::string>> allowed_origins(const Options& options, std::string& error) {
   std::vector<std::string> origins;
   for (const auto& value : options.config_allowed_origins) {
-    std::size_t start = 0;
-    while (start <= value.size()) {
-      const auto comma = std::min(value.find(',', start), value.size());
-      const auto item = value.substr(start, comma - start);
-      start = comma + 1;
-      if (item.find_first_not_of(" \t") == std::string::npos) continue;
+    for (const auto item : common::split_list(value)) {
+      if (item.empty()) continue;
       auto origin = config::normalize_origin(item);
       if (!origin) {
-        error = "-config-allowed-origins: \"" + item +
+        error = "-config-allowed-origins: \"" + std::string(item) +
                 "\" is not an origin: write scheme://host[:port], e.g. https://console.example.com";
         return std::nullopt;
       }

@@ -6,12 +6,15 @@
 #include <sstream>
 
 #include "common/digest.h"
+#include "common/text.h"
 #include "model/identifiers.h"
 
 namespace eg::auth {
 namespace {
 
 constexpr std::size_t kDigestHexLength = 64;
+// Around a line of a key file or a bearer token: a Windows line end's \r too.
+constexpr std::string_view kLineBlanks = " \t\r";
 
 bool is_lower_hex(std::string_view text) {
   return std::all_of(text.begin(), text.end(),
@@ -22,12 +25,6 @@ bool is_lower_hex(std::string_view text) {
 bool is_token_character(char c) {
   return std::isalnum(static_cast<unsigned char>(c)) != 0 ||
          std::string_view("-._~+/=").find(c) != std::string_view::npos;
-}
-
-std::string_view trim(std::string_view text) {
-  const auto first = text.find_first_not_of(" \t\r");
-  if (first == std::string_view::npos) return {};
-  return text.substr(first, text.find_last_not_of(" \t\r") - first + 1);
 }
 
 std::string_view without_comment(std::string_view line) { return line.substr(0, line.find('#')); }
@@ -48,10 +45,7 @@ std::optional<KeyGrant> parse_spaces(std::string_view list, std::string& error) 
     grant.every_space = true;
     return grant;
   }
-  std::size_t start = 0;
-  while (start <= list.size()) {
-    const auto comma = std::min(list.find(',', start), list.size());
-    const auto space = list.substr(start, comma - start);
+  for (const auto space : common::split_list(list)) {  // blanks were refused before
     if (!model::is_valid_name(space)) {
       error = space.empty()
                   ? "an empty space name in \"" + std::string(list) + "\""
@@ -59,7 +53,6 @@ std::optional<KeyGrant> parse_spaces(std::string_view list, std::string& error) 
       return std::nullopt;
     }
     grant.spaces.emplace_back(space);
-    start = comma + 1;
   }
   return grant;
 }
@@ -98,7 +91,7 @@ KeyFile parse_key_file(std::string_view text) {
   std::size_t start = 0;
   while (start < text.size()) {
     const auto end = std::min(text.find('\n', start), text.size());
-    const auto line = trim(without_comment(text.substr(start, end - start)));
+    const auto line = common::trim(without_comment(text.substr(start, end - start)), kLineBlanks);
     start = end + 1;
     ++number;
     if (line.empty()) continue;
@@ -166,7 +159,7 @@ std::optional<std::string_view> bearer_token(std::string_view authorization) {
   }
   const auto rest = authorization.substr(kScheme.size());
   if (rest.front() != ' ' && rest.front() != '\t') return std::nullopt;
-  const auto token = trim(rest);
+  const auto token = common::trim(rest, kLineBlanks);
   if (token.empty() || !std::all_of(token.begin(), token.end(), is_token_character)) return std::nullopt;
   return token;
 }

@@ -5,23 +5,12 @@
 #include <algorithm>
 #include <cctype>
 
+#include "common/text.h"
+
 namespace eg::config {
 namespace {
 
 namespace http = net::http;
-
-std::string lower(std::string_view text) {
-  std::string result(text);
-  std::transform(result.begin(), result.end(), result.begin(),
-                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-  return result;
-}
-
-std::string_view trim(std::string_view text) {
-  const auto first = text.find_first_not_of(" \t");
-  if (first == std::string_view::npos) return {};
-  return text.substr(first, text.find_last_not_of(" \t") - first + 1);
-}
 
 bool is_write(const net::Request& request) {
   const auto method = request.method();
@@ -30,7 +19,7 @@ bool is_write(const net::Request& request) {
 
 // application/json, or a JSON-based type such as application/merge-patch+json, with any parameters.
 bool is_json_media_type(std::string_view content_type) {
-  const auto type = lower(trim(content_type.substr(0, content_type.find(';'))));
+  const auto type = common::ascii_lower(common::trim(content_type.substr(0, content_type.find(';'))));
   const auto slash = type.find('/');
   if (slash == std::string::npos || slash == 0) return false;
   return type == "application/json" || (type.size() > slash + 5 && type.ends_with("+json"));
@@ -64,7 +53,7 @@ bool is_fixed_host(std::string_view host) {
 // The page was served by the API itself, at a fixed host.
 bool is_same_fixed_origin(std::string_view origin, std::string_view host_field) {
   const auto authority = origin.substr(origin.find("://") + 3);
-  return authority == lower(host_field) && is_fixed_host(host_of(authority));
+  return authority == common::ascii_lower(host_field) && is_fixed_host(host_of(authority));
 }
 
 bool is_host_character(char c) {
@@ -75,7 +64,7 @@ bool is_host_character(char c) {
 }  // namespace
 
 std::optional<std::string> normalize_origin(std::string_view origin) {
-  auto text = lower(trim(origin));
+  auto text = common::ascii_lower(common::trim(origin));
   if (text.ends_with('/')) text.pop_back();
   const auto separator = text.find("://");
   if (separator == std::string::npos) return std::nullopt;

@@ -5,16 +5,12 @@
 
 #include <memory>
 
+#include "common/text.h"
+
 namespace eg::net {
 namespace asio = boost::asio;
 
 namespace {
-
-std::string_view trim(std::string_view text) {
-  const auto first = text.find_first_not_of(" \t");
-  if (first == std::string_view::npos) return {};
-  return text.substr(first, text.find_last_not_of(" \t") - first + 1);
-}
 
 // "a.b.c.d" and "x::y" without a prefix length stand for one address.
 std::string with_prefix(std::string_view item) {
@@ -26,11 +22,7 @@ std::string with_prefix(std::string_view item) {
 
 std::optional<NetworkList> NetworkList::parse(std::string_view list, std::string& error) {
   NetworkList networks;
-  std::size_t start = 0;
-  while (start <= list.size()) {
-    const auto comma = std::min(list.find(',', start), list.size());
-    const auto item = trim(list.substr(start, comma - start));
-    start = comma + 1;
+  for (const auto item : common::split_list(list)) {
     if (item.empty()) continue;
     const auto text = with_prefix(item);
     boost::system::error_code failed;
