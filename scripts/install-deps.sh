@@ -3,6 +3,7 @@
 # Skips apt entirely when everything is already there, so repeated runs are fast.
 # etcd-client (etcdctl) and openssl are for the tests: they inspect etcd and make TLS certificates.
 # clang-14 and libclang-rt-14-dev (libFuzzer and the sanitizer runtimes) build the fuzzers (fuzz/).
+# python3-grpcio and python3-protobuf run the Python plugins (examples/plugins/python/) and the test plugin.
 # --with-node also installs Node.js and npm (for the Node SDK compatibility test).
 set -euo pipefail
 
@@ -12,7 +13,7 @@ packages=(
   libcurl4-openssl-dev libssl-dev libspdlog-dev libsqlite3-dev
   libgrpc++-dev libprotobuf-dev protobuf-compiler-grpc
   libgtest-dev libgmock-dev libbenchmark-dev
-  etcd-server etcd-client openssl curl python3
+  etcd-server etcd-client openssl curl python3 python3-grpcio python3-protobuf
   clang-14 libclang-rt-14-dev
 )
 [ "${1:-}" = "--with-node" ] && packages+=(nodejs npm)
