@@ -93,13 +93,18 @@ class _Reacter(reacter_pb2_grpc.ReacterServicer):
             context.abort(grpc.StatusCode.INTERNAL, f"{type(error).__name__}: {error}")
 
 
-def serve(subscriptions, react, stop_signals=(signal.SIGTERM, signal.SIGINT), handshake=None):
+def handshake_line(network, address):
+    """go-plugin's line; its 6th field, a server certificate for AutoMTLS, is left out: we serve no TLS."""
+    return f"{CORE_PROTOCOL_VERSION}|{APP_PROTOCOL_VERSION}|{network}|{address}|grpc"
+
+
+def serve(subscriptions, react, stop_signals=(signal.SIGTERM, signal.SIGINT), handshake=handshake_line):
     """Serves Reacter until a stop signal, then exits 0.
 
     subscriptions: [(event_type, SYNC or ASYNC)], answered to every Subscriptions call.
     react(event_type, event, event_json) -> ReactResponse, called on the server's worker threads:
         event is the parsed system event, event_json the bytes the gateway sent.
-    handshake(network, address) -> str: a line to print instead of the real one (tests only).
+    handshake(network, address) -> str: the line to print (tests replace it).
     """
     check_started_by_gateway()
     # Blocked before any gRPC thread exists, so every thread inherits the mask and the signals wait
@@ -124,8 +129,7 @@ def serve(subscriptions, react, stop_signals=(signal.SIGTERM, signal.SIGINT), ha
             die(f"cannot listen for the gateway: {error}")
         server.start()
 
-        line = f"{CORE_PROTOCOL_VERSION}|{APP_PROTOCOL_VERSION}|{network}|{address}|grpc"
-        print(handshake(network, address) if handshake else line, flush=True)
+        print(handshake(network, address), flush=True)
         sys.stdout.reconfigure(line_buffering=True)  # later lines reach the gateway's log at once
 
         # A gateway killed with SIGKILL cannot stop us: when we are handed to another parent, stop.
