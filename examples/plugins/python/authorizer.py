@@ -30,10 +30,11 @@ def make_react(token):
         if value is None:
             return refuse("missing Authorization header: send 'Authorization: Bearer <token>'")
         scheme, _, presented = value.strip().partition(" ")
-        if scheme.lower() != "bearer" or not presented.strip():
+        presented = presented.strip()
+        if scheme.lower() != "bearer" or not presented:
             return refuse("Authorization header is not a bearer token: send 'Authorization: Bearer <token>'")
         # Constant time, so response timing does not reveal how much of a guess was right.
-        if not hmac.compare_digest(presented.strip().encode(), expected):
+        if not hmac.compare_digest(presented.encode(), expected):
             return refuse("invalid bearer token")
         return plugin_server.ReactResponse()
 
