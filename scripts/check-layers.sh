@@ -21,11 +21,12 @@ declare -A may_include=(
   [store]="common model"
   [providers]="common net model"
   [auth]="common net model"
+  [plugin]="common"
   [routing]="common model store providers"
   [delivery]="common net model providers routing"
   [config]="common net model store providers routing delivery auth"
-  [events]="common net model providers routing delivery auth"
-  [app]="common net model store providers routing config delivery events auth"
+  [events]="common net model providers routing delivery auth plugin"
+  [app]="common net model store providers routing config delivery events auth plugin"
 )
 
 # Known exceptions, "file -> included folder", each with the reason it is still there. Keep this

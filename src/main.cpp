@@ -28,10 +28,6 @@ int main(int argc, char* argv[]) {
   }
   const auto& options = parsed.options;
   if (options.hash_key) return eg::app::print_key_line(stdin, stdout, stderr);
-  if (auto unsupported = eg::app::unsupported_option(options)) {
-    std::fprintf(stderr, "event-gateway: %s\n", unsupported->c_str());
-    return 2;
-  }
   std::string security_error;
   auto security = eg::app::load_security(options, security_error);
   if (!security) {

@@ -100,9 +100,10 @@ struct EventsEndpoints::Loop {
 
   Loop(const Options& options, const Security& security, unsigned threads, std::uint16_t port,
        asio::io_context& io, routing::SnapshotHolder& snapshots, events::DeliveryStores stores,
-       std::shared_ptr<net::ServerLimits> limits, std::shared_ptr<net::TlsServerContext> tls)
+       std::shared_ptr<net::ServerLimits> limits, std::shared_ptr<net::TlsServerContext> tls,
+       plugin::PluginHost* plugins)
       : io(io),
-        dispatcher(io, snapshots, stores, dispatcher_options(options, threads, security)),
+        dispatcher(io, snapshots, stores, dispatcher_options(options, threads, security), plugins),
         api(dispatcher, events::EventsApiOptions{.max_hops = options.max_hops,
                                                  .cross_space_events = options.cross_space_events}),
         server(io, server_options(options, port, std::move(limits), std::move(tls)),
@@ -143,7 +144,8 @@ struct EventsEndpoints::Loop {
 
 EventsEndpoints::EventsEndpoints(const Options& options, const Security& security,
                                  routing::SnapshotHolder& snapshots, const std::filesystem::path& spool_dir,
-                                 delivery::DeadLetters& dead_letters, std::shared_ptr<net::TlsServerContext> tls)
+                                 delivery::DeadLetters& dead_letters, std::shared_ptr<net::TlsServerContext> tls,
+                                 plugin::PluginHost* plugins)
     : shutdown_timeout_(options.shutdown_timeout_ms),
       capacity_(options.workers_backlog),
       limits_(std::make_shared<net::ServerLimits>("Events API", options.max_connections,
@@ -158,7 +160,7 @@ EventsEndpoints::EventsEndpoints(const Options& options, const Security& securit
   for (unsigned i = 0; i < threads; ++i) {
     const events::DeliveryStores stores{*spools_[i], dead_letters, capacity_};
     loops_.push_back(
-        std::make_unique<Loop>(options, security, threads, port, *ios_[i], snapshots, stores, limits_, tls_));
+        std::make_unique<Loop>(options, security, threads, port, *ios_[i], snapshots, stores, limits_, tls_, plugins));
     port = loops_.front()->server.port();
   }
 }

@@ -26,6 +26,7 @@
 #include "events/dispatcher.h"
 #include "net/server_limits.h"
 #include "net/tls_server.h"
+#include "plugin/plugin_host.h"
 #include "routing/snapshot.h"
 
 namespace eg::app {
@@ -33,10 +34,11 @@ namespace eg::app {
 class EventsEndpoints {
  public:
   // Binds the port on every thread's server and opens every thread's spool under `spool_dir`;
-  // throws when it cannot. With `tls`, every thread's server serves TLS with it.
+  // throws when it cannot. With `tls`, every thread's server serves TLS with it; with `plugins`,
+  // every thread's dispatcher calls them (they must outlive this).
   EventsEndpoints(const Options& options, const Security& security, routing::SnapshotHolder& snapshots,
                   const std::filesystem::path& spool_dir, delivery::DeadLetters& dead_letters,
-                  std::shared_ptr<net::TlsServerContext> tls = nullptr);
+                  std::shared_ptr<net::TlsServerContext> tls = nullptr, plugin::PluginHost* plugins = nullptr);
   ~EventsEndpoints();
 
   // Starts accepting connections (they are served once run() runs the event loops), and resumes

@@ -18,6 +18,7 @@
 #include "delivery/dead_letters.h"
 #include "net/http_server.h"
 #include "net/tls_server.h"
+#include "plugin/plugin_host.h"
 #include "routing/config_watcher.h"
 #include "routing/snapshot.h"
 #include "store/etcd/etcd_module_loader.h"
@@ -125,6 +126,17 @@ Options with_connection_limit(Options options) {
   return options;
 }
 
+// Started before anything serves: the gateway is not ready until every plugin has answered
+// Subscriptions, and a plugin that cannot be started ends the start (plugin::PluginStartError).
+std::unique_ptr<plugin::PluginHost> start_plugins(const Options& options) {
+  auto plugins = std::make_unique<plugin::PluginHost>(plugin::PluginOptions{
+      .paths = options.plugins,
+      .call_timeout = std::chrono::milliseconds(options.plugin_timeout_ms),
+      .start_timeout = std::chrono::milliseconds(options.plugin_start_timeout_ms)});
+  plugins->start();
+  return plugins;
+}
+
 // Dev mode keeps the configuration in an embedded store; cluster mode shares it through etcd, whose
 // client (gRPC) is a module loaded only here, so that dev mode does not map it.
 std::unique_ptr<store::Store> open_store(const Options& options) {
@@ -227,6 +239,8 @@ struct Gateway::Parts {
   const Options options;
   Security security;
   TlsCertificates tls;
+  // Before the Events API, which calls them, and destroyed after it.
+  std::unique_ptr<plugin::PluginHost> plugins;
   std::unique_ptr<store::Store> store;
   std::filesystem::path spool_dir;
   // After the store: a gateway that cannot reach its configuration says so first.
@@ -240,6 +254,7 @@ struct Gateway::Parts {
       : options(gateway_options),
         security(std::move(gateway_security)),
         tls(load_certificates(options)),
+        plugins(start_plugins(options)),
         store(open_store(options)),
         spool_dir(spool_directory(options)),
         dead_letters(delivery::open_local_dead_letters(spool_dir, options.spool_fsync)),
@@ -250,7 +265,8 @@ struct Gateway::Parts {
                  return redelivery_outcome(events.redeliver(letter));
                },
                tls.config),
-        events(options, security, snapshots, spool_dir, *dead_letters, tls.events) {
+        events(options, security, snapshots, spool_dir, *dead_letters, tls.events,
+               options.plugins.empty() ? nullptr : plugins.get()) {
     watcher.start();
   }
 };
@@ -297,6 +313,9 @@ int Gateway::run() {
   std::thread events_thread([&parts] { parts.events.run(); });
   parts.config.io.run();
   events_thread.join();
+  // Only now: the Events API drained with its plugins still up, so that no request in flight lost
+  // an authorizer it needed.
+  parts.plugins->stop();
   spdlog::info("event gateway stopped");
   return 0;
 }

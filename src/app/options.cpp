@@ -92,7 +92,14 @@ po::options_description describe_options(Options& options) {
       ("shutdown-timeout", po::value(&options.shutdown_timeout_ms)->default_value(options.shutdown_timeout_ms),
        "milliseconds that delivery attempts and calls in flight may take to finish after SIGTERM; what is "
        "left stays in the spool")
-      ("plugin", po::value(&options.plugins)->composing(), "plugin to load (repeatable)")
+      ("plugin", po::value(&options.plugins)->composing(),
+       "executable of a plugin to start, repeatable: go-plugin's handshake in gRPC mode, the Reacter service "
+       "of proto/plugin/v1/reacter.proto; plugins are asked in flag order")
+      ("plugin-timeout", po::value(&options.plugin_timeout_ms)->default_value(options.plugin_timeout_ms),
+       "milliseconds a plugin may take to answer; a sync plugin that does not refuses the request with 503")
+      ("plugin-start-timeout", po::value(&options.plugin_start_timeout_ms)
+           ->default_value(options.plugin_start_timeout_ms),
+       "milliseconds a plugin may take from its start to its handshake and its subscriptions")
       ("max-body-bytes", po::value(&options.max_body_bytes)->default_value(options.max_body_bytes),
        "largest request body accepted by either API (bytes)")
       ("max-connections", po::value(&options.max_connections)->default_value(options.max_connections),
@@ -164,6 +171,9 @@ std::optional<std::string> check_values(const Options& options) {
     return "-db-tls-cert and -db-tls-key must be given together";
   }
   if (!options.db_password.empty() && options.db_user.empty()) return "-db-password needs -db-user";
+  if (options.plugin_timeout_ms == 0 || options.plugin_start_timeout_ms == 0) {
+    return "-plugin-timeout and -plugin-start-timeout must be at least 1 ms";
+  }
   if (options.db_timeout_ms == 0) return "-db-timeout must be at least 1 ms";
   return std::nullopt;
 }
@@ -198,11 +208,6 @@ ParsedCommandLine parse_command_line(int argc, const char* const argv[]) {
     parsed.message = *error;
   }
   return parsed;
-}
-
-std::optional<std::string> unsupported_option(const Options& options) {
-  if (!options.plugins.empty()) return "plugins (-plugin) are not available in this build yet";
-  return std::nullopt;
 }
 
 }  // namespace eg::app

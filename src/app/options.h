@@ -55,7 +55,14 @@ struct Options {
   std::uint64_t spool_max_bytes = 1ULL << 30;
   bool spool_fsync = false;                 // power-loss-safe: a 202 waits for fsync (group commit)
   unsigned shutdown_timeout_ms = 20'000;    // attempts in flight may finish this long after SIGTERM
-  std::vector<std::string> plugins;
+  std::vector<std::string> plugins;  // executables, in the order they are asked (docs/plugins.md)
+  // A sync plugin sits on the path of every request it subscribed to: a second is ten times what an
+  // authorizer that calls an identity provider takes at p99, and short enough that a hung plugin
+  // refuses requests (503) before clients and their connections pile up.
+  unsigned plugin_timeout_ms = 1'000;
+  // Interpreters (Python, Node) and go-plugin plugins start in well under a second; a plugin that has
+  // not answered Subscriptions after ten is not going to.
+  unsigned plugin_start_timeout_ms = 10'000;
   std::size_t max_body_bytes = 1024 * 1024;
   // Connections each API holds open at once; 0: a quarter of the descriptor limit (descriptor_limit.h).
   std::size_t max_connections = 0;
@@ -75,8 +82,5 @@ struct ParsedCommandLine {
 };
 
 ParsedCommandLine parse_command_line(int argc, const char* const argv[]);
-
-// Options that parse but that this build cannot honour yet; an error message, or nothing.
-std::optional<std::string> unsupported_option(const Options& options);
 
 }  // namespace eg::app

@@ -10,14 +10,20 @@ std::string_view trim(std::string_view text, std::string_view blanks) {
   return text.substr(first, text.find_last_not_of(blanks) - first + 1);
 }
 
-std::vector<std::string_view> split_list(std::string_view list) {
-  std::vector<std::string_view> items;
+std::vector<std::string_view> split(std::string_view text, char separator) {
+  std::vector<std::string_view> fields;
   std::size_t start = 0;
-  while (start <= list.size()) {
-    const auto comma = std::min(list.find(',', start), list.size());
-    items.push_back(trim(list.substr(start, comma - start)));
-    start = comma + 1;
+  while (start <= text.size()) {
+    const auto end = std::min(text.find(separator, start), text.size());
+    fields.push_back(text.substr(start, end - start));
+    start = end + 1;
   }
+  return fields;
+}
+
+std::vector<std::string_view> split_list(std::string_view list) {
+  auto items = split(list, ',');
+  for (auto& item : items) item = trim(item);
   return items;
 }
 

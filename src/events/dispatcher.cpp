@@ -7,6 +7,7 @@
 
 #include "common/json.h"
 #include "common/rate_limited_log.h"
+#include "events/plugin_steps.h"
 
 namespace eg::events {
 namespace asio = boost::asio;
@@ -24,6 +25,14 @@ boost::json::value result_value(const providers::CallResult& result) {
 }
 
 std::int64_t now_ms() { return now_millis(); }
+
+// A call that a plugin refused, or could not be asked about: retried when the plugin could not answer.
+providers::CallResult refused_call(const plugin::Verdict& verdict) {
+  return providers::CallResult{.outcome = providers::CallResult::Outcome::Refused,
+                               .refused_status = verdict.status,
+                               .error = verdict.message,
+                               .retryable = verdict.kind == plugin::Verdict::Kind::Unavailable};
+}
 
 Provenance provenance_of(const DeliveryTarget& target) {
   return Provenance{.hops = target.hops, .system_event = target.system_event};
@@ -56,7 +65,7 @@ boost::json::value Dispatcher::EventSource::to_json() const {
 }
 
 Dispatcher::Dispatcher(asio::io_context& io, routing::SnapshotHolder& snapshots, DeliveryStores stores,
-                       const DispatcherOptions& options)
+                       const DispatcherOptions& options, plugin::PluginHost* plugins)
     : reader_(snapshots),
       http_(io, options.http),
       call_context_{http_},
@@ -65,7 +74,9 @@ Dispatcher::Dispatcher(asio::io_context& io, routing::SnapshotHolder& snapshots,
       scheduler_(io, options.workers, options.per_function,
                  [this](Scheduled delivery) { return attempt(std::move(delivery)); }),
       random_(std::random_device{}()),
-      sync_calls_done_(io) {}
+      sync_calls_done_(io) {
+  if (plugins != nullptr) plugins_.emplace(*plugins);
+}
 
 // ---- accepting deliveries ----
 
@@ -208,14 +219,13 @@ asio::awaitable<void> Dispatcher::attempt(Scheduled delivery) {
   const EventSource event{.payload = *payload};
   const auto provenance = provenance_of(target);
   const auto& function = compiled->function;
-  if (provenance.reported()) report_invoking(function, event, provenance);
   const providers::CallMarks marks{.hops = target.hops + 1,
                                    .system_event = target.system_event,
                                    .event_id = delivery::view(delivery.event_id),
                                    .attempt = state.attempts};
-  const auto result = co_await call_function(*compiled, *payload, marks);
+  const auto result = co_await invoke(*compiled, event, provenance, *payload, marks);
   if (result.ok()) {
-    if (provenance.reported()) report_result(function, event, provenance, result, {state.attempts, false});
+    report_result(function, event, provenance, result, {state.attempts, false});
     delivered(delivery);
     co_return;
   }
@@ -225,7 +235,7 @@ asio::awaitable<void> Dispatcher::attempt(Scheduled delivery) {
                                               std::chrono::milliseconds(now - state.first_attempt_ms),
                                               result.retry_after, random_)
                        : std::nullopt;
-  if (provenance.reported()) report_result(function, event, provenance, result, {state.attempts, delay.has_value()});
+  report_result(function, event, provenance, result, {state.attempts, delay.has_value()});
   if (!delay) {
     give_up(delivery, *payload, result.error, subscriber);
     co_return;
@@ -302,33 +312,66 @@ asio::awaitable<providers::CallResult> Dispatcher::call(const providers::Compile
   const auto payload = event.serialize();
   const EventSource source{.event = &event};
   const auto& provenance = event.provenance;
-  if (provenance.reported()) report_invoking(function, source, provenance);
   const providers::CallMarks marks{.hops = provenance.hops + 1, .system_event = provenance.system_event};
   ++sync_calls_;
-  auto result = co_await call_function(compiled, payload, marks);
+  auto result = co_await invoke(compiled, source, provenance, payload, marks);
   if (--sync_calls_ == 0) sync_calls_done_.cancel();
-  if (provenance.reported()) report_result(function, source, provenance, result, {});
+  report_result(function, source, provenance, result, {});
   co_return result;
 }
 
-asio::awaitable<providers::CallResult> Dispatcher::call_function(const providers::CompiledFunction& function,
-                                                                 const std::string& payload,
-                                                                 const providers::CallMarks& marks) {
-  co_return co_await function.call(payload, marks, call_context_);
+asio::awaitable<providers::CallResult> Dispatcher::invoke(const providers::CompiledFunction& compiled,
+                                                          const EventSource& event, const Provenance& provenance,
+                                                          const std::string& payload,
+                                                          const providers::CallMarks& marks) {
+  const auto& function = compiled.function;
+  const auto invoking = [&] {
+    return make_json_event(std::string(plugin::event_type_of(plugin::Hook::FunctionInvoking)),
+                           {{"event", event.to_json()}, {"space", function.space}, {"functionId", function.function_id}});
+  };
+  std::optional<Event> asked;
+  if (plugins_) {
+    const auto plugins = plugins_->pin();  // alive until every sync plugin has answered
+    if (plugins->has_sync(plugin::Hook::FunctionInvoking)) {
+      asked.emplace(invoking());
+      const auto verdict = co_await ask_sync_plugins(*plugins_, *plugins, plugin::Hook::FunctionInvoking, *asked);
+      if (verdict) co_return refused_call(*verdict);
+    }
+  }
+  if (wants_announcement(function.space, plugin::Hook::FunctionInvoking, provenance)) {
+    announce(function.space, plugin::Hook::FunctionInvoking, asked ? std::move(*asked) : invoking(), provenance);
+  }
+  co_return co_await compiled.call(payload, marks, call_context_);
+}
+
+bool Dispatcher::wants_announcement(std::string_view space, plugin::Hook hook, const Provenance& cause) {
+  return plugins_want(hook) || (cause.reported() && wants_system_event(space, plugin::event_type_of(hook)));
+}
+
+void Dispatcher::announce(std::string_view space, plugin::Hook hook, Event system_event, const Provenance& cause) {
+  tell_plugins(hook, system_event);
+  if (cause.reported()) emit_system_event(space, std::move(system_event), cause);
+}
+
+bool Dispatcher::plugins_want(plugin::Hook hook) { return plugins_ && plugins_->table().has_async(hook); }
+
+void Dispatcher::tell_plugins(plugin::Hook hook, const Event& system_event) {
+  if (!plugins_) return;
+  const auto& plugins = plugins_->table();
+  if (plugins.has_async(hook)) plugins_->tell(plugins, hook, system_event.serialize());
 }
 
 bool Dispatcher::wants_system_event(std::string_view space, std::string_view name) {
   return !snapshot().system_event_subscribers(space, name).empty();
 }
 
-void Dispatcher::emit_system_event(std::string_view space, std::string_view name, boost::json::object data,
-                                   const Provenance& cause) {
+void Dispatcher::emit_system_event(std::string_view space, Event event, const Provenance& cause) {
+  const auto& name = event.name;
   // Pinned: the subscribers must outlive the spooling, whatever the snapshot does meanwhile.
   const auto routes = pinned_snapshot();
   const auto& subscribers = routes->system_event_subscribers(space, name);
   if (subscribers.empty()) return;
-  auto event = make_json_event(std::string(name), std::move(data));
-  event.provenance = Provenance{.hops = cause.hops, .system_event = std::string(name)};
+  event.provenance = Provenance{.hops = cause.hops, .system_event = name};
   std::vector<DeliveryTarget> targets;
   targets.reserve(subscribers.size());
   for (const auto& subscriber : subscribers) {
@@ -336,7 +379,7 @@ void Dispatcher::emit_system_event(std::string_view space, std::string_view name
                                      .subscription_id = subscriber.subscription_id,
                                      .function_id = subscriber.function_id,
                                      .hops = cause.hops,
-                                     .system_event = std::string(name)});
+                                     .system_event = name});
   }
   if (!spool_and_schedule(event, targets)) {
     static common::RateLimitedWarning refused("system event not delivered: the spool or the backlog is full");
@@ -344,37 +387,22 @@ void Dispatcher::emit_system_event(std::string_view space, std::string_view name
   }
 }
 
-void Dispatcher::report_invoking(const model::Function& function, const EventSource& event,
-                                 const Provenance& provenance) {
-  const auto& space = function.space;
-  // System event data copies the event: build it only for events someone subscribed to.
-  if (!wants_system_event(space, "gateway.function.invoking")) return;
-  emit_system_event(space, "gateway.function.invoking",
-                    {{"event", event.to_json()}, {"space", space}, {"functionId", function.function_id}},
-                    provenance);
-}
-
 void Dispatcher::report_result(const model::Function& function, const EventSource& event,
                                const Provenance& provenance, const providers::CallResult& result,
                                AttemptReport attempt) {
   const auto& space = function.space;
-  if (result.ok() && wants_system_event(space, "gateway.function.invoked")) {
-    emit_system_event(space, "gateway.function.invoked",
-                      {{"event", event.to_json()},
-                       {"space", space},
-                       {"functionId", function.function_id},
-                       {"result", result_value(result)}},
-                      provenance);
-  } else if (!result.ok() && wants_system_event(space, "gateway.function.invocationFailed")) {
-    emit_system_event(space, "gateway.function.invocationFailed",
-                      {{"event", event.to_json()},
-                       {"space", space},
-                       {"functionId", function.function_id},
-                       {"error", result.error},
-                       {"attempt", attempt.attempt},
-                       {"willRetry", attempt.will_retry}},
-                      provenance);
+  const auto hook = result.ok() ? plugin::Hook::FunctionInvoked : plugin::Hook::FunctionInvocationFailed;
+  // System event data copies the event: build it only for events someone hears of.
+  if (!wants_announcement(space, hook, provenance)) return;
+  boost::json::object data{{"event", event.to_json()}, {"space", space}, {"functionId", function.function_id}};
+  if (result.ok()) {
+    data["result"] = result_value(result);
+  } else {
+    data["error"] = result.error;
+    data["attempt"] = attempt.attempt;
+    data["willRetry"] = attempt.will_retry;
   }
+  announce(space, hook, make_json_event(std::string(plugin::event_type_of(hook)), std::move(data)), provenance);
 }
 
 asio::awaitable<void> Dispatcher::drain(std::chrono::steady_clock::time_point deadline) {

@@ -13,6 +13,12 @@
 // of system events never produce system events themselves, so a subscriber of
 // gateway.function.invoked is not told about its own invocations, endlessly; every call carries the
 // marks of its event's Provenance (providers::CallMarks), which keep that true across HTTP too.
+//
+// Plugins (docs/plugins.md) hear of every system event they subscribed to, whatever its space and
+// provenance, since they are the operator's and cannot loop through a subscription. A sync plugin
+// of gateway.function.invoking is asked before each call, synchronous or not: a veto is the call's
+// failure (Outcome::Refused, not retried: a dead letter for a delivery), and a plugin that cannot
+// answer fails the call in a way that is retried.
 
 #include <boost/asio/awaitable.hpp>
 #include <boost/asio/io_context.hpp>
@@ -30,6 +36,7 @@
 #include "delivery/spool.h"
 #include "events/event.h"
 #include "net/http_client.h"
+#include "plugin/plugin_caller.h"
 #include "providers/provider.h"
 #include "routing/snapshot.h"
 
@@ -57,8 +64,12 @@ enum class Redelivery { Accepted, LetterGone, SubscriptionGone, SpoolFull, Drain
 
 class Dispatcher {
  public:
+  // `plugins`: none when the gateway has no -plugin.
   Dispatcher(boost::asio::io_context& io, routing::SnapshotHolder& snapshots, DeliveryStores stores,
-             const DispatcherOptions& options);
+             const DispatcherOptions& options, plugin::PluginHost* plugins = nullptr);
+
+  // This thread's access to the plugins; none without plugins.
+  plugin::PluginCaller* plugins() { return plugins_ ? &*plugins_ : nullptr; }
 
   // The routing snapshot as of now; valid until the next call on this thread.
   const routing::RoutingSnapshot& snapshot() { return reader_.current(); }
@@ -74,12 +85,21 @@ class Dispatcher {
   // Calls `function` with `event` and waits for its answer.
   boost::asio::awaitable<providers::CallResult> call(const providers::CompiledFunction& function,
                                                      const Event& event);
+  // Whether anyone hears of the system event of `hook` in `space`: an async plugin, or a subscriber
+  // there unless `cause` is a system event's delivery.
+  bool wants_announcement(std::string_view space, plugin::Hook hook, const Provenance& cause);
+  // Tells the async plugins of `hook`, and the subscribers in `space` unless `cause` is a system
+  // event's delivery.
+  void announce(std::string_view space, plugin::Hook hook, Event system_event, const Provenance& cause);
   // Whether a system event has subscribers in `space`; data for it need not be built otherwise.
   bool wants_system_event(std::string_view space, std::string_view name);
   // Emits a system event to its subscribers in `space`, if it has any; `cause` is the provenance of
   // what the event reports.
-  void emit_system_event(std::string_view space, std::string_view name, boost::json::object data,
-                         const Provenance& cause);
+  void emit_system_event(std::string_view space, Event system_event, const Provenance& cause);
+  // Whether an async plugin subscribed to the system event of `hook`.
+  bool plugins_want(plugin::Hook hook);
+  // Passes `system_event` to the async plugins of `hook`, never waiting.
+  void tell_plugins(plugin::Hook hook, const Event& system_event);
   // Delivers a dead letter again, to its subscription's function as it is now, with its policy;
   // completes once that delivery is durable in the spool.
   boost::asio::awaitable<Redelivery> redeliver(delivery::DeadLetter letter);
@@ -107,16 +127,16 @@ class Dispatcher {
   void schedule(delivery::DeliveryKey key, const delivery::DeliveryTarget& target, std::string_view event_id,
                 std::shared_ptr<const std::string> payload);
   std::shared_ptr<const delivery::DeliveryTarget> intern(const delivery::DeliveryTarget& target);
-  boost::asio::awaitable<providers::CallResult> call_function(const providers::CompiledFunction& function,
-                                                              const std::string& payload,
-                                                              const providers::CallMarks& marks);
+  // Calls the function unless a sync plugin refuses, and announces gateway.function.invoking first.
+  boost::asio::awaitable<providers::CallResult> invoke(const providers::CompiledFunction& function,
+                                                       const EventSource& event, const Provenance& provenance,
+                                                       const std::string& payload, const providers::CallMarks& marks);
   boost::asio::awaitable<void> attempt(delivery::Scheduled delivery);
   void delivered(const delivery::Scheduled& delivery);
   void give_up(const delivery::Scheduled& delivery, const std::string& payload, const std::string& error,
                const routing::Subscriber* subscriber);
   void notify_dead_letter_function(const delivery::DeadLetter& letter, const delivery::DeliveryTarget& target,
                                    const std::string& function_id);
-  void report_invoking(const model::Function& function, const EventSource& event, const Provenance& provenance);
   void report_result(const model::Function& function, const EventSource& event, const Provenance& provenance,
                      const providers::CallResult& result, AttemptReport attempt);
 
@@ -129,6 +149,7 @@ class Dispatcher {
   std::unordered_map<std::string, std::shared_ptr<const delivery::DeliveryTarget>> targets_;  // interned
   std::size_t targets_purged_at_ = 0;
   std::size_t cached_payload_bytes_ = 0;
+  std::optional<plugin::PluginCaller> plugins_;
   std::mt19937_64 random_;
   unsigned sync_calls_ = 0;
   boost::asio::steady_timer sync_calls_done_;  // cancelled whenever the last synchronous call ends

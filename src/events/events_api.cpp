@@ -13,6 +13,7 @@
 #include "events/cors.h"
 #include "events/function_response.h"
 #include "events/http_event.h"
+#include "events/plugin_steps.h"
 #include "model/identifiers.h"
 #include "model/subscription.h"
 
@@ -74,6 +75,10 @@ std::optional<unsigned> parse_hops(std::string_view text) {
 // event's id) under which the log and gateway.function.invocationFailed tell the rest. Nothing of
 // the function's URL, host, ARN or account reaches the caller.
 Response call_failure(const CallResult& result, const model::Function& function, const Event& event) {
+  if (result.outcome == CallResult::Outcome::Refused) {
+    // A plugin's veto or its failure (docs/plugins.md): the plugin's own words, or why it could not answer.
+    return net::error_response(static_cast<http::status>(result.refused_status), result.error);
+  }
   spdlog::warn("{} call of function {}/{} failed (request id {}): {}", event.name, function.space,
                function.function_id, event.id, result.error);
   switch (result.outcome) {
@@ -95,6 +100,11 @@ Response refused_answer(const RefusedAnswer& refusal, const model::Function& fun
   return net::error_response(
       http::status::internal_server_error,
       "the function returned an invalid http response: " + refusal.reason + " (request id " + event.id + ")");
+}
+
+// What a plugin said about gateway.event.received: its veto, or why it could not say.
+Response plugin_refusal(const plugin::Verdict& verdict) {
+  return net::error_response(static_cast<http::status>(verdict.status), verdict.message);
 }
 
 Response response_to_http_event(const CallResult& result, const model::Function& function,
@@ -177,15 +187,20 @@ asio::awaitable<Response> EventsApi::emit_custom_event(net::Request& request, st
   // Across spaces, an event reaches every space: its key must be one for every space.
   const auto reached = options_.cross_space_events ? auth::kEverySpace : std::string_view(*space);
   if (auto refusal = access_refusal(request, reached)) co_return std::move(*refusal);
+  forget_key(request);
   const std::string_view content_type = request[http::field::content_type];
-  std::shared_ptr<const Event> event;
+  std::optional<Event> made;
   try {
-    auto made = make_event(std::move(event_name), content_type, request.body());
-    made.provenance = provenance;
-    event = std::make_shared<const Event>(std::move(made));
+    made.emplace(make_event(std::move(event_name), content_type, request.body()));
   } catch (const MalformedJson& error) {
     co_return net::error_response(http::status::bad_request, error.what());
   }
+  made->provenance = provenance;
+  std::optional<Event> asked;  // gateway.event.received, as the sync plugins saw it
+  Response refusal;
+  const bool allowed = co_await ask_plugins(*made, *space, path, request, asked, refusal);
+  if (!allowed) co_return refusal;
+  const auto event = std::make_shared<const Event>(std::move(*made));
   // Pinned: publish() reads the snapshot again, which may move on to a newer one meanwhile.
   const auto routes = dispatcher_.pinned_snapshot();
   const auto& subscribers = routes->subscribers(path, event->name);
@@ -200,7 +215,7 @@ asio::awaitable<Response> EventsApi::emit_custom_event(net::Request& request, st
         http::status::too_many_requests,
         "the gateway's delivery spool or backlog is full; the event was not accepted, retry later");
   }
-  report_custom_event_received(*event, *space, subscribers, path, request);
+  report_custom_event_received(*event, *space, subscribers, path, request, std::move(asked));
   auto response = net::empty_response(http::status::accepted);
   add_cors_headers(response, custom_event_cors(), request[http::field::origin]);
   co_return response;
@@ -218,6 +233,7 @@ asio::awaitable<Response> EventsApi::invoke(net::Request& request, std::string p
   const auto space = space_of(request);
   if (!space) co_return invalid_space();
   if (auto refusal = access_refusal(request, *space)) co_return std::move(*refusal);
+  forget_key(request);
   const auto routes = dispatcher_.pinned_snapshot();  // alive until the function has answered
   const auto* function = routes->find_function(*space, function_id);
   if (function == nullptr || !routes->has_invoke_subscription(*space, function_id)) {
@@ -233,7 +249,11 @@ asio::awaitable<Response> EventsApi::invoke(net::Request& request, std::string p
     co_return net::error_response(http::status::bad_request, error.what());
   }
   event->provenance = provenance;
-  report_received(*space, *event, path, request);
+  std::optional<Event> asked;
+  Response refusal;
+  const bool allowed = co_await ask_plugins(*event, *space, path, request, asked, refusal);
+  if (!allowed) co_return refusal;
+  report_received(*space, *event, path, request, std::move(asked));
   const auto result = co_await dispatcher_.call(*function, *event);
   if (!result.ok()) co_return call_failure(result, function->function, *event);
   Response response{http::status::ok, 11};
@@ -274,7 +294,14 @@ asio::awaitable<Response> EventsApi::http_event(net::Request& request, std::stri
     co_return net::error_response(http::status::bad_request, error.what());
   }
   event->provenance = provenance;
-  report_received(route.space, *event, path, request);
+  std::optional<Event> asked;
+  Response refusal;
+  const bool allowed = co_await ask_plugins(*event, route.space, path, request, asked, refusal);
+  if (!allowed) {
+    if (route.cors) add_cors_headers(refusal, *route.cors, request[http::field::origin]);
+    co_return refusal;
+  }
+  report_received(route.space, *event, path, request, std::move(asked));
   const auto result = co_await dispatcher_.call(*function, *event);
   auto response = response_to_http_event(result, function->function, *event);
   if (route.cors) add_cors_headers(response, *route.cors, request[http::field::origin]);
@@ -301,6 +328,11 @@ bool EventsApi::take_required_key(net::Request& request, std::string_view space)
   return true;
 }
 
+void EventsApi::forget_key(net::Request& request) const {
+  // The gateway's key, checked: not for the subscribers of gateway.event.received to see.
+  if (keys_) request.erase(http::field::authorization);
+}
+
 std::optional<Response> EventsApi::required_key_refusal(const net::Request& request,
                                                         std::string_view space) const {
   if (keys_) return access_refusal(request, space);
@@ -309,26 +341,54 @@ std::optional<Response> EventsApi::required_key_refusal(const net::Request& requ
       "this endpoint needs a key, and this gateway has no -events-api-keys to check it with");
 }
 
+Event EventsApi::received_system_event(std::string_view space, const Event& event, std::string_view path,
+                                      const net::Request& request) const {
+  return make_json_event(
+      std::string(plugin::event_type_of(plugin::Hook::EventReceived)),
+      {{"event", event.to_json()}, {"space", space}, {"path", path}, {"headers", request_headers(request)}});
+}
+
+asio::awaitable<bool> EventsApi::ask_plugins(Event& event, std::string_view space, std::string_view path,
+                                             const net::Request& request, std::optional<Event>& asked,
+                                             Response& refusal) {
+  auto* plugins = dispatcher_.plugins();
+  if (plugins == nullptr) co_return true;
+  const auto table = plugins->pin();  // alive until every sync plugin has answered
+  if (!table->has_sync(plugin::Hook::EventReceived)) co_return true;
+  asked.emplace(received_system_event(space, event, path, request));
+  const auto verdict = co_await ask_sync_plugins(*plugins, *table, plugin::Hook::EventReceived, *asked, &event);
+  if (!verdict) co_return true;
+  refusal = plugin_refusal(*verdict);
+  co_return false;
+}
+
 void EventsApi::report_received(std::string_view space, const Event& event, std::string_view path,
-                                const net::Request& request) {
-  if (!event.provenance.reported() || !dispatcher_.wants_system_event(space, "gateway.event.received"))
-    return;
-  dispatcher_.emit_system_event(
-      space, "gateway.event.received",
-      {{"event", event.to_json()}, {"space", space}, {"path", path}, {"headers", request_headers(request)}},
-      event.provenance);
+                                const net::Request& request, std::optional<Event> asked) {
+  constexpr auto hook = plugin::Hook::EventReceived;
+  if (!dispatcher_.wants_announcement(space, hook, event.provenance)) return;
+  dispatcher_.announce(space, hook, asked ? std::move(*asked) : received_system_event(space, event, path, request),
+                       event.provenance);
 }
 
 void EventsApi::report_custom_event_received(const Event& event, std::string_view space,
                                              const std::vector<routing::Subscriber>& subscribers,
-                                             std::string_view path, const net::Request& request) {
-  if (!options_.cross_space_events) return report_received(space, event, path, request);
-  // Across spaces the event reaches every space it has subscribers in; each hears of it once.
+                                             std::string_view path, const net::Request& request,
+                                             std::optional<Event> asked) {
+  if (!options_.cross_space_events) return report_received(space, event, path, request, std::move(asked));
+  // Across spaces the event reaches every space it has subscribers in; each hears of it once, and
+  // the plugins once, in the event's own space.
+  constexpr auto hook = plugin::Hook::EventReceived;
+  if (dispatcher_.plugins_want(hook)) {
+    dispatcher_.tell_plugins(hook, asked ? *asked : received_system_event(space, event, path, request));
+  }
+  if (!event.provenance.reported()) return;
   std::vector<std::string_view> reached;
   for (const auto& subscriber : subscribers) {
     if (std::find(reached.begin(), reached.end(), subscriber.space) != reached.end()) continue;
     reached.push_back(subscriber.space);
-    report_received(subscriber.space, event, path, request);
+    if (!dispatcher_.wants_system_event(subscriber.space, plugin::event_type_of(hook))) continue;
+    dispatcher_.emit_system_event(subscriber.space, received_system_event(subscriber.space, event, path, request),
+                                  event.provenance);
   }
 }
 

@@ -15,6 +15,9 @@
 // A request that passed more than max_hops gateways (providers::kHopsHeader) is refused with 508.
 // With API keys (-events-api-keys, docs/security.md), custom events and invoke need a key that may act
 // on their space (401, 403); http events stay public unless their subscription has requireApiKey.
+// Sync plugins of gateway.event.received (docs/plugins.md) are asked about every event, once it passed
+// these checks and before it is routed: a veto answers with the plugin's status and error, a plugin
+// that cannot answer with 503, and a plugin may replace the event's data.
 
 #include <boost/asio/awaitable.hpp>
 #include <memory>
@@ -62,15 +65,28 @@ class EventsApi {
   // Whether the request carries the key its route requires; if so, the key is taken off the request,
   // so that the function never sees it.
   bool take_required_key(net::Request& request, std::string_view space) const;
+  // Takes the key off a request that passed access_refusal, when the gateway checks keys.
+  void forget_key(net::Request& request) const;
   // The request's provenance, or the answer that refuses it (malformed marks, a loop).
   std::variant<Provenance, net::Response> provenance_of(const net::Request& request) const;
-  // Emits gateway.event.received in `space`; builds nothing unless someone there subscribed to it.
+  Event received_system_event(std::string_view space, const Event& event, std::string_view path,
+                              const net::Request& request) const;
+  // Asks the sync plugins of gateway.event.received about `event`, which a plugin may transform:
+  // whether they all allow it; if not, `refusal` gets the answer that refuses it. `asked` gets the
+  // system event they were asked about, for the announcement to pass on. (A bool and an out
+  // parameter: GCC 12 warns falsely about a coroutine that returns an optional answer and awaits this.)
+  boost::asio::awaitable<bool> ask_plugins(Event& event, std::string_view space, std::string_view path,
+                                           const net::Request& request, std::optional<Event>& asked,
+                                           net::Response& refusal);
+  // Announces gateway.event.received in `space` (`asked`: the system event the sync plugins saw);
+  // builds nothing unless someone hears of it.
   void report_received(std::string_view space, const Event& event, std::string_view path,
-                       const net::Request& request);
+                       const net::Request& request, std::optional<Event> asked = std::nullopt);
   // Reports a received custom event in the spaces its routing reaches.
   void report_custom_event_received(const Event& event, std::string_view space,
                                     const std::vector<routing::Subscriber>& subscribers,
-                                    std::string_view path, const net::Request& request);
+                                    std::string_view path, const net::Request& request,
+                                    std::optional<Event> asked);
 
   Dispatcher& dispatcher_;
   EventsApiOptions options_;

@@ -30,8 +30,10 @@ struct CallResult {
     FunctionError,  // the function ran and reported an error
     Unreachable,  // the function could not be reached
     Timeout,      // the function did not answer in time
+    Refused,      // not called: a plugin vetoed it, or could not be asked (docs/plugins.md)
   };
   Outcome outcome = Outcome::Success;
+  unsigned refused_status = 0;  // Refused: the status a synchronous caller gets
   std::string body;          // the function's response (Success) or its error response
   std::string content_type;  // of `body`, when the function said
   std::string error;         // what went wrong, for logs, system events and sync callers

@@ -43,4 +43,14 @@ std::string to_json(const bj::value& v) { return bj::serialize(v); }
   return ::testing::AssertionSuccess();
 }
 
+::testing::AssertionResult IsJsonError(const HttpResponse& r, long status, std::string_view words) {
+  if (auto error = IsJsonError(r, status); !error) return error;
+  const auto body = r.json();
+  const std::string_view message = body.as_object().at("errors").as_array()[0].at("message").as_string();
+  if (message.find(words) == std::string_view::npos) {
+    return ::testing::AssertionFailure() << "expected \"" << words << "\" in the error: " << r.describe();
+  }
+  return ::testing::AssertionSuccess();
+}
+
 }  // namespace blackbox

@@ -2,6 +2,7 @@
 //
 //   EXPECT_TRUE(blackbox::IsJson(r, 201));        // status, Content-Type application/json, a JSON body
 //   EXPECT_TRUE(blackbox::IsJsonError(r, 404));   // status and {"errors":[{"message":"..."}]}
+//   EXPECT_TRUE(blackbox::IsJsonError(r, 404, "no http subscription"));  // ... and those words in it
 #pragma once
 
 #include <gtest/gtest.h>
@@ -21,5 +22,7 @@ std::string to_json(const boost::json::value& v);
 
 // An error response: the status and {"errors":[{"message":"<non-empty>"}]} as application/json.
 ::testing::AssertionResult IsJsonError(const HttpResponse& r, long status);
+// The same, with `words` in the first error's message.
+::testing::AssertionResult IsJsonError(const HttpResponse& r, long status, std::string_view words);
 
 }  // namespace blackbox

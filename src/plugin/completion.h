@@ -1,0 +1,47 @@
+#pragma once
+// Awaiting a call whose completion runs on another thread (gRPC's): the coroutine resumes on its own
+// executor, never on the thread that completed the call.
+
+#include <boost/asio/associated_executor.hpp>
+#include <boost/asio/async_result.hpp>
+#include <boost/asio/executor_work_guard.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <functional>
+#include <memory>
+
+namespace eg::plugin {
+
+// Calls `start` with a callback that may run on any thread, once; resumes the awaiting coroutine
+// with the callback's argument. The coroutine's executor counts as busy meanwhile, so that its
+// io_context does not run out of work while the call is in flight.
+//
+// Pass a lambda that captures by reference only: GCC 12 destroys the by-value captures of a
+// temporary in a co_await expression twice (a shared_ptr captured so freed its object while still
+// in use).
+template <typename Result, typename Start>
+boost::asio::awaitable<Result> completion_of(Start start) {
+  namespace asio = boost::asio;
+  return asio::async_initiate<decltype(asio::use_awaitable), void(Result)>(
+      [start = std::move(start)](auto handler) mutable {
+        using Handler = decltype(handler);
+        struct Pending {
+          Handler handler;
+          asio::executor_work_guard<asio::associated_executor_t<Handler>> work;
+        };
+        auto executor = asio::get_associated_executor(handler);
+        auto pending =
+            std::make_shared<Pending>(Pending{std::move(handler), asio::make_work_guard(executor)});
+        start(std::function<void(Result)>([pending](Result result) {
+          auto resume_on = pending->work.get_executor();
+          asio::post(resume_on, [pending, result = std::move(result)]() mutable {
+            auto handler = std::move(pending->handler);
+            pending->work.reset();
+            std::move(handler)(std::move(result));
+          });
+        }));
+      },
+      asio::use_awaitable);
+}
+
+}  // namespace eg::plugin
