@@ -1,8 +1,8 @@
 'use strict'
-// For the Node test suites (tests/sdk, tests/aws): starts the real event-gateway binary in dev mode
-// on free loopback ports, with an environment of the test's choosing: every AWS_* variable of the
-// caller removed and HOME pointed at an empty directory, so that neither the developer's nor the
-// CI's AWS setup can leak into a test.
+// For the Node test suites (tests/sdk, tests/aws, tests/plugins): starts the real event-gateway
+// binary in dev mode on free loopback ports, with an environment of the test's choosing: every AWS_*
+// variable of the caller removed and HOME pointed at an empty directory, so that neither the
+// developer's nor the CI's AWS setup can leak into a test.
 
 const { spawn } = require('node:child_process')
 const fs = require('node:fs')
@@ -23,8 +23,9 @@ function freePort () {
   })
 }
 
-async function waitUntil (predicate, what) {
-  for (let attempt = 0; attempt < 500; attempt++) {
+// `attempts`: tries 10 ms apart (plus each predicate's own time), 5 s or more by default.
+async function waitUntil (predicate, what, attempts = 500) {
+  for (let attempt = 0; attempt < attempts; attempt++) {
     if (await predicate()) return
     await new Promise(resolve => setTimeout(resolve, 10))
   }
@@ -40,8 +41,9 @@ function cleanEnvironment (home) {
 }
 
 class Gateway {
-  // `env`: AWS_* variables for this gateway; `files`: paths under its HOME → contents; `args`: flags
-  // added to the command line.
+  // `env`: variables for this gateway (AWS_* settings; plugins' settings, since its plugins inherit
+  // its environment); `files`: paths under its HOME → contents; `args`: flags added to the command
+  // line.
   static async start ({ env = {}, files = {}, args = [] } = {}) {
     const gateway = new Gateway()
     gateway.home = fs.mkdtempSync(path.join(os.tmpdir(), 'eg-aws-home-'))
@@ -61,9 +63,29 @@ class Gateway {
     for (const stream of [gateway.process.stdout, gateway.process.stderr]) {
       stream.on('data', chunk => { gateway.log += chunk })
     }
-    await waitUntil(async () => {
-      try { return (await fetch(`${gateway.configUrl}/v1/status`)).ok } catch { return false }
-    }, 'the gateway to start')
+    // 'close', not 'exit': by then the log holds the gateway's last words, which say why it stopped.
+    gateway.process.once('close', (code, signal) => { gateway.exited = { code, signal } })
+    // The gateway serves nothing until every -plugin has handshaken and answered Subscriptions, one
+    // after the other, each within -plugin-start-timeout (10 s by default): give each plugin that
+    // long. A plugin that cannot start ends the gateway's start, so stop waiting when the gateway
+    // exits, with what it logged, rather than at the timeout.
+    const plugins = args.filter(arg => /^--?plugin(=|$)/.test(String(arg))).length
+    try {
+      await waitUntil(async () => {
+        if (gateway.exited) {
+          const { code, signal } = gateway.exited
+          throw new Error(`the gateway exited while starting (code ${code}, signal ${signal}):\n${gateway.log}`)
+        }
+        try { return (await fetch(`${gateway.configUrl}/v1/status`)).ok } catch { return false }
+      }, 'the gateway to start', 500 + 1000 * plugins)
+    } catch (error) {
+      // Not left running (nor its plugins) to keep the test process alive after the failure.
+      const running = !gateway.exited
+      if (running) gateway.process.kill('SIGTERM')
+      fs.rmSync(gateway.home, { recursive: true, force: true })
+      fs.rmSync(gateway.dataDir, { recursive: true, force: true })
+      throw running ? new Error(`${error.message}; the gateway logged:\n${gateway.log}`) : error
+    }
     return gateway
   }
 
