@@ -2,7 +2,8 @@
 # One command from a fresh clone to a passing test suite: checks the layering of src/ (a second, before
 # anything is installed or built), installs the Debian packages, then builds
 # and runs every unit and black-box test twice, in Release and under AddressSanitizer +
-# UndefinedBehaviorSanitizer, runs the Node suites, and runs each libFuzzer harness for a bounded
+# UndefinedBehaviorSanitizer, runs the Node suites and the example plugins' checks, and runs each
+# libFuzzer harness for a bounded
 # time (scripts/fuzz.sh). A throw-away etcd on a free loopback port serves the etcd store tests.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -30,6 +31,11 @@ EG_BINARY="$PWD/build/event-gateway" node --test tests/sdk/sdk_compat.test.js
 echo "== AWS providers against local stand-ins (kinesalite; Lambda and Firehose verifying SigV4) =="
 npm ci --prefix tests/aws --no-audit --no-fund --omit=optional  # kinesalite keeps its streams in memory: no leveldown
 EG_BINARY="$PWD/build/event-gateway" node --test tests/aws/
+
+echo "== Example plugins: by themselves (Python, Node), and the Node ones under the real gateway =="
+npm ci --prefix examples/plugins/node --no-audit --no-fund
+tests/plugins/check_examples.sh
+EG_BINARY="$PWD/build/event-gateway" node --test tests/plugins/node_plugins.test.js
 
 # On its own rather than beside another stage: the build and every fuzzer are CPU-bound, and the
 # Node suites, the only stage that mostly waits, take seconds.

@@ -198,7 +198,8 @@ asio::awaitable<Response> EventsApi::emit_custom_event(net::Request& request, st
   made->provenance = provenance;
   std::optional<Event> asked;  // gateway.event.received, as the sync plugins saw it
   Response refusal;
-  const bool allowed = co_await ask_plugins(*made, *space, path, request, asked, refusal);
+  bool allowed = true;  // a coroutine frame per request only with plugins
+  if (dispatcher_.plugins() != nullptr) allowed = co_await ask_plugins(*made, *space, path, request, asked, refusal);
   if (!allowed) co_return refusal;
   const auto event = std::make_shared<const Event>(std::move(*made));
   // Pinned: publish() reads the snapshot again, which may move on to a newer one meanwhile.
@@ -251,7 +252,8 @@ asio::awaitable<Response> EventsApi::invoke(net::Request& request, std::string p
   event->provenance = provenance;
   std::optional<Event> asked;
   Response refusal;
-  const bool allowed = co_await ask_plugins(*event, *space, path, request, asked, refusal);
+  bool allowed = true;  // a coroutine frame per request only with plugins
+  if (dispatcher_.plugins() != nullptr) allowed = co_await ask_plugins(*event, *space, path, request, asked, refusal);
   if (!allowed) co_return refusal;
   report_received(*space, *event, path, request, std::move(asked));
   const auto result = co_await dispatcher_.call(*function, *event);
@@ -296,7 +298,8 @@ asio::awaitable<Response> EventsApi::http_event(net::Request& request, std::stri
   event->provenance = provenance;
   std::optional<Event> asked;
   Response refusal;
-  const bool allowed = co_await ask_plugins(*event, route.space, path, request, asked, refusal);
+  bool allowed = true;  // a coroutine frame per request only with plugins
+  if (dispatcher_.plugins() != nullptr) allowed = co_await ask_plugins(*event, route.space, path, request, asked, refusal);
   if (!allowed) {
     if (route.cors) add_cors_headers(refusal, *route.cors, request[http::field::origin]);
     co_return refusal;

@@ -34,7 +34,11 @@ std::variant<PluginAddress, std::string> tcp_target(std::string_view address) {
            ", not on loopback: a plugin must listen on 127.0.0.1, ::1 "
            "or a unix socket";
   }
-  return PluginAddress{.grpc_target = std::string(ip.is_v4() ? "ipv4:" : "ipv6:") + std::string(address)};
+  // Written anew from the parsed address, so that the target is gRPC's canonical form whatever the
+  // spelling ("::1:41235" and "[::1]:41235" alike).
+  const auto port = std::string(address.substr(colon + 1));
+  if (ip.is_v4()) return PluginAddress{.grpc_target = "ipv4:" + ip.to_string() + ":" + port};
+  return PluginAddress{.grpc_target = "ipv6:[" + ip.to_string() + "]:" + port};
 }
 
 }  // namespace
