@@ -130,6 +130,22 @@ struct PluginGateway {
   fs::path file(const std::string& name) const { return dir.path() / name; }
 };
 
+// Starts `gateway` with `plugin` (which records its calls to `record`) and GET /hello routed to "f";
+// the pid of the plugin process that was asked about a first request, or 0 (a test failure).
+pid_t serving_plugin_pid(PluginGateway& gateway, const fs::path& plugin, const fs::path& record) {
+  if (!gateway.start({plugin}) || !gateway.subscribe(http_subscription("f", "GET", "/hello"))) {
+    ADD_FAILURE() << "the gateway did not start with " << plugin;
+    return 0;
+  }
+  EXPECT_EQ(request("GET", gateway.client->events_url("/hello")).status, 200);
+  const auto lines = wait_for_default_lines(record, 1);
+  if (lines.size() != 1) {
+    ADD_FAILURE() << "expected the plugin to record one call, not " << lines.size();
+    return 0;
+  }
+  return static_cast<pid_t>(lines[0].at("pid").to_number<int>());
+}
+
 // ---- gateway.event.received, sync ----
 
 TEST(Plugins, AVetoRefusesTheEventWithTheDefaultStatusAndThePluginsError) {
@@ -140,9 +156,15 @@ TEST(Plugins, AVetoRefusesTheEventWithTheDefaultStatusAndThePluginsError) {
   ASSERT_TRUE(gateway.start({plugin}));
   ASSERT_TRUE(gateway.subscribe(custom_subscription("user.created", "f", "/app")));
   ASSERT_TRUE(gateway.subscribe(http_subscription("f", "GET", "/hello")));
+  ASSERT_TRUE(gateway.subscribe(bj::object{{"event", "invoke"}, {"functionId", "f"}}));
 
+  // Custom, http and invoke events alike.
   EXPECT_TRUE(IsJsonError(gateway.client->emit("/app", "user.created", R"({"a":1})"), 400, "not today"));
   EXPECT_TRUE(IsJsonError(request("GET", gateway.client->events_url("/hello")), 400, "not today"));
+  EXPECT_TRUE(
+      IsJsonError(request("POST", gateway.client->events_url("/"), "{}",
+                          {{"Event", "invoke"}, {"Function-ID", "f"}, {"Content-Type", "application/json"}}),
+                  400, "not today"));
   std::this_thread::sleep_for(300ms);
   EXPECT_EQ(gateway.function.count("/f"), 0U);  // nothing was routed
 }
@@ -336,12 +358,8 @@ TEST(Plugins, AKilledPluginFailsClosedThenIsStartedAgainAndWorks) {
                                      {"PLUGIN_VETO_ERROR", "no"},
                                      {"PLUGIN_VETO_IF", "forbidden"},
                                      {"PLUGIN_RECORD_FILE", record.string()}});
-  ASSERT_TRUE(gateway.start({plugin}));
-  ASSERT_TRUE(gateway.subscribe(http_subscription("f", "GET", "/hello")));
-  ASSERT_EQ(request("GET", gateway.client->events_url("/hello")).status, 200);
-  const auto lines = wait_for_default_lines(record, 1);
-  ASSERT_EQ(lines.size(), 1U);
-  const auto pid = static_cast<pid_t>(lines[0].at("pid").to_number<int>());
+  const auto pid = serving_plugin_pid(gateway, plugin, record);
+  ASSERT_NE(pid, 0);
 
   ASSERT_EQ(::kill(pid, SIGKILL), 0);
   // Until it is back, every request fails closed: never let through unchecked.
@@ -386,12 +404,8 @@ TEST(Plugins, OnSigtermPluginsStopAfterTheGatewayAndOneThatIgnoresItIsKilled) {
                                     {{"PLUGIN_SUBSCRIPTIONS", "gateway.event.received:sync"},
                                      {"PLUGIN_IGNORE_SIGTERM", "1"},
                                      {"PLUGIN_RECORD_FILE", record.string()}});
-  ASSERT_TRUE(gateway.start({plugin}));
-  ASSERT_TRUE(gateway.subscribe(http_subscription("f", "GET", "/hello")));
-  ASSERT_EQ(request("GET", gateway.client->events_url("/hello")).status, 200);
-  const auto lines = wait_for_default_lines(record, 1);
-  ASSERT_EQ(lines.size(), 1U);
-  const auto pid = static_cast<pid_t>(lines[0].at("pid").to_number<int>());
+  const auto pid = serving_plugin_pid(gateway, plugin, record);
+  ASSERT_NE(pid, 0);
 
   EXPECT_TRUE(gateway.process->stop());
   EXPECT_EQ(gateway.process->exit_code(), 0);
