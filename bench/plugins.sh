@@ -6,7 +6,8 @@
 #   sync   bench/noop_plugin, sync on gateway.event.received: every request waits for its React call;
 #   async  bench/noop_plugin, async on gateway.event.received and the three gateway.function.* events:
 #          three React calls per request, none waited for.
-# The scenario is run.sh's sync one: wrk → http subscription GET /bench → the nginx function.
+# The scenario is run.sh's sync one: wrk → http subscription GET /bench → the nginx function, with
+# $CONNECTIONS connections, then over 1 connection (the latency a plugin call adds, without queueing).
 # Writes bench/results/plugins.md (and prints it). See the "Plugins" section of bench/README.md.
 #
 # Usage: bench/plugins.sh [rounds] [seconds per wrk run]     (defaults: 5 rounds of 5 s)
@@ -81,10 +82,14 @@ stop_gateway() {
   gateway_pid=""
 }
 
-# run_setup SETUP: one round of SETUP; appends "requests/s p99_ms requests non2xx socket_errors
-# gateway_cpu_µs_per_request plugin_cpu_µs_per_request react_calls told" to $work/sync-SETUP, where
-# told is the React calls the requests asked for (warm-up included; wrk does not count the up to
-# $connections requests in flight when it stops).
+# run_setup SETUP: one round of SETUP, on two fresh gateways. The first serves wrk's
+# $connections connections and appends "requests/s p99_ms requests non2xx socket_errors
+# gateway_cpu_µs_per_request plugin_cpu_µs_per_request react_calls asked_for" to $work/sync-SETUP,
+# where asked_for is the React calls its requests asked for (warm-up included; wrk does not count
+# the up to $connections requests in flight when it stops). The second serves 1 connection, one
+# request at a time, and appends measure's line to $work/latency-SETUP: with $connections the p99
+# is mostly the wait in the gateway's queues, which grows as the throughput falls; with one it is
+# what a plugin call adds to a request's own time.
 run_setup() {
   local setup=$1 gateway_before plugin_before result gateway_cpu plugin_cpu=0 calls=0
   start_gateway "$setup"
@@ -100,6 +105,10 @@ run_setup() {
   echo "$result $gateway_cpu $plugin_cpu $calls $warm_up" | awk -v hz="$clock_ticks" -v per="${calls_per_request[$setup]}" \
     '{ printf "%s %s %s %s %s %.1f %.1f %d %d\n", $1, $2, $3, $4, $5, $6 / hz * 1e6 / $3, $7 / hz * 1e6 / $3, $8, ($3 + $9) * per }' \
     >>"$work/sync-$setup"
+
+  start_gateway "$setup"
+  connections=1 measure "http://127.0.0.1:$events_port/bench" >>"$work/latency-$setup"
+  stop_gateway
 }
 
 setups=(none sync async)
@@ -119,6 +128,7 @@ verdict() { awk -v v="$1" -v op="$2" -v limit="$3" 'BEGIN { ok = op == ">=" ? v 
 # The same ratio (or difference, with -) in each round: the set-up's file, the baseline's file, column
 round_ratios() { paste -d' ' <(cut -d' ' -f"$3" "$work/$1") <(cut -d' ' -f"$3" "$work/$2") | awk '{ printf "%s%.2f", (NR == 1 ? "" : ", "), $1 / $2 }'; }
 round_differences() { paste -d' ' <(cut -d' ' -f"$3" "$work/$1") <(cut -d' ' -f"$3" "$work/$2") | awk '{ printf "%s%.2f", (NR == 1 ? "" : ", "), $1 - $2 }'; }
+mean_ms() { awk -v rps="$1" 'BEGIN { printf "%.3f", 1000 / rps }'; }
 setup_name() {
   case $1 in
     none) echo "none (no plugin)" ;;
@@ -145,6 +155,15 @@ report() {
     echo "| $(setup_name "$setup") | $(column_median "sync-$setup" 1) | $(column_median "sync-$setup" 2) | $(column_median "sync-$setup" 4) | $(column_median "sync-$setup" 6) | $(column_median "sync-$setup" 7) |"
   done
   echo
+  echo "The same requests over 1 connection, one at a time, on another fresh gateway (no queueing: what a"
+  echo "plugin call adds to a request; the mean latency is 1 / requests/s):"
+  echo
+  echo "| set-up | requests/s | mean ms | p99 ms | non-2xx |"
+  echo "|---|---|---|---|---|"
+  for setup in "${setups[@]}"; do
+    echo "| $setup | $(column_median "latency-$setup" 1) | $(mean_ms "$(column_median "latency-$setup" 1)") | $(column_median "latency-$setup" 2) | $(column_median "latency-$setup" 4) |"
+  done
+  echo
   echo "| ratio (of the medians) | value | each round | target |"
   echo "|---|---|---|---|"
   echo "| sync / none requests/s | ${rps_sync}× | $(round_ratios sync-sync sync-none 1) | ≥ 0.6: $(verdict "$rps_sync" ">=" 0.6) |"
@@ -152,6 +171,11 @@ report() {
   echo "| sync − none p99 (p99 added) | $p99_added ms | $(round_differences sync-sync sync-none 2) ms | ≤ 1 ms: $(verdict "$p99_added" "<=" 1) |"
   echo "| async / none requests/s | ${rps_async}× | $(round_ratios sync-async sync-none 1) | ≥ 0.95: $(verdict "$rps_async" ">=" 0.95) |"
   echo "| async / none p99 | $(ratio "$(column_median sync-async 2)" "$(column_median sync-none 2)")× | $(round_ratios sync-async sync-none 2) | |"
+  for setup in sync async; do
+    echo "| 1 connection: $setup − none mean latency | $(awk -v a="$(column_median "latency-$setup" 1)" -v b="$(column_median latency-none 1)" 'BEGIN { printf "%.3f", 1000 / a - 1000 / b }') ms | $(paste -d' ' "$work/latency-$setup" "$work/latency-none" | awk -v w="$(head -1 "$work/latency-none" | wc -w)" '{ printf "%s%.3f", (NR > 1 ? ", " : ""), 1000 / $1 - 1000 / $(1 + w) }') ms | |"
+  done
+  echo "| 1 connection: sync − none p99 | $(awk -v a="$(column_median latency-sync 2)" -v b="$(column_median latency-none 2)" 'BEGIN { printf "%.2f", a - b }') ms | $(round_differences latency-sync latency-none 2) ms | |"
+  echo "| 1 connection: async − none p99 | $(awk -v a="$(column_median latency-async 2)" -v b="$(column_median latency-none 2)" 'BEGIN { printf "%.2f", a - b }') ms | $(round_differences latency-async latency-none 2) ms | |"
   echo "| sync / none gateway CPU per request | $(ratio "$(column_median sync-sync 6)" "$(column_median sync-none 6)")× | $(round_ratios sync-sync sync-none 6) | |"
   echo "| async / none gateway CPU per request | $(ratio "$(column_median sync-async 6)" "$(column_median sync-none 6)")× | $(round_ratios sync-async sync-none 6) | |"
   echo
@@ -171,7 +195,7 @@ report | tee bench/results/plugins.md
 # A sync plugin that did not answer in time refuses its request with 503: the figures above show
 # how many, and the run fails, as a refused request is not what a no-op plugin should cost.
 for setup in "${setups[@]}"; do
-  awk '$4 != 0 || $5 != 0 { bad = 1 } END { exit bad }' "$work/sync-$setup" || {
+  cat "$work/sync-$setup" "$work/latency-$setup" | awk '$4 != 0 || $5 != 0 { bad = 1 } END { exit bad }' || {
     cp "$work/gateway-$setup.log" "bench/results/plugins-gateway-$setup.log.tmp"
     echo "non-2xx answers or socket errors in $setup: see bench/results/plugins-gateway-$setup.log.tmp" >&2
     exit 1
