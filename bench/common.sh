@@ -1,5 +1,5 @@
-# What the bench scripts share; sourced by bench/run.sh, bench/delivery.sh, bench/access.sh and
-# bench/instructions.sh, not run.
+# What the bench scripts share; sourced by bench/run.sh, bench/delivery.sh, bench/access.sh,
+# bench/plugins.sh and bench/instructions.sh, not run.
 
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
 

@@ -20,5 +20,5 @@ target_link_libraries(eventgateway_reacter_proto PUBLIC gRPC::grpc++ protobuf::l
 
 add_library(eventgateway_plugin_module MODULE ${CMAKE_CURRENT_LIST_DIR}/../src/plugin/grpc_reacter_client.cpp)
 target_include_directories(eventgateway_plugin_module PRIVATE "${CMAKE_CURRENT_LIST_DIR}/../src")
-target_link_libraries(eventgateway_plugin_module PRIVATE eventgateway_reacter_proto)
+target_link_libraries(eventgateway_plugin_module PRIVATE eventgateway_reacter_proto absl::synchronization)
 eg_grpc_module(eventgateway_plugin_module eventgateway_plugin)

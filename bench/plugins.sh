@@ -1,0 +1,203 @@
+#!/usr/bin/env bash
+# What a plugin costs the request path (issue 15: "the sync http path with one sync no-op plugin on
+# gateway.event.received, against no plugin"): the same binary in three set-ups, alternated round by
+# round in one run, each on a fresh gateway:
+#   none   no plugin (the baseline);
+#   sync   bench/noop_plugin, sync on gateway.event.received: every request waits for its React call;
+#   async  bench/noop_plugin, async on gateway.event.received and the three gateway.function.* events:
+#          three React calls per request, none waited for.
+# The scenario is run.sh's sync one: wrk → http subscription GET /bench → the nginx function, with
+# $CONNECTIONS connections, then over 1 connection (the latency a plugin call adds, without queueing).
+# Writes bench/results/plugins.md (and prints it). See the "Plugins" section of bench/README.md.
+#
+# Usage: bench/plugins.sh [rounds] [seconds per wrk run]     (defaults: 5 rounds of 5 s)
+# Environment: BUILD_DIR (default build), CONNECTIONS for wrk (default 50).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+source bench/common.sh
+rounds=${1:-5}
+seconds=${2:-5}
+build_dir=${BUILD_DIR:-build}
+connections=${CONNECTIONS:-50}
+threads=$(nproc)
+
+for tool in wrk nginx; do
+  command -v "$tool" >/dev/null || { echo "$tool is missing: bench/run.sh installs it" >&2; exit 1; }
+done
+cmake -S . -B "$build_dir" -G Ninja -DCMAKE_BUILD_TYPE=Release -DEG_BUILD_BENCH=ON >/dev/null
+cmake --build "$build_dir" --target event-gateway noop_plugin >/dev/null
+gateway="$build_dir/event-gateway"
+plugin=$(realpath "$build_dir/noop_plugin")
+
+work=$(mktemp -d)
+gateway_pid=""
+cleanup() {
+  [ -n "$gateway_pid" ] && kill "$gateway_pid" 2>/dev/null && wait "$gateway_pid" 2>/dev/null || true
+  nginx -p "$work" -c function.conf -s stop 2>/dev/null || true
+  rm -rf "$work"
+}
+trap cleanup EXIT
+
+function_port=$(free_port); counting_port=$(free_port)
+start_function "$work" "$function_port" "$counting_port"
+
+# What the plugin answers Subscriptions with, per set-up, and how many React calls a request makes.
+async_events=gateway.event.received:async,gateway.function.invoking:async,gateway.function.invoked:async,gateway.function.invocationFailed:async
+declare -A subscriptions=([sync]=gateway.event.received:sync [async]=$async_events)
+declare -A calls_per_request=([none]=0 [sync]=1 [async]=3)  # async: received, invoking, invoked
+
+# CPU time (user + system, in clock ticks) the processes PIDS... used so far: on a shared machine the
+# CPU a request costs moves less than the requests per second do.
+cpu_ticks() { for pid in "$@"; do cat "/proc/$pid/stat"; done | awk '{ t += $14 + $15 } END { print t + 0 }'; }
+clock_ticks=$(getconf CLK_TCK)
+
+# start_gateway SETUP: a fresh gateway, with the plugin for sync and async, configured for the sync
+# scenario; sets plugin_pid (empty for none) and warm_up (the requests it sent before wrk's).
+start_gateway() {
+  local setup=$1 flags=()
+  [ "$setup" = none ] || flags=(-plugin "$plugin")
+  config_port=$(free_port); events_port=$(free_port)
+  rm -rf "$work/gateway.eg" "$work/calls"
+  NOOP_PLUGIN_SUBSCRIPTIONS=${subscriptions[$setup]:-} NOOP_PLUGIN_COUNT_FILE="$work/calls" \
+    "$gateway" -dev -embed-data-dir "$work/gateway.eg" -listen-address 127.0.0.1 -config-port "$config_port" \
+    -events-port "$events_port" -log-level warn "${flags[@]}" >>"$work/gateway-$setup.log" 2>&1 &
+  gateway_pid=$!
+  wait_for_gateway  # the gateway answers once its plugins have answered Subscriptions
+  plugin_pid=$(pgrep -P "$gateway_pid" || true)
+  [ "$setup" = none ] || [ -n "$plugin_pid" ] || { echo "the plugin is not running" >&2; exit 1; }
+  register_bench_function "$function_port"
+  warm_up=0
+  for _ in $(seq 100); do
+    warm_up=$((warm_up + 1))
+    [ "$(curl -s "127.0.0.1:$events_port/bench")" = "ok" ] && break
+    sleep 0.05
+  done
+  sleep 0.5  # every Events API thread routes from the new snapshot
+}
+
+# stop_gateway: SIGTERM; the gateway stops its plugin, which writes its count of React calls.
+stop_gateway() {
+  kill "$gateway_pid"
+  wait "$gateway_pid" 2>/dev/null || true
+  gateway_pid=""
+}
+
+# run_setup SETUP: one round of SETUP, on two fresh gateways. The first serves wrk's
+# $connections connections and appends "requests/s p99_ms requests non2xx socket_errors
+# gateway_cpu_µs_per_request plugin_cpu_µs_per_request react_calls asked_for" to $work/sync-SETUP,
+# where asked_for is the React calls its requests asked for (warm-up included; wrk does not count
+# the up to $connections requests in flight when it stops). The second serves 1 connection, one
+# request at a time, and appends measure's line to $work/latency-SETUP: with $connections the p99
+# is mostly the wait in the gateway's queues, which grows as the throughput falls; with one it is
+# what a plugin call adds to a request's own time.
+run_setup() {
+  local setup=$1 gateway_before plugin_before result gateway_cpu plugin_cpu=0 calls=0
+  start_gateway "$setup"
+  gateway_before=$(cpu_ticks "$gateway_pid")
+  [ -n "$plugin_pid" ] && plugin_before=$(cpu_ticks "$plugin_pid")
+  [ -n "$plugin_pid" ] && [ ! -f "$work/plugin-threads" ] && ls "/proc/$plugin_pid/task" | wc -l >"$work/plugin-threads"
+  result=$(measure "http://127.0.0.1:$events_port/bench")
+  gateway_cpu=$(($(cpu_ticks "$gateway_pid") - gateway_before))
+  [ -n "$plugin_pid" ] && plugin_cpu=$(($(cpu_ticks "$plugin_pid") - plugin_before))
+  ls "/proc/$gateway_pid/task" | wc -l >"$work/gateway-threads-$setup"
+  stop_gateway
+  [ "$setup" = none ] || calls=$(cat "$work/calls")
+  echo "$result $gateway_cpu $plugin_cpu $calls $warm_up" | awk -v hz="$clock_ticks" -v per="${calls_per_request[$setup]}" \
+    '{ printf "%s %s %s %s %s %.1f %.1f %d %d\n", $1, $2, $3, $4, $5, $6 / hz * 1e6 / $3, $7 / hz * 1e6 / $3, $8, ($3 + $9) * per }' \
+    >>"$work/sync-$setup"
+
+  start_gateway "$setup"
+  connections=1 measure "http://127.0.0.1:$events_port/bench" >>"$work/latency-$setup"
+  stop_gateway
+}
+
+setups=(none sync async)
+: >"$work/machine-load"
+for round in $(seq "$rounds"); do
+  for k in 0 1 2; do
+    # Each round starts with another set-up, so none always runs first (or right after another).
+    setup=${setups[$(((round - 1 + k) % 3))]}
+    echo "round $round of $rounds: $setup" >&2
+    uptime >>"$work/machine-load"
+    run_setup "$setup"
+  done
+done
+
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", a / b }'; }
+verdict() { awk -v v="$1" -v op="$2" -v limit="$3" 'BEGIN { ok = op == ">=" ? v >= limit : v <= limit; print ok ? "met" : "**missed**" }'; }
+# The same ratio (or difference, with -) in each round: the set-up's file, the baseline's file, column
+round_ratios() { paste -d' ' <(cut -d' ' -f"$3" "$work/$1") <(cut -d' ' -f"$3" "$work/$2") | awk '{ printf "%s%.2f", (NR == 1 ? "" : ", "), $1 / $2 }'; }
+round_differences() { paste -d' ' <(cut -d' ' -f"$3" "$work/$1") <(cut -d' ' -f"$3" "$work/$2") | awk '{ printf "%s%.2f", (NR == 1 ? "" : ", "), $1 - $2 }'; }
+mean_ms() { awk -v rps="$1" 'BEGIN { printf "%.3f", 1000 / rps }'; }
+setup_name() {
+  case $1 in
+    none) echo "none (no plugin)" ;;
+    sync) echo "sync (noop_plugin, sync on gateway.event.received)" ;;
+    async) echo "async (noop_plugin, async on gateway.event.received and gateway.function.*)" ;;
+  esac
+}
+report() {
+  local rps_sync rps_async p99_added
+  rps_sync=$(ratio "$(column_median sync-sync 1)" "$(column_median sync-none 1)")
+  rps_async=$(ratio "$(column_median sync-async 1)" "$(column_median sync-none 1)")
+  p99_added=$(awk -v a="$(column_median sync-sync 2)" -v b="$(column_median sync-none 2)" 'BEGIN { printf "%.2f", a - b }')
+  echo "# Plugins benchmark (bench/plugins.sh)"
+  echo
+  echo "- commit: \`$(git rev-parse --short HEAD)$(git diff --quiet HEAD -- src bench/noop_plugin.cpp CMakeLists.txt || echo ' (modified)')\`, $(date -u '+%Y-%m-%d %H:%M UTC')"
+  echo "- machine: $threads cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs), $(uname -sr), gRPC $(pkg-config --modversion grpc++ 2>/dev/null || echo '?')"
+  echo "- load during the run (uptime): $(awk -F'load average: ' '{print $2}' "$work/machine-load" | paste -sd';' | sed 's/;/; /g')"
+  echo "- wrk: 1 thread, $connections connections, $seconds s per run, $rounds alternated rounds, medians; a fresh gateway per set-up and round ($threads Events API threads; $(cat "$work/gateway-threads-none") threads in all without a plugin, $(cat "$work/gateway-threads-sync") with one); the plugin: $(cat "$work/plugin-threads") threads (gRPC's callback API)"
+  echo "- scenario: run.sh's sync, wrk → gateway http subscription \`GET /bench\` → the nginx function"
+  echo
+  echo "| set-up | requests/s | p99 ms | non-2xx | gateway CPU µs per request | plugin CPU µs per request |"
+  echo "|---|---|---|---|---|---|"
+  for setup in "${setups[@]}"; do
+    echo "| $(setup_name "$setup") | $(column_median "sync-$setup" 1) | $(column_median "sync-$setup" 2) | $(column_median "sync-$setup" 4) | $(column_median "sync-$setup" 6) | $(column_median "sync-$setup" 7) |"
+  done
+  echo
+  echo "The same requests over 1 connection, one at a time, on another fresh gateway (no queueing: what a"
+  echo "plugin call adds to a request; the mean latency is 1 / requests/s):"
+  echo
+  echo "| set-up | requests/s | mean ms | p99 ms | non-2xx |"
+  echo "|---|---|---|---|---|"
+  for setup in "${setups[@]}"; do
+    echo "| $setup | $(column_median "latency-$setup" 1) | $(mean_ms "$(column_median "latency-$setup" 1)") | $(column_median "latency-$setup" 2) | $(column_median "latency-$setup" 4) |"
+  done
+  echo
+  echo "| ratio (of the medians) | value | each round | target |"
+  echo "|---|---|---|---|"
+  echo "| sync / none requests/s | ${rps_sync}× | $(round_ratios sync-sync sync-none 1) | ≥ 0.6: $(verdict "$rps_sync" ">=" 0.6) |"
+  echo "| sync / none p99 | $(ratio "$(column_median sync-sync 2)" "$(column_median sync-none 2)")× | $(round_ratios sync-sync sync-none 2) | |"
+  echo "| sync − none p99 (p99 added) | $p99_added ms | $(round_differences sync-sync sync-none 2) ms | ≤ 1 ms: $(verdict "$p99_added" "<=" 1) |"
+  echo "| async / none requests/s | ${rps_async}× | $(round_ratios sync-async sync-none 1) | ≥ 0.95: $(verdict "$rps_async" ">=" 0.95) |"
+  echo "| async / none p99 | $(ratio "$(column_median sync-async 2)" "$(column_median sync-none 2)")× | $(round_ratios sync-async sync-none 2) | |"
+  for setup in sync async; do
+    echo "| 1 connection: $setup − none mean latency | $(awk -v a="$(column_median "latency-$setup" 1)" -v b="$(column_median latency-none 1)" 'BEGIN { printf "%.3f", 1000 / a - 1000 / b }') ms | $(paste -d' ' "$work/latency-$setup" "$work/latency-none" | awk -v w="$(head -1 "$work/latency-none" | wc -w)" '{ printf "%s%.3f", (NR > 1 ? ", " : ""), 1000 / $1 - 1000 / $(1 + w) }') ms | |"
+  done
+  echo "| 1 connection: sync − none p99 | $(awk -v a="$(column_median latency-sync 2)" -v b="$(column_median latency-none 2)" 'BEGIN { printf "%.2f", a - b }') ms | $(round_differences latency-sync latency-none 2) ms | |"
+  echo "| 1 connection: async − none p99 | $(awk -v a="$(column_median latency-async 2)" -v b="$(column_median latency-none 2)" 'BEGIN { printf "%.2f", a - b }') ms | $(round_differences latency-async latency-none 2) ms | |"
+  echo "| sync / none gateway CPU per request | $(ratio "$(column_median sync-sync 6)" "$(column_median sync-none 6)")× | $(round_ratios sync-sync sync-none 6) | |"
+  echo "| async / none gateway CPU per request | $(ratio "$(column_median sync-async 6)" "$(column_median sync-none 6)")× | $(round_ratios sync-async sync-none 6) | |"
+  echo
+  echo "React calls the plugin answered, of those the requests asked for (1 per request for sync; 3 for"
+  echo "async: gateway.event.received, gateway.function.invoking, gateway.function.invoked), each round."
+  echo "The gateway drops an async call that finds 1024 calls of its plugin in flight (and counts and logs it):"
+  echo
+  echo "| set-up | answered / asked for, each round | answered, of all rounds |"
+  echo "|---|---|---|"
+  for setup in sync async; do
+    echo "| $setup | $(awk '{ printf "%s%d / %d", (NR == 1 ? "" : ", "), $8, $9 }' "$work/sync-$setup") | $(awk '{ a += $8; t += $9 } END { printf "%.1f%%", 100 * a / t }' "$work/sync-$setup") |"
+  done
+}
+mkdir -p bench/results
+report | tee bench/results/plugins.md
+
+# A sync plugin that did not answer in time refuses its request with 503: the figures above show
+# how many, and the run fails, as a refused request is not what a no-op plugin should cost.
+for setup in "${setups[@]}"; do
+  cat "$work/sync-$setup" "$work/latency-$setup" | awk '$4 != 0 || $5 != 0 { bad = 1 } END { exit bad }' || {
+    cp "$work/gateway-$setup.log" "bench/results/plugins-gateway-$setup.log.tmp"
+    echo "non-2xx answers or socket errors in $setup: see bench/results/plugins-gateway-$setup.log.tmp" >&2
+    exit 1
+  }
+done
