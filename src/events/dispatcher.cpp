@@ -243,7 +243,9 @@ asio::awaitable<void> Dispatcher::attempt(Scheduled delivery) {
   static common::RateLimitedWarning retrying("delivery failed; retrying");
   retrying.note(fmt::format("event {} to {}/{}, attempt {}, next in {} ms: {}", delivery::view(delivery.event_id),
                             target.space, target.function_id, state.attempts, delay->count(), result.error));
-  state.due_ms = now + delay->count();
+  // now is truncated to the millisecond; the +1 rounds up, so the wait is never shorter than the delay
+  // (a Retry-After of one second must not be honoured after 999.5 ms).
+  state.due_ms = now + delay->count() + 1;
   stores_.spool.retry_at(delivery.key, state);
   scheduler_.schedule(std::move(delivery));
 }
