@@ -11,7 +11,8 @@
 #   cmake -S . -B build-nopch -G Ninja -DCMAKE_DISABLE_PRECOMPILE_HEADERS=ON
 #
 # Targets of a file or a few (the gateway's main, test_support, the benchmarks, each harness) get none:
-# building their PCH would cost more than it saves.
+# building their PCH would cost more than it saves. The one exception, test_upstream (tests/), has the
+# PCH that both test programs reuse.
 
 # No standard header of its own: those these bring are enough, and each one more puts overloads in
 # reach of argument-dependent lookup in files that never asked for them. (<filesystem> brings
