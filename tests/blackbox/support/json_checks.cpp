@@ -43,4 +43,14 @@ std::string to_json(const bj::value& v) { return bj::serialize(v); }
   return ::testing::AssertionSuccess();
 }
 
+std::string error_message(const HttpResponse& r) {
+  const auto json = r.try_json();
+  if (!json || !json->is_object()) return {};
+  const auto* errors = json->as_object().if_contains("errors");
+  if (errors == nullptr || !errors->is_array() || errors->as_array().empty()) return {};
+  const auto* first = errors->as_array()[0].if_object();
+  const auto* message = first ? first->if_contains("message") : nullptr;
+  return message && message->is_string() ? std::string(message->as_string()) : std::string();
+}
+
 }  // namespace blackbox

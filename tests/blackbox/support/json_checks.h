@@ -22,4 +22,7 @@ std::string to_json(const boost::json::value& v);
 // An error response: the status and {"errors":[{"message":"<non-empty>"}]} as application/json.
 ::testing::AssertionResult IsJsonError(const HttpResponse& r, long status);
 
+// The first error's message of {"errors":[{"message":"..."}]}, or "" when the body has none.
+std::string error_message(const HttpResponse& r);
+
 }  // namespace blackbox
