@@ -12,9 +12,10 @@ scripts/check-layers.sh
 
 scripts/install-deps.sh
 
+# Unity builds (cmake/unity_build.cmake): a build from scratch, as here, takes about a third less CPU.
 run_suite() {
   local build_dir=$1; shift
-  cmake -S . -B "$build_dir" -G Ninja "$@"
+  cmake -S . -B "$build_dir" -G Ninja -DEG_UNITY_BUILD=ON "$@"
   cmake --build "$build_dir"
   tests/unit/etcd/with_etcd.sh ctest --test-dir "$build_dir" --output-on-failure --timeout 300 -j2
 }
