@@ -17,7 +17,8 @@ seconds=${FUZZ_SECONDS:-20}
 jobs=${FUZZ_JOBS:-$(nproc)}
 build_dir=build-fuzz
 
-cmake -S . -B "$build_dir" -G Ninja -DCMAKE_CXX_COMPILER=clang++-14 -DEG_FUZZ=ON >/dev/null
+# Unity builds (cmake/unity_build.cmake), as scripts/test.sh's: less CPU for a build from scratch.
+cmake -S . -B "$build_dir" -G Ninja -DCMAKE_CXX_COMPILER=clang++-14 -DEG_FUZZ=ON -DEG_UNITY_BUILD=ON >/dev/null
 cmake --build "$build_dir" --target fuzzers -j2
 
 if [ $# -gt 0 ]; then

@@ -11,29 +11,51 @@ cd "$(dirname "$0")/.."
 echo "== Layers: no folder of src/ includes one above it (docs/architecture.md) =="
 scripts/check-layers.sh
 
-scripts/install-deps.sh
+# Node.js and npm (for the Node suites) with the rest, in one apt run, when they are not on PATH.
+if command -v node >/dev/null && command -v npm >/dev/null; then
+  scripts/install-deps.sh
+else
+  scripts/install-deps.sh --with-node
+fi
 
-run_suite() {
+# The Node suites' packages are fetched while the Release build compiles: npm mostly waits on the
+# registry. Its output is shown with the Node suites.
+npm_log=$(mktemp)
+trap 'rm -f "$npm_log"' EXIT
+(
+  npm ci --prefix tests/sdk --no-audit --no-fund
+  npm ci --prefix tests/aws --no-audit --no-fund --omit=optional  # kinesalite keeps its streams in memory: no leveldown
+  npm ci --prefix examples/plugins/node --no-audit --no-fund
+) >"$npm_log" 2>&1 &
+npm_ci=$!
+
+# Every option the suite relies on is set here, whatever an earlier command (scripts/dev.sh) left in
+# the build folder's cache; a ctest that finds no tests fails rather than passing on nothing.
+# Unity builds (cmake/unity_build.cmake): a build from scratch, as here, takes about a third less CPU.
+build_suite() {
   local build_dir=$1; shift
-  cmake -S . -B "$build_dir" -G Ninja "$@"
+  cmake -S . -B "$build_dir" -G Ninja -DEG_BUILD_TESTS=ON -DEG_UNITY_BUILD=ON "$@"
   cmake --build "$build_dir"
-  tests/unit/etcd/with_etcd.sh ctest --test-dir "$build_dir" --output-on-failure --timeout 300 -j2
+}
+run_tests() {
+  tests/unit/etcd/with_etcd.sh ctest --test-dir "$1" --output-on-failure --no-tests=error --timeout 300 -j2
 }
 
 echo "== Release build and tests =="
-run_suite build -DCMAKE_BUILD_TYPE=Release
+build_suite build -DCMAKE_BUILD_TYPE=Release -DEG_SANITIZE=OFF -DEG_BUILD_BENCH=ON
+npm_status=0
+wait "$npm_ci" || npm_status=$?
+run_tests build
 
 echo "== Node SDK compatibility (the original @serverless/event-gateway-sdk, unchanged) =="
-command -v node >/dev/null && command -v npm >/dev/null || scripts/install-deps.sh --with-node
-npm ci --prefix tests/sdk --no-audit --no-fund
+cat "$npm_log"
+[ "$npm_status" -eq 0 ] || { echo "test.sh: npm ci failed (status $npm_status)" >&2; exit 1; }
 EG_BINARY="$PWD/build/event-gateway" node --test tests/sdk/sdk_compat.test.js
 
 echo "== AWS providers against local stand-ins (kinesalite; Lambda and Firehose verifying SigV4) =="
-npm ci --prefix tests/aws --no-audit --no-fund --omit=optional  # kinesalite keeps its streams in memory: no leveldown
 EG_BINARY="$PWD/build/event-gateway" node --test tests/aws/
 
 echo "== Example plugins: by themselves (Python, Node), and the Node ones under the real gateway =="
-npm ci --prefix examples/plugins/node --no-audit --no-fund
 tests/plugins/check_examples.sh
 EG_BINARY="$PWD/build/event-gateway" node --test tests/plugins/node_plugins.test.js
 
@@ -48,5 +70,6 @@ FUZZ_SECONDS=${FUZZ_SECONDS:-10} scripts/fuzz.sh
 # -g1 rather than Debug's -g: line tables only, which is all a sanitizer report needs to name file and
 # line of every frame, for about 15% less compile time than full debug information.
 echo "== ASan + UBSan build and tests =="
+build_suite build-sanitize -DCMAKE_BUILD_TYPE=Debug -DCMAKE_CXX_FLAGS_DEBUG=-g1 -DEG_SANITIZE=ON -DEG_BUILD_BENCH=OFF
 ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
-  run_suite build-sanitize -DCMAKE_BUILD_TYPE=Debug -DCMAKE_CXX_FLAGS_DEBUG=-g1 -DEG_SANITIZE=ON -DEG_BUILD_BENCH=OFF
+  run_tests build-sanitize

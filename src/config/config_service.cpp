@@ -23,7 +23,9 @@ using store::TxnRequest;
 // for human-paced configuration and bounds the work under a pathological write storm.
 constexpr int kMaxAttempts = 16;
 
-std::string quoted(std::string_view text) { return "\"" + std::string(text) + "\""; }
+// Not "quoted": std::quoted(const std::string&), found by argument-dependent lookup wherever
+// <iomanip> is included (as in a unity build), would be the better match.
+std::string in_quotes(std::string_view text) { return "\"" + std::string(text) + "\""; }
 
 Compare key_exists(std::string key) {
   Compare compare;
@@ -66,7 +68,7 @@ Record read_record(const store::KeyValue& kv, const std::string& what, std::stri
 }
 
 ConfigError function_not_found(std::string_view space, std::string_view function_id) {
-  return not_found("function " + quoted(function_id) + " not found in space " + quoted(space));
+  return not_found("function " + in_quotes(function_id) + " not found in space " + in_quotes(space));
 }
 
 ConfigError too_much_contention() {
@@ -82,9 +84,11 @@ constexpr auto kSnapshotWait = std::chrono::milliseconds(500);
 // `checked_revision`, the revision the conflict check saw. Every claim also writes the method's
 // claims key, so the guard compares that one key: comparing the whole endpoint range made each
 // creation cost a read of every endpoint of the method in the store, O(n²) for n creations.
-void add_endpoint_claim(const model::Subscription& subscription, TxnRequest& txn, std::int64_t checked_revision) {
-  const boost::json::object owner{
-      {"space", subscription.space}, {"subscriptionId", subscription.subscription_id}, {"path", subscription.path}};
+void add_endpoint_claim(const model::Subscription& subscription, TxnRequest& txn,
+                        std::int64_t checked_revision) {
+  const boost::json::object owner{{"space", subscription.space},
+                                  {"subscriptionId", subscription.subscription_id},
+                                  {"path", subscription.path}};
   const auto endpoint_key = store::keys::endpoint(subscription.method, subscription.path);
   const auto claims_key = store::keys::endpoint_claims(subscription.method);
   txn.compares.push_back(Compare::key_unchanged_since(claims_key, checked_revision));
@@ -112,11 +116,12 @@ void ConfigService::check_destination(const model::Function& function) const {
 model::Function ConfigService::register_function(const model::Function& function) {
   check_destination(function);
   const auto key = store::keys::function(function.space, function.function_id);
-  const auto result = commit(TxnRequest{.compares = {Compare::key_absent(key)},
-                                        .success = {Operation::put(key, to_stored_text(function.to_stored_json()))}});
+  const auto result =
+      commit(TxnRequest{.compares = {Compare::key_absent(key)},
+                        .success = {Operation::put(key, to_stored_text(function.to_stored_json()))}});
   if (!result.succeeded) {
-    throw already_exists("function " + quoted(function.function_id) + " already exists in space " +
-                         quoted(function.space));
+    throw already_exists("function " + in_quotes(function.function_id) + " already exists in space " +
+                         in_quotes(function.space));
   }
   return function;
 }
@@ -124,8 +129,9 @@ model::Function ConfigService::register_function(const model::Function& function
 model::Function ConfigService::update_function(const model::Function& function) {
   check_destination(function);
   const auto key = store::keys::function(function.space, function.function_id);
-  const auto result = commit(TxnRequest{.compares = {key_exists(key)},
-                                        .success = {Operation::put(key, to_stored_text(function.to_stored_json()))}});
+  const auto result =
+      commit(TxnRequest{.compares = {key_exists(key)},
+                        .success = {Operation::put(key, to_stored_text(function.to_stored_json()))}});
   if (!result.succeeded) throw function_not_found(function.space, function.function_id);
   return function;
 }
@@ -145,15 +151,16 @@ bool ConfigService::try_delete_function(std::string_view space, std::string_view
     const bool dead_letters_to_it =
         subscription.delivery && subscription.delivery->dead_letter_function_id == function_id;
     if (subscription.function_id == function_id || dead_letters_to_it) {
-      throw invalid("function " + quoted(function_id) + " cannot be deleted: subscription " +
-                    quoted(subscription.subscription_id) + " uses it" +
+      throw invalid("function " + in_quotes(function_id) + " cannot be deleted: subscription " +
+                    in_quotes(subscription.subscription_id) + " uses it" +
                     (dead_letters_to_it ? " as its dead-letter function" : ""));
     }
   }
   // Guard: no subscription was added to the space since we looked.
-  const auto result = commit(TxnRequest{
-      .compares = {key_exists(key), Compare::prefix_unchanged_since(subscriptions_prefix, subscriptions.revision)},
-      .success = {Operation::remove(key)}});
+  const auto result =
+      commit(TxnRequest{.compares = {key_exists(key), Compare::prefix_unchanged_since(
+                                                          subscriptions_prefix, subscriptions.revision)},
+                        .success = {Operation::remove(key)}});
   if (result.succeeded) return true;
   if (store_.get(key).kvs.empty()) throw function_not_found(space, function_id);
   return false;
@@ -163,7 +170,7 @@ model::Function ConfigService::get_function(std::string_view space, std::string_
   const auto found = store_.get(store::keys::function(space, function_id));
   if (found.kvs.empty()) throw function_not_found(space, function_id);
   return read_record<model::Function>(found.kvs.front(),
-                                      "function " + quoted(function_id) + " in space " + quoted(space),
+                                      "function " + in_quotes(function_id) + " in space " + in_quotes(space),
                                       "replace it with PUT or remove it with DELETE");
 }
 
@@ -181,14 +188,14 @@ model::Subscription ConfigService::create_subscription(const model::Subscription
 bool ConfigService::try_create_subscription(const model::Subscription& subscription, bool first_attempt) {
   const auto key = store::keys::subscription(subscription.space, subscription.subscription_id);
   if (!store_.get(key).kvs.empty()) {
-    throw already_exists("subscription " + quoted(subscription.subscription_id) + " already exists in space " +
-                         quoted(subscription.space));
+    throw already_exists("subscription " + in_quotes(subscription.subscription_id) +
+                         " already exists in space " + in_quotes(subscription.space));
   }
   const auto function_key = store::keys::function(subscription.space, subscription.function_id);
   const auto function = store_.get(function_key);
   if (function.kvs.empty()) {
-    throw invalid("function " + quoted(subscription.function_id) + " not found in space " +
-                  quoted(subscription.space));
+    throw invalid("function " + in_quotes(subscription.function_id) + " not found in space " +
+                  in_quotes(subscription.space));
   }
   TxnRequest txn{.compares = {Compare::key_absent(key),
                               Compare::mod_revision_equals(function_key, function.kvs.front().mod_revision)},
@@ -207,8 +214,8 @@ void ConfigService::require_dead_letter_function(const model::Subscription& subs
   const auto key = store::keys::function(subscription.space, function_id);
   const auto function = store_.get(key);
   if (function.kvs.empty()) {
-    throw invalid("delivery.deadLetterFunctionId: function " + quoted(function_id) + " not found in space " +
-                  quoted(subscription.space));
+    throw invalid("delivery.deadLetterFunctionId: function " + in_quotes(function_id) +
+                  " not found in space " + in_quotes(subscription.space));
   }
   txn.compares.push_back(Compare::mod_revision_equals(key, function.kvs.front().mod_revision));
 }
@@ -263,7 +270,8 @@ void ConfigService::delete_subscription(std::string_view space, std::string_view
   for (int attempt = 0; attempt < kMaxAttempts; ++attempt) {
     const auto found = store_.get(key);
     if (found.kvs.empty()) {
-      throw not_found("subscription " + quoted(subscription_id) + " not found in space " + quoted(space));
+      throw not_found("subscription " + in_quotes(subscription_id) + " not found in space " +
+                      in_quotes(space));
     }
     const auto& kv = found.kvs.front();
     const auto subscription = model::Subscription::from_stored_text(kv.value);
@@ -277,13 +285,14 @@ void ConfigService::delete_subscription(std::string_view space, std::string_view
   throw too_much_contention();
 }
 
-model::Subscription ConfigService::get_subscription(std::string_view space, std::string_view subscription_id) {
+model::Subscription ConfigService::get_subscription(std::string_view space,
+                                                    std::string_view subscription_id) {
   const auto found = store_.get(store::keys::subscription(space, subscription_id));
   if (found.kvs.empty()) {
-    throw not_found("subscription " + quoted(subscription_id) + " not found in space " + quoted(space));
+    throw not_found("subscription " + in_quotes(subscription_id) + " not found in space " + in_quotes(space));
   }
   return read_record<model::Subscription>(
-      found.kvs.front(), "subscription " + quoted(subscription_id) + " in space " + quoted(space),
+      found.kvs.front(), "subscription " + in_quotes(subscription_id) + " in space " + in_quotes(space),
       "GET /v1/status lists it");
 }
 

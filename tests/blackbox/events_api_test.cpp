@@ -42,6 +42,7 @@ namespace bj = boost::json;
 using namespace std::chrono_literals;
 using blackbox::ConfigClient;
 using blackbox::custom_subscription;
+using blackbox::GatewayClient;
 using blackbox::GatewayOptions;
 using blackbox::GatewayProcess;
 using blackbox::Headers;
@@ -125,8 +126,6 @@ UpstreamResponse http_answer(const bj::value& answer) {
   return r;
 }
 
-using Gateway = blackbox::GatewayClient;
-
 // Polls `request` until `done(response)` or `timeout`; returns the last response.
 template <typename Request, typename Done>
 HttpResponse poll_until(Request request, Done done, std::chrono::milliseconds timeout) {
@@ -182,10 +181,10 @@ class EventsApiTest : public blackbox::SharedGatewayTest<EventsApiTest> {
  protected:
   void SetUp() override {
     ASSERT_NO_FATAL_FAILURE(SharedGatewayTest::SetUp());
-    gw_ = std::make_unique<Gateway>(gateway());
+    gw_ = std::make_unique<GatewayClient>(gateway());
   }
 
-  Gateway& gw() { return *gw_; }
+  GatewayClient& gw() { return *gw_; }
 
   // Registers function `id` in this test's space, answering at upstream path "/<id>".
   void function(const std::string& id, const UpstreamServer& upstream) {
@@ -199,7 +198,7 @@ class EventsApiTest : public blackbox::SharedGatewayTest<EventsApiTest> {
     return gw().emit(path, event, body, content_type, std::move(extra));
   }
 
-  std::unique_ptr<Gateway> gw_;
+  std::unique_ptr<GatewayClient> gw_;
   UpstreamServer upstream_;
 };
 
@@ -577,7 +576,7 @@ TEST(EventsApiTimeout, HangingFunctionIs504) {
   options.extra_args = {"-function-timeout", "300"};
   GatewayProcess process(options);
   ASSERT_TRUE(process.start());
-  Gateway gw(process);
+  GatewayClient gw(process);
   UpstreamServer upstream;
   UpstreamResponse hang;
   hang.hang = true;
@@ -729,7 +728,7 @@ class SystemEventsTest : public ::testing::Test {
  protected:
   void SetUp() override {
     ASSERT_TRUE(process_.start());
-    gw_ = std::make_unique<Gateway>(process_);
+    gw_ = std::make_unique<GatewayClient>(process_);
     ASSERT_TRUE(gw().add_function("default", "f", upstream_.url("/f")));
     ASSERT_TRUE(gw().add_function("default", "recorder", upstream_.url("/recorder")));
     for (const std::string name : {"gateway.event.received", "gateway.function.invoking",
@@ -741,7 +740,7 @@ class SystemEventsTest : public ::testing::Test {
     EXPECT_TRUE(process_.stop());
     EXPECT_EQ(process_.exit_code(), 0);
   }
-  Gateway& gw() { return *gw_; }
+  GatewayClient& gw() { return *gw_; }
 
   // System events the recorder received, with the given name.
   std::vector<bj::value> recorded(std::string_view name) {
@@ -777,7 +776,7 @@ class SystemEventsTest : public ::testing::Test {
   }
 
   GatewayProcess process_;
-  std::unique_ptr<Gateway> gw_;
+  std::unique_ptr<GatewayClient> gw_;
   UpstreamServer upstream_;
 };
 
@@ -889,7 +888,7 @@ TEST(EventsApiBacklog, FullBacklogRefusesWith429AndDeliversEverythingAccepted) {
   options.extra_args = {"-workers", "1", "-workers-backlog", "2"};
   GatewayProcess process(options);
   ASSERT_TRUE(process.start());
-  Gateway gw(process);
+  GatewayClient gw(process);
   UpstreamServer upstream;
   upstream.respond("/slow", UpstreamResponse{.delay = 500ms});
   ASSERT_TRUE(gw.add_function("default", "slow", upstream.url("/slow")));
@@ -932,7 +931,7 @@ TEST(EventsApiShutdown, SigtermFinishesAttemptsInFlightAndTheRestartDeliversTheR
   options.extra_args = {"-workers", "2"};
   GatewayProcess process(options);
   ASSERT_TRUE(process.start());
-  Gateway gw(process);
+  GatewayClient gw(process);
   UpstreamServer upstream;
   upstream.respond("/slow", UpstreamResponse{.delay = 300ms});
   ASSERT_TRUE(gw.add_function("default", "slow", upstream.url("/slow")));
@@ -992,7 +991,7 @@ TEST(EventsApiLimits, BodyOverTheLimitIs413) {
   options.extra_args = {"-max-body-bytes", "1024"};
   GatewayProcess process(options);
   ASSERT_TRUE(process.start());
-  Gateway gw(process);
+  GatewayClient gw(process);
   UpstreamServer upstream;
   ASSERT_TRUE(gw.add_function("default", "f", upstream.url("/f")));
   ASSERT_TRUE(gw.subscribe("default", custom_subscription("big", "f", "/myteam")));

@@ -27,6 +27,7 @@ namespace {
 
 namespace bj = boost::json;
 using namespace std::chrono_literals;
+using blackbox::error_message;
 using blackbox::GatewayClient;
 using blackbox::GatewayOptions;
 using blackbox::GatewayProcess;
@@ -347,12 +348,6 @@ TEST(EventsApiKeys, AnHttpSubscriptionThatAsksForAKeyIsNeverServedByAGatewayWith
   auto custom = blackbox::custom_subscription("e", "f", "/");
   custom["requireApiKey"] = true;
   EXPECT_TRUE(IsJsonError(client.config().create_subscription("default", custom), 400));
-}
-
-std::string error_message(const HttpResponse& response) {
-  const auto json = response.try_json();
-  if (!json || !json->is_object() || !json->as_object().contains("errors")) return {};
-  return std::string(json->as_object().at("errors").as_array()[0].as_object().at("message").as_string());
 }
 
 TEST(CrossSiteWrites, TextPlainAndFormPostsAreRefusedWith415AndChangeNothing) {

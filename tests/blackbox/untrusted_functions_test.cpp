@@ -27,6 +27,7 @@ namespace {
 namespace bj = boost::json;
 using namespace std::chrono_literals;
 using blackbox::custom_subscription;
+using blackbox::error_message;
 using blackbox::GatewayClient;
 using blackbox::GatewayOptions;
 using blackbox::GatewayProcess;
@@ -43,15 +44,6 @@ UpstreamResponse answer(const bj::object& object) {
   UpstreamResponse response;
   response.body = to_json(object);
   return response;
-}
-
-std::string error_message(const HttpResponse& response) {
-  const auto json = response.try_json();
-  if (!json || !json->is_object()) return {};
-  const auto* errors = json->as_object().if_contains("errors");
-  if (errors == nullptr || !errors->is_array() || errors->as_array().empty()) return {};
-  const auto* message = errors->as_array()[0].as_object().if_contains("message");
-  return message && message->is_string() ? std::string(message->as_string()) : std::string();
 }
 
 // The request id a failed call's message names, or "" when it names none.

@@ -6,7 +6,6 @@
 
 #include <atomic>
 #include <condition_variable>
-#include <cstdlib>
 #include <fstream>
 #include <map>
 #include <mutex>
@@ -16,18 +15,10 @@
 #include <utility>
 #include <vector>
 
+#include "providers/aws/lookup.h"
+
 namespace eg::providers::aws {
 namespace {
-
-std::string environment(const char* name) {
-  const char* value = std::getenv(name);
-  return value == nullptr ? std::string() : std::string(value);
-}
-
-std::string string_setting(const boost::json::object& settings, std::string_view name) {
-  const auto* value = settings.if_contains(name);
-  return value != nullptr && value->is_string() ? std::string(value->get_string()) : std::string();
-}
 
 std::string_view trimmed(std::string_view text) {
   const auto first = text.find_first_not_of(" \t\r");

@@ -1,21 +1,12 @@
 #include "providers/aws/endpoint.h"
 
 #include <boost/url/parse.hpp>
-#include <cstdlib>
 #include <optional>
+
+#include "providers/aws/lookup.h"
 
 namespace eg::providers::aws {
 namespace {
-
-std::string environment(const std::string& name) {
-  const char* value = std::getenv(name.c_str());
-  return value == nullptr ? std::string() : std::string(value);
-}
-
-std::string string_setting(const boost::json::object& settings, std::string_view name) {
-  const auto* value = settings.if_contains(name);
-  return value != nullptr && value->is_string() ? std::string(value->get_string()) : std::string();
-}
 
 struct ConfiguredEndpoint {
   std::string url;

@@ -45,12 +45,20 @@ std::string to_json(const bj::value& v) { return bj::serialize(v); }
 
 ::testing::AssertionResult IsJsonError(const HttpResponse& r, long status, std::string_view words) {
   if (auto error = IsJsonError(r, status); !error) return error;
-  const auto body = r.json();
-  const std::string_view message = body.as_object().at("errors").as_array()[0].at("message").as_string();
-  if (message.find(words) == std::string_view::npos) {
+  if (error_message(r).find(words) == std::string_view::npos) {
     return ::testing::AssertionFailure() << "expected \"" << words << "\" in the error: " << r.describe();
   }
   return ::testing::AssertionSuccess();
+}
+
+std::string error_message(const HttpResponse& r) {
+  const auto json = r.try_json();
+  if (!json || !json->is_object()) return {};
+  const auto* errors = json->as_object().if_contains("errors");
+  if (errors == nullptr || !errors->is_array() || errors->as_array().empty()) return {};
+  const auto* first = errors->as_array()[0].if_object();
+  const auto* message = first ? first->if_contains("message") : nullptr;
+  return message && message->is_string() ? std::string(message->as_string()) : std::string();
 }
 
 }  // namespace blackbox

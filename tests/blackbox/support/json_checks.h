@@ -25,4 +25,7 @@ std::string to_json(const boost::json::value& v);
 // The same, with `words` in the first error's message.
 ::testing::AssertionResult IsJsonError(const HttpResponse& r, long status, std::string_view words);
 
+// The first error's message of {"errors":[{"message":"..."}]}, or "" when the body has none.
+std::string error_message(const HttpResponse& r);
+
 }  // namespace blackbox
