@@ -7,13 +7,15 @@
 //    version 1 (PLUGIN_PROTOCOL_VERSIONS);
 // 2. listens on a unix socket in a fresh 0700 directory, which only this user can connect to;
 // 3. prints "1|1|unix|SOCKET|grpc" on stdout and flushes: the gateway waits for that line;
-// 4. answers Subscriptions and React until SIGTERM or SIGINT (or the gateway's death), then exits 0.
+// 4. answers Subscriptions, React and Notify until SIGTERM or SIGINT (or the gateway's death), then exits 0.
 //
 // Environment:
 //   NOOP_PLUGIN_SUBSCRIPTIONS  what Subscriptions answers: EVENT_TYPE:sync|async, comma-separated
 //                              (default gateway.event.received:sync)
-//   NOOP_PLUGIN_COUNT_FILE     where to write, at exit, how many React calls it answered (it prints
-//                              the number on stderr too, which the gateway logs at info level)
+//   NOOP_PLUGIN_COUNT_FILE     where to write, at exit, how many system events it got, by React calls
+//                              and on Notify streams (it prints the numbers on stderr too, which the
+//                              gateway logs at info level)
+//   NOOP_PLUGIN_NOTIFY_STREAM  0: no Notify streams (each async event is then a React call); default 1
 //
 // Threads: the callback API runs each handler on one of gRPC's own threads, and these handlers never
 // block, so the plugin has no thread pool of its own and no sync-server pollers (which gRPC would
@@ -76,7 +78,8 @@ pb::SubscriptionsResponse parse_subscriptions(const std::string& spec) {
     const auto colon = entry.rfind(':');
     const auto mode = colon == std::string_view::npos ? std::string_view{} : entry.substr(colon + 1);
     if (colon == 0 || (mode != "sync" && mode != "async")) {
-      die("NOOP_PLUGIN_SUBSCRIPTIONS: '" + std::string(entry) + "' is not EVENT_TYPE:sync or EVENT_TYPE:async");
+      die("NOOP_PLUGIN_SUBSCRIPTIONS: '" + std::string(entry) +
+          "' is not EVENT_TYPE:sync or EVENT_TYPE:async");
     }
     auto* subscription = response.add_subscriptions();
     subscription->set_event_type(std::string(entry.substr(0, colon)));
@@ -89,7 +92,32 @@ class NoopReacter final : public pb::Reacter::CallbackService {
  public:
   explicit NoopReacter(pb::SubscriptionsResponse subscriptions) : subscriptions_(std::move(subscriptions)) {}
 
-  grpc::ServerUnaryReactor* Subscriptions(grpc::CallbackServerContext* context, const pb::SubscriptionsRequest*,
+  // Reads the async events until the gateway closes the stream. One per Events API thread.
+  class NoticeReader final : public grpc::ServerReadReactor<pb::NotifyRequest> {
+   public:
+    explicit NoticeReader(std::atomic<std::uint64_t>& notices) : notices_(notices) { StartRead(&message_); }
+    void OnReadDone(bool ok) override {
+      if (!ok) {
+        Finish(grpc::Status::OK);
+        return;
+      }
+      notices_.fetch_add(static_cast<std::uint64_t>(message_.events_size()), std::memory_order_relaxed);
+      StartRead(&message_);
+    }
+    void OnDone() override { delete this; }
+
+   private:
+    std::atomic<std::uint64_t>& notices_;
+    pb::NotifyRequest message_;
+  };
+
+  grpc::ServerReadReactor<pb::NotifyRequest>* Notify(grpc::CallbackServerContext*,
+                                                     pb::NotifyResponse*) override {
+    return new NoticeReader(notices_);
+  }
+
+  grpc::ServerUnaryReactor* Subscriptions(grpc::CallbackServerContext* context,
+                                          const pb::SubscriptionsRequest*,
                                           pb::SubscriptionsResponse* response) override {
     *response = subscriptions_;
     return finished(context);
@@ -103,6 +131,7 @@ class NoopReacter final : public pb::Reacter::CallbackService {
   }
 
   std::uint64_t react_calls() const { return react_calls_.load(std::memory_order_relaxed); }
+  std::uint64_t notices() const { return notices_.load(std::memory_order_relaxed); }
 
  private:
   // Answered at once, on the thread that received the call.
@@ -114,6 +143,7 @@ class NoopReacter final : public pb::Reacter::CallbackService {
 
   const pb::SubscriptionsResponse subscriptions_;
   std::atomic<std::uint64_t> react_calls_{0};
+  std::atomic<std::uint64_t> notices_{0};
 };
 
 }  // namespace
@@ -121,7 +151,10 @@ class NoopReacter final : public pb::Reacter::CallbackService {
 int main() {
   check_started_by_gateway();
   absl::SetMutexDeadlockDetectionMode(absl::OnDeadlockCycle::kIgnore);
-  NoopReacter reacter(parse_subscriptions(env_or("NOOP_PLUGIN_SUBSCRIPTIONS", "gateway.event.received:sync")));
+  auto subscriptions =
+      parse_subscriptions(env_or("NOOP_PLUGIN_SUBSCRIPTIONS", "gateway.event.received:sync"));
+  subscriptions.set_notify_stream(env_or("NOOP_PLUGIN_NOTIFY_STREAM", "1") != "0");
+  NoopReacter reacter(std::move(subscriptions));
 
   // Blocked before gRPC starts any thread, so every thread inherits the mask and the stop signals
   // wait for sigtimedwait below instead of interrupting a handler.
@@ -160,8 +193,9 @@ int main() {
   server.reset();
   std::filesystem::remove_all(socket_dir);
 
-  const auto calls = reacter.react_calls();
-  std::cerr << "noop_plugin: answered " << calls << " React calls" << std::endl;
+  const auto calls = reacter.react_calls() + reacter.notices();
+  std::cerr << "noop_plugin: answered " << reacter.react_calls() << " React calls and got "
+            << reacter.notices() << " events on Notify streams" << std::endl;
   if (const auto count_file = env_or("NOOP_PLUGIN_COUNT_FILE", ""); !count_file.empty()) {
     if (FILE* out = std::fopen(count_file.c_str(), "w")) {
       std::fprintf(out, "%llu\n", static_cast<unsigned long long>(calls));

@@ -5,7 +5,8 @@
 #   none   no plugin (the baseline);
 #   sync   bench/noop_plugin, sync on gateway.event.received: every request waits for its React call;
 #   async  bench/noop_plugin, async on gateway.event.received and the three gateway.function.* events:
-#          three React calls per request, none waited for.
+#          three events per request, none waited for, on the plugin's Notify streams;
+#   async-react  the same plugin without Notify (NOOP_PLUGIN_NOTIFY_STREAM=0): a React call per event.
 # The scenario is run.sh's sync one: wrk → http subscription GET /bench → the nginx function, with
 # $CONNECTIONS connections, then over 1 connection (the latency a plugin call adds, without queueing).
 # Writes bench/results/plugins.md (and prints it). See the "Plugins" section of bench/README.md.
@@ -43,8 +44,9 @@ start_function "$work" "$function_port" "$counting_port"
 
 # What the plugin answers Subscriptions with, per set-up, and how many React calls a request makes.
 async_events=gateway.event.received:async,gateway.function.invoking:async,gateway.function.invoked:async,gateway.function.invocationFailed:async
-declare -A subscriptions=([sync]=gateway.event.received:sync [async]=$async_events)
-declare -A calls_per_request=([none]=0 [sync]=1 [async]=3)  # async: received, invoking, invoked
+declare -A subscriptions=([sync]=gateway.event.received:sync [async]=$async_events [async-react]=$async_events)
+declare -A notify_stream=([async-react]=0)
+declare -A calls_per_request=([none]=0 [sync]=1 [async]=3 [async-react]=3)  # async: received, invoking, invoked
 
 # CPU time (user + system, in clock ticks) the processes PIDS... used so far: on a shared machine the
 # CPU a request costs moves less than the requests per second do.
@@ -58,7 +60,8 @@ start_gateway() {
   [ "$setup" = none ] || flags=(-plugin "$plugin")
   config_port=$(free_port); events_port=$(free_port)
   rm -rf "$work/gateway.eg" "$work/calls"
-  NOOP_PLUGIN_SUBSCRIPTIONS=${subscriptions[$setup]:-} NOOP_PLUGIN_COUNT_FILE="$work/calls" \
+  NOOP_PLUGIN_SUBSCRIPTIONS=${subscriptions[$setup]:-} NOOP_PLUGIN_NOTIFY_STREAM=${notify_stream[$setup]:-1} \
+    NOOP_PLUGIN_COUNT_FILE="$work/calls" \
     "$gateway" -dev -embed-data-dir "$work/gateway.eg" -listen-address 127.0.0.1 -config-port "$config_port" \
     -events-port "$events_port" -log-level warn "${flags[@]}" >>"$work/gateway-$setup.log" 2>&1 &
   gateway_pid=$!
@@ -111,12 +114,12 @@ run_setup() {
   stop_gateway
 }
 
-setups=(none sync async)
+setups=(none sync async async-react)
 : >"$work/machine-load"
 for round in $(seq "$rounds"); do
-  for k in 0 1 2; do
+  for k in "${!setups[@]}"; do
     # Each round starts with another set-up, so none always runs first (or right after another).
-    setup=${setups[$(((round - 1 + k) % 3))]}
+    setup=${setups[$(((round - 1 + k) % ${#setups[@]}))]}
     echo "round $round of $rounds: $setup" >&2
     uptime >>"$work/machine-load"
     run_setup "$setup"
@@ -133,7 +136,8 @@ setup_name() {
   case $1 in
     none) echo "none (no plugin)" ;;
     sync) echo "sync (noop_plugin, sync on gateway.event.received)" ;;
-    async) echo "async (noop_plugin, async on gateway.event.received and gateway.function.*)" ;;
+    async) echo "async (noop_plugin, async on gateway.event.received and gateway.function.*, Notify streams)" ;;
+    async-react) echo "async-react (the same, without Notify: a React call per event)" ;;
   esac
 }
 report() {
@@ -171,21 +175,24 @@ report() {
   echo "| sync − none p99 (p99 added) | $p99_added ms | $(round_differences sync-sync sync-none 2) ms | ≤ 1 ms: $(verdict "$p99_added" "<=" 1) |"
   echo "| async / none requests/s | ${rps_async}× | $(round_ratios sync-async sync-none 1) | ≥ 0.95: $(verdict "$rps_async" ">=" 0.95) |"
   echo "| async / none p99 | $(ratio "$(column_median sync-async 2)" "$(column_median sync-none 2)")× | $(round_ratios sync-async sync-none 2) | |"
-  for setup in sync async; do
+  echo "| async-react / none requests/s | $(ratio "$(column_median sync-async-react 1)" "$(column_median sync-none 1)")× | $(round_ratios sync-async-react sync-none 1) | |"
+  for setup in sync async async-react; do
     echo "| 1 connection: $setup − none mean latency | $(awk -v a="$(column_median "latency-$setup" 1)" -v b="$(column_median latency-none 1)" 'BEGIN { printf "%.3f", 1000 / a - 1000 / b }') ms | $(paste -d' ' "$work/latency-$setup" "$work/latency-none" | awk -v w="$(head -1 "$work/latency-none" | wc -w)" '{ printf "%s%.3f", (NR > 1 ? ", " : ""), 1000 / $1 - 1000 / $(1 + w) }') ms | |"
   done
   echo "| 1 connection: sync − none p99 | $(awk -v a="$(column_median latency-sync 2)" -v b="$(column_median latency-none 2)" 'BEGIN { printf "%.2f", a - b }') ms | $(round_differences latency-sync latency-none 2) ms | |"
   echo "| 1 connection: async − none p99 | $(awk -v a="$(column_median latency-async 2)" -v b="$(column_median latency-none 2)" 'BEGIN { printf "%.2f", a - b }') ms | $(round_differences latency-async latency-none 2) ms | |"
   echo "| sync / none gateway CPU per request | $(ratio "$(column_median sync-sync 6)" "$(column_median sync-none 6)")× | $(round_ratios sync-sync sync-none 6) | |"
   echo "| async / none gateway CPU per request | $(ratio "$(column_median sync-async 6)" "$(column_median sync-none 6)")× | $(round_ratios sync-async sync-none 6) | |"
+  echo "| async-react / none gateway CPU per request | $(ratio "$(column_median sync-async-react 6)" "$(column_median sync-none 6)")× | $(round_ratios sync-async-react sync-none 6) | |"
   echo
-  echo "React calls the plugin answered, of those the requests asked for (1 per request for sync; 3 for"
-  echo "async: gateway.event.received, gateway.function.invoking, gateway.function.invoked), each round."
-  echo "The gateway drops an async call that finds 1024 calls of its plugin in flight (and counts and logs it):"
+  echo "System events the plugin got (React calls and events on Notify streams), of those the requests"
+  echo "asked for (1 per request for sync; 3 for async: gateway.event.received, gateway.function.invoking,"
+  echo "gateway.function.invoked), each round. The gateway drops an async event that finds 1024 events of"
+  echo "its plugin queued or in flight on that Events API thread (and counts and logs it):"
   echo
   echo "| set-up | answered / asked for, each round | answered, of all rounds |"
   echo "|---|---|---|"
-  for setup in sync async; do
+  for setup in sync async async-react; do
     echo "| $setup | $(awk '{ printf "%s%d / %d", (NR == 1 ? "" : ", "), $8, $9 }' "$work/sync-$setup") | $(awk '{ a += $8; t += $9 } END { printf "%.1f%%", 100 * a / t }' "$work/sync-$setup") |"
   done
 }

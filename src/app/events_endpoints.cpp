@@ -55,19 +55,20 @@ std::vector<std::unique_ptr<asio::io_context>> make_ios(unsigned threads) {
   std::vector<std::unique_ptr<asio::io_context>> ios;
   // Every socket and timer of a loop is used by its own thread only, so Asio need not lock around
   // each I/O operation; posting from other threads (drain_and_stop, redeliver) still locks.
-  for (unsigned i = 0; i < threads; ++i) ios.push_back(std::make_unique<asio::io_context>(BOOST_ASIO_CONCURRENCY_HINT_UNSAFE_IO));
+  for (unsigned i = 0; i < threads; ++i)
+    ios.push_back(std::make_unique<asio::io_context>(BOOST_ASIO_CONCURRENCY_HINT_UNSAFE_IO));
   return ios;
 }
 
-std::vector<std::unique_ptr<delivery::Spool>> open_spools(const Options& options,
-                                                          const std::filesystem::path& directory,
-                                                          const std::vector<std::unique_ptr<asio::io_context>>& ios,
-                                                          delivery::DeadLetters& dead_letters) {
+std::vector<std::unique_ptr<delivery::Spool>> open_spools(
+    const Options& options, const std::filesystem::path& directory,
+    const std::vector<std::unique_ptr<asio::io_context>>& ios, delivery::DeadLetters& dead_letters) {
   std::vector<asio::io_context*> loops;
   for (const auto& io : ios) loops.push_back(io.get());
-  return delivery::open_local_spools(directory, loops,
-                                     delivery::SpoolOptions{.max_bytes = options.spool_max_bytes, .fsync = options.spool_fsync},
-                                     dead_letters);
+  return delivery::open_local_spools(
+      directory, loops,
+      delivery::SpoolOptions{.max_bytes = options.spool_max_bytes, .fsync = options.spool_fsync},
+      dead_letters);
 }
 
 // SO_REUSEPORT would let this gateway share a port another process of the same user already listens
@@ -101,7 +102,7 @@ struct EventsEndpoints::Loop {
   Loop(const Options& options, const Security& security, unsigned threads, std::uint16_t port,
        asio::io_context& io, routing::SnapshotHolder& snapshots, events::DeliveryStores stores,
        std::shared_ptr<net::ServerLimits> limits, std::shared_ptr<net::TlsServerContext> tls,
-       plugin::PluginHost* plugins)
+       events::Dispatcher::Plugins plugins)
       : io(io),
         dispatcher(io, snapshots, stores, dispatcher_options(options, threads, security), plugins),
         api(dispatcher, events::EventsApiOptions{.max_hops = options.max_hops,
@@ -144,8 +145,8 @@ struct EventsEndpoints::Loop {
 
 EventsEndpoints::EventsEndpoints(const Options& options, const Security& security,
                                  routing::SnapshotHolder& snapshots, const std::filesystem::path& spool_dir,
-                                 delivery::DeadLetters& dead_letters, std::shared_ptr<net::TlsServerContext> tls,
-                                 plugin::PluginHost* plugins)
+                                 delivery::DeadLetters& dead_letters,
+                                 std::shared_ptr<net::TlsServerContext> tls, plugin::PluginHost* plugins)
     : shutdown_timeout_(options.shutdown_timeout_ms),
       capacity_(options.workers_backlog),
       limits_(std::make_shared<net::ServerLimits>("Events API", options.max_connections,
@@ -159,8 +160,9 @@ EventsEndpoints::EventsEndpoints(const Options& options, const Security& securit
   std::uint16_t port = options.events_port;
   for (unsigned i = 0; i < threads; ++i) {
     const events::DeliveryStores stores{*spools_[i], dead_letters, capacity_};
-    loops_.push_back(
-        std::make_unique<Loop>(options, security, threads, port, *ios_[i], snapshots, stores, limits_, tls_, plugins));
+    loops_.push_back(std::make_unique<Loop>(options, security, threads, port, *ios_[i], snapshots, stores,
+                                            limits_, tls_,
+                                            events::Dispatcher::Plugins{.host = plugins, .lane = i}));
     port = loops_.front()->server.port();
   }
 }
@@ -204,7 +206,8 @@ events::Redelivery EventsEndpoints::redeliver(const delivery::DeadLetter& letter
   auto answer = std::make_shared<std::promise<events::Redelivery>>();
   auto future = answer->get_future();
   asio::co_spawn(
-      loop.io, [&loop, letter, answer]() -> asio::awaitable<void> {
+      loop.io,
+      [&loop, letter, answer]() -> asio::awaitable<void> {
         answer->set_value(co_await loop.dispatcher.redeliver(letter));
       },
       [answer](std::exception_ptr error) {

@@ -129,10 +129,11 @@ Options with_connection_limit(Options options) {
 // Started before anything serves: the gateway is not ready until every plugin has answered
 // Subscriptions, and a plugin that cannot be started ends the start (plugin::PluginStartError).
 std::unique_ptr<plugin::PluginHost> start_plugins(const Options& options) {
-  auto plugins = std::make_unique<plugin::PluginHost>(plugin::PluginOptions{
-      .paths = options.plugins,
-      .call_timeout = std::chrono::milliseconds(options.plugin_timeout_ms),
-      .start_timeout = std::chrono::milliseconds(options.plugin_start_timeout_ms)});
+  auto plugins = std::make_unique<plugin::PluginHost>(
+      plugin::PluginOptions{.paths = options.plugins,
+                            .call_timeout = std::chrono::milliseconds(options.plugin_timeout_ms),
+                            .start_timeout = std::chrono::milliseconds(options.plugin_start_timeout_ms),
+                            .lanes = events_thread_count(options.events_threads)});
   plugins->start();
   return plugins;
 }
@@ -141,14 +142,14 @@ std::unique_ptr<plugin::PluginHost> start_plugins(const Options& options) {
 // client (gRPC) is a module loaded only here, so that dev mode does not map it.
 std::unique_ptr<store::Store> open_store(const Options& options) {
   if (options.dev) return std::make_unique<store::SqliteStore>(options.embed_data_dir);
-  return store::load_etcd_store(store::EtcdOptions{
-      .endpoints = options.db_hosts,
-      .request_timeout = std::chrono::milliseconds(options.db_timeout_ms),
-      .tls_ca_file = options.db_tls_ca,
-      .tls_cert_file = options.db_tls_cert,
-      .tls_key_file = options.db_tls_key,
-      .username = options.db_user,
-      .password = options.db_password});
+  return store::load_etcd_store(
+      store::EtcdOptions{.endpoints = options.db_hosts,
+                         .request_timeout = std::chrono::milliseconds(options.db_timeout_ms),
+                         .tls_ca_file = options.db_tls_ca,
+                         .tls_cert_file = options.db_tls_cert,
+                         .tls_key_file = options.db_tls_key,
+                         .username = options.db_user,
+                         .password = options.db_password});
 }
 
 // The spool and the dead letters are local to an instance: under the embedded store's directory in
@@ -163,7 +164,8 @@ std::filesystem::path spool_directory(const Options& options) {
 config::RedeliveryOutcome redelivery_outcome(events::Redelivery redelivery) {
   using Status = net::http::status;
   switch (redelivery) {
-    case events::Redelivery::Accepted: return config::RedeliveryOutcome::accepted();
+    case events::Redelivery::Accepted:
+      return config::RedeliveryOutcome::accepted();
     case events::Redelivery::LetterGone:
       return config::RedeliveryOutcome::refused(Status::not_found, "the dead letter was deleted meanwhile");
     case events::Redelivery::SubscriptionGone:
@@ -172,9 +174,11 @@ config::RedeliveryOutcome redelivery_outcome(events::Redelivery redelivery) {
     case events::Redelivery::SpoolFull:
       return config::RedeliveryOutcome::refused(Status::service_unavailable,
                                                 "the delivery spool or backlog is full; retry later");
-    case events::Redelivery::Draining: break;
+    case events::Redelivery::Draining:
+      break;
   }
-  return config::RedeliveryOutcome::refused(Status::service_unavailable, "the event gateway is shutting down");
+  return config::RedeliveryOutcome::refused(Status::service_unavailable,
+                                            "the event gateway is shutting down");
 }
 
 // The store's side of /v1/status: whether a read succeeds now (within the store's request
@@ -187,8 +191,9 @@ boost::json::object store_status(store::Store& store, routing::SnapshotHolder::R
   for (const auto& [key, reason] : snapshot.unreadable_records()) {
     unreadable.push_back(boost::json::object{{"key", key}, {"reason", reason}});
   }
-  boost::json::object status{
-      {"backend", store.describe()}, {"routingRevision", routed}, {"unreadableRecords", std::move(unreadable)}};
+  boost::json::object status{{"backend", store.describe()},
+                             {"routingRevision", routed},
+                             {"unreadableRecords", std::move(unreadable)}};
   try {
     const auto revision = store.get(std::string(store::keys::kRoot)).revision;
     status["available"] = revision >= routed;
@@ -232,7 +237,6 @@ struct ConfigEndpoint {
                }) {}
 };
 
-
 }  // namespace
 
 struct Gateway::Parts {
@@ -260,11 +264,12 @@ struct Gateway::Parts {
         dead_letters(delivery::open_local_dead_letters(spool_dir, options.spool_fsync)),
         watcher(*store, snapshots),
         // Called only once the gateway runs, when `events` exists.
-        config(options, security, *store, snapshots, *dead_letters,
-               [this](const delivery::DeadLetter& letter) {
-                 return redelivery_outcome(events.redeliver(letter));
-               },
-               tls.config),
+        config(
+            options, security, *store, snapshots, *dead_letters,
+            [this](const delivery::DeadLetter& letter) {
+              return redelivery_outcome(events.redeliver(letter));
+            },
+            tls.config),
         events(options, security, snapshots, spool_dir, *dead_letters, tls.events,
                options.plugins.empty() ? nullptr : plugins.get()) {
     watcher.start();

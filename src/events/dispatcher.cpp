@@ -65,7 +65,7 @@ boost::json::value Dispatcher::EventSource::to_json() const {
 }
 
 Dispatcher::Dispatcher(asio::io_context& io, routing::SnapshotHolder& snapshots, DeliveryStores stores,
-                       const DispatcherOptions& options, plugin::PluginHost* plugins)
+                       const DispatcherOptions& options, Plugins plugins)
     : reader_(snapshots),
       http_(io, options.http),
       call_context_{http_},
@@ -75,7 +75,7 @@ Dispatcher::Dispatcher(asio::io_context& io, routing::SnapshotHolder& snapshots,
                  [this](Scheduled delivery) { return attempt(std::move(delivery)); }),
       random_(std::random_device{}()),
       sync_calls_done_(io) {
-  if (plugins != nullptr) plugins_.emplace(*plugins);
+  if (plugins.host != nullptr) plugins_.emplace(*plugins.host, plugins.lane, io.get_executor());
 }
 
 // ---- accepting deliveries ----
@@ -105,7 +105,8 @@ bool Dispatcher::spool_and_schedule(const Event& event, const std::vector<Delive
   if (draining_ || !stores_.capacity.try_take(targets.size())) return false;
   std::vector<delivery::NewDelivery> deliveries;
   deliveries.reserve(targets.size());
-  for (const auto& target : targets) deliveries.push_back({.target = delivery::encode_target(target, event.id)});
+  for (const auto& target : targets)
+    deliveries.push_back({.target = delivery::encode_target(target, event.id)});
   auto payload = std::make_shared<const std::string>(event.serialize());
   const auto key = stores_.spool.append(*payload, deliveries);
   if (!key) {
@@ -207,8 +208,8 @@ asio::awaitable<void> Dispatcher::attempt(Scheduled delivery) {
   const auto* subscriber = routes->find_subscriber(target.space, target.subscription_id);
   const auto compiled = routes->share_function(target.space, target.function_id);
   if (compiled == nullptr || (subscriber == nullptr && target.kind == DeliveryTarget::Kind::Subscriber)) {
-    give_up(delivery, *payload, "the subscription or its function was removed before the event could be delivered",
-            subscriber);
+    give_up(delivery, *payload,
+            "the subscription or its function was removed before the event could be delivered", subscriber);
     co_return;
   }
   const auto policy = delivery::resolve(subscriber ? subscriber->delivery : std::nullopt, options_.retry);
@@ -230,19 +231,20 @@ asio::awaitable<void> Dispatcher::attempt(Scheduled delivery) {
     co_return;
   }
   const auto now = now_ms();
-  const auto delay =
-      result.retryable ? delivery::next_delay(policy, state.attempts,
-                                              std::chrono::milliseconds(now - state.first_attempt_ms),
-                                              result.retry_after, random_)
-                       : std::nullopt;
+  const auto delay = result.retryable
+                         ? delivery::next_delay(policy, state.attempts,
+                                                std::chrono::milliseconds(now - state.first_attempt_ms),
+                                                result.retry_after, random_)
+                         : std::nullopt;
   report_result(function, event, provenance, result, {state.attempts, delay.has_value()});
   if (!delay) {
     give_up(delivery, *payload, result.error, subscriber);
     co_return;
   }
   static common::RateLimitedWarning retrying("delivery failed; retrying");
-  retrying.note(fmt::format("event {} to {}/{}, attempt {}, next in {} ms: {}", delivery::view(delivery.event_id),
-                            target.space, target.function_id, state.attempts, delay->count(), result.error));
+  retrying.note(fmt::format("event {} to {}/{}, attempt {}, next in {} ms: {}",
+                            delivery::view(delivery.event_id), target.space, target.function_id,
+                            state.attempts, delay->count(), result.error));
   // now is truncated to the millisecond; the +1 rounds up, so the wait is never shorter than the delay
   // (a Retry-After of one second must not be honoured after 999.5 ms).
   state.due_ms = now + delay->count() + 1;
@@ -267,8 +269,8 @@ void Dispatcher::give_up(const Scheduled& delivery, const std::string& payload, 
   const auto& target = *delivery.target;
   stores_.capacity.give_back(1);
   if (target.kind == DeliveryTarget::Kind::DeadLetterNotice) {
-    spdlog::error("dead-letter function {}/{} did not take dead letter {} after {} attempts: {}", target.space,
-                  target.function_id, target.dead_letter_id, delivery.state.attempts, error);
+    spdlog::error("dead-letter function {}/{} did not take dead letter {} after {} attempts: {}",
+                  target.space, target.function_id, target.dead_letter_id, delivery.state.attempts, error);
     stores_.spool.acknowledge(delivery.key);
     return;
   }
@@ -323,25 +325,29 @@ asio::awaitable<providers::CallResult> Dispatcher::call(const providers::Compile
 }
 
 asio::awaitable<providers::CallResult> Dispatcher::invoke(const providers::CompiledFunction& compiled,
-                                                          const EventSource& event, const Provenance& provenance,
+                                                          const EventSource& event,
+                                                          const Provenance& provenance,
                                                           const std::string& payload,
                                                           const providers::CallMarks& marks) {
   const auto& function = compiled.function;
   const auto invoking = [&] {
-    return make_json_event(std::string(plugin::event_type_of(plugin::Hook::FunctionInvoking)),
-                           {{"event", event.to_json()}, {"space", function.space}, {"functionId", function.function_id}});
+    return make_json_event(
+        std::string(plugin::event_type_of(plugin::Hook::FunctionInvoking)),
+        {{"event", event.to_json()}, {"space", function.space}, {"functionId", function.function_id}});
   };
   std::optional<Event> asked;
   if (plugins_) {
     const auto plugins = plugins_->pin();  // alive until every sync plugin has answered
     if (plugins->has_sync(plugin::Hook::FunctionInvoking)) {
       asked.emplace(invoking());
-      const auto verdict = co_await ask_sync_plugins(*plugins_, *plugins, plugin::Hook::FunctionInvoking, *asked);
+      const auto verdict =
+          co_await ask_sync_plugins(*plugins_, *plugins, plugin::Hook::FunctionInvoking, *asked);
       if (verdict) co_return refused_call(*verdict);
     }
   }
   if (wants_announcement(function.space, plugin::Hook::FunctionInvoking, provenance)) {
-    announce(function.space, plugin::Hook::FunctionInvoking, asked ? std::move(*asked) : invoking(), provenance);
+    announce(function.space, plugin::Hook::FunctionInvoking, asked ? std::move(*asked) : invoking(),
+             provenance);
   }
   co_return co_await compiled.call(payload, marks, call_context_);
 }
@@ -350,7 +356,8 @@ bool Dispatcher::wants_announcement(std::string_view space, plugin::Hook hook, c
   return plugins_want(hook) || (cause.reported() && wants_system_event(space, plugin::event_type_of(hook)));
 }
 
-void Dispatcher::announce(std::string_view space, plugin::Hook hook, Event system_event, const Provenance& cause) {
+void Dispatcher::announce(std::string_view space, plugin::Hook hook, Event system_event,
+                          const Provenance& cause) {
   tell_plugins(hook, system_event);
   if (cause.reported()) emit_system_event(space, std::move(system_event), cause);
 }
@@ -396,7 +403,8 @@ void Dispatcher::report_result(const model::Function& function, const EventSourc
   const auto hook = result.ok() ? plugin::Hook::FunctionInvoked : plugin::Hook::FunctionInvocationFailed;
   // System event data copies the event: build it only for events someone hears of.
   if (!wants_announcement(space, hook, provenance)) return;
-  boost::json::object data{{"event", event.to_json()}, {"space", space}, {"functionId", function.function_id}};
+  boost::json::object data{
+      {"event", event.to_json()}, {"space", space}, {"functionId", function.function_id}};
   if (result.ok()) {
     data["result"] = result_value(result);
   } else {
@@ -404,7 +412,8 @@ void Dispatcher::report_result(const model::Function& function, const EventSourc
     data["attempt"] = attempt.attempt;
     data["willRetry"] = attempt.will_retry;
   }
-  announce(space, hook, make_json_event(std::string(plugin::event_type_of(hook)), std::move(data)), provenance);
+  announce(space, hook, make_json_event(std::string(plugin::event_type_of(hook)), std::move(data)),
+           provenance);
 }
 
 asio::awaitable<void> Dispatcher::drain(std::chrono::steady_clock::time_point deadline) {
@@ -413,9 +422,10 @@ asio::awaitable<void> Dispatcher::drain(std::chrono::steady_clock::time_point de
   // Awaited on its own line: GCC 12 miscompiles a co_await inside an if condition.
   const bool idle = co_await scheduler_.idle(deadline);
   if (!idle) {
-    spdlog::warn("{} delivery attempts still running at the shutdown timeout: they stay in the spool and are "
-                 "made again after the restart",
-                 scheduler_.running());
+    spdlog::warn(
+        "{} delivery attempts still running at the shutdown timeout: they stay in the spool and are "
+        "made again after the restart",
+        scheduler_.running());
   }
   while (sync_calls_ > 0 && std::chrono::steady_clock::now() < deadline) {
     sync_calls_done_.expires_at(deadline);

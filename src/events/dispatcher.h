@@ -64,9 +64,14 @@ enum class Redelivery { Accepted, LetterGone, SubscriptionGone, SpoolFull, Drain
 
 class Dispatcher {
  public:
-  // `plugins`: none when the gateway has no -plugin.
+  // The plugins (none when the gateway has no -plugin) and this thread's lane among them, which picks
+  // its client of each (plugin::PluginCaller).
+  struct Plugins {
+    plugin::PluginHost* host = nullptr;
+    unsigned lane = 0;
+  };
   Dispatcher(boost::asio::io_context& io, routing::SnapshotHolder& snapshots, DeliveryStores stores,
-             const DispatcherOptions& options, plugin::PluginHost* plugins = nullptr);
+             const DispatcherOptions& options, Plugins plugins);
 
   // This thread's access to the plugins; none without plugins.
   plugin::PluginCaller* plugins() { return plugins_ ? &*plugins_ : nullptr; }
@@ -130,7 +135,8 @@ class Dispatcher {
   // Calls the function unless a sync plugin refuses, and announces gateway.function.invoking first.
   boost::asio::awaitable<providers::CallResult> invoke(const providers::CompiledFunction& function,
                                                        const EventSource& event, const Provenance& provenance,
-                                                       const std::string& payload, const providers::CallMarks& marks);
+                                                       const std::string& payload,
+                                                       const providers::CallMarks& marks);
   boost::asio::awaitable<void> attempt(delivery::Scheduled delivery);
   void delivered(const delivery::Scheduled& delivery);
   void give_up(const delivery::Scheduled& delivery, const std::string& payload, const std::string& error,

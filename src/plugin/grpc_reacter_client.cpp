@@ -4,6 +4,10 @@
 #include <absl/synchronization/mutex.h>
 #include <grpcpp/grpcpp.h>
 
+#include <deque>
+#include <mutex>
+#include <utility>
+
 #include "plugin/reacter_module.h"
 #include "plugin/v1/reacter.grpc.pb.h"
 
@@ -27,9 +31,152 @@ struct Call {
   std::function<void(Result)> done;
 };
 
+// The async events of one client, and how they are sent: queued, and written on a Notify stream when
+// the gateway flushes (every few milliseconds, while events are queued), many per message, up to
+// kMessageBytes each; or, for a plugin without Notify, each a React call of its own. Shared by the client
+// and its stream's reactor, which may outlive the client.
+//
+// No gRPC operation is started while `mutex` is held: gRPC may run a reaction on the thread that
+// starts an operation, and the reaction locks it too.
+class NoticeStream;
+
+// A message's events stop at this size (an event larger than it goes alone), well within the 4 MiB a
+// gRPC server accepts by default.
+constexpr std::size_t kMessageBytes = 1 << 20;
+
+struct Notices {
+  Notices(ReacterSettings client_settings, pb::Reacter::Stub& client_stub)
+      : settings(std::move(client_settings)), stub(&client_stub) {}
+
+  const ReacterSettings settings;
+  pb::Reacter::Stub* const stub;  // the client's: calls start only while the client lives
+  std::mutex mutex;
+  std::deque<pb::NotifyRequest> queued;  // with a stream: the messages not yet sent, the last filling
+  std::size_t last_bytes = 0;            // of queued.back()'s events
+  std::size_t queued_events = 0;
+  pb::NotifyRequest sending;       // with a stream: the message being written
+  NoticeStream* stream = nullptr;  // the open stream, if any
+  bool writing = false;            // `sending` is being written
+  bool closed = false;             // the client is gone: the stream ends after its last write
+  std::size_t react_calls = 0;     // without a stream: React calls in flight
+
+  std::size_t pending() const {
+    return queued_events + static_cast<std::size_t>(sending.events_size()) + react_calls;
+  }
+
+  void queue(std::string_view event_type, std::string event) {
+    const auto bytes = event_type.size() + event.size();
+    if (queued.empty() || (last_bytes > 0 && last_bytes + bytes > kMessageBytes)) {
+      queued.emplace_back();
+      last_bytes = 0;
+    }
+    auto* added = queued.back().add_events();
+    added->set_event_type(std::string(event_type));
+    added->set_event(std::move(event));
+    last_bytes += bytes;
+    ++queued_events;
+  }
+
+  // The next message to write into `sending`; false when nothing is queued.
+  bool take_next() {
+    if (queued.empty()) return false;
+    sending.Swap(&queued.front());
+    queued.pop_front();
+    queued_events -= static_cast<std::size_t>(sending.events_size());
+    if (queued.empty()) last_bytes = 0;
+    return true;
+  }
+};
+
+// One long-lived Notify call. It holds itself open (a hold) until it is closed or a write fails, so
+// that a notify() that finds it idle may start the next write; it deletes itself when gRPC is done.
+class NoticeStream final : public grpc::ClientWriteReactor<pb::NotifyRequest> {
+ public:
+  explicit NoticeStream(std::shared_ptr<Notices> notices) : notices_(std::move(notices)) {
+    notices_->settings.calls_in_flight->fetch_add(1, std::memory_order_relaxed);
+  }
+
+  // With `sending` filled and `writing` set by the caller.
+  void start() {
+    notices_->stub->async()->Notify(&context_, &response_, this);
+    AddHold();  // once bound to the call (above), before StartCall
+    StartWrite(&notices_->sending);
+    StartCall();
+  }
+
+  // The last write has completed: no more.
+  void finish() {
+    StartWritesDone();
+    RemoveHold();
+  }
+
+  void OnWriteDone(bool ok) override {
+    auto& notices = *notices_;
+    std::unique_lock lock(notices.mutex);
+    const auto written = static_cast<std::size_t>(notices.sending.events_size());
+    notices.sending.Clear();
+    if (!ok) {
+      notices.stream = nullptr;
+      notices.writing = false;
+      // The next notify() opens another stream for what is queued, unless there is none to come.
+      const auto abandoned = notices.closed ? std::exchange(notices.queued_events, 0) : 0;
+      if (notices.closed) notices.queued.clear();
+      lock.unlock();
+      lost_ = written + abandoned;
+      RemoveHold();  // OnDone follows, with the status, maybe at once on another thread
+      return;
+    }
+    // Once closed, the queue is written out; before, only a full message is written at once, and the
+    // rest waits for the next flush(), which gathers more events into it.
+    if ((notices.closed || notices.queued.size() > 1) && notices.take_next()) {
+      lock.unlock();
+      StartWrite(&notices.sending);
+      return;
+    }
+    notices.writing = false;
+    if (notices.closed) {
+      notices.stream = nullptr;
+      lock.unlock();
+      finish();
+    }
+  }
+
+  void OnDone(const grpc::Status& status) override {
+    if (lost_ > 0 && notices_->settings.notices_lost) {
+      notices_->settings.notices_lost(lost_, "the Notify stream failed: " + failure_of(status).message);
+    }
+    auto* counter = notices_->settings.calls_in_flight;
+    delete this;
+    counter->fetch_sub(1, std::memory_order_release);
+  }
+
+ private:
+  std::shared_ptr<Notices> notices_;
+  grpc::ClientContext context_;
+  pb::NotifyResponse response_;
+  std::size_t lost_ = 0;  // events of a write that failed
+};
+
 class GrpcReacterClient final : public ReacterClient {
  public:
-  explicit GrpcReacterClient(const std::string& target) : stub_(pb::Reacter::NewStub(channel_to(target))) {}
+  explicit GrpcReacterClient(ReacterSettings settings)
+      : stub_(pb::Reacter::NewStub(channel_to(settings.grpc_target))),
+        notices_(std::make_shared<Notices>(std::move(settings), *stub_)) {}
+
+  ~GrpcReacterClient() override { close(); }
+
+  void close() override {
+    std::unique_lock lock(notices_->mutex);
+    notices_->closed = true;
+    if (notices_->writing) return;  // OnWriteDone writes out the queue, then ends the stream
+    if (!notices_->queued.empty()) {
+      start_writing(std::move(lock));
+      return;
+    }
+    auto* idle_stream = std::exchange(notices_->stream, nullptr);
+    lock.unlock();
+    if (idle_stream != nullptr) idle_stream->finish();
+  }
 
   void subscriptions(Deadline deadline, std::function<void(SubscriptionsResult)> done) override {
     auto* call = new Call<pb::SubscriptionsRequest, pb::SubscriptionsResponse, SubscriptionsResult>{};
@@ -48,6 +195,7 @@ class GrpcReacterClient final : public ReacterClient {
               result.subscriptions.push_back(
                   {.event_type = subscription.event_type(), .sync = subscription.type() == pb::SYNC});
             }
+            result.notify_stream = call->response.notify_stream();
           }
           owned->done(std::move(result));
         });
@@ -55,12 +203,57 @@ class GrpcReacterClient final : public ReacterClient {
 
   void react(std::string event_type, std::string event, Deadline deadline,
              std::function<void(ReactResult)> done) override {
+    react_on(*stub_, std::move(event_type), std::move(event), deadline, std::move(done));
+  }
+
+  bool notify(std::string_view event_type, std::string event) override {
+    auto& notices = *notices_;
+    std::unique_lock lock(notices.mutex);
+    if (notices.closed || notices.pending() >= notices.settings.notice_queue) return false;
+    if (!notices.settings.notify_stream) {
+      ++notices.react_calls;
+      lock.unlock();
+      react_for(notices_, std::string(event_type), std::move(event));
+      return true;
+    }
+    notices.queue(event_type, std::move(event));
+    return true;
+  }
+
+  bool flush() override {
+    std::unique_lock lock(notices_->mutex);
+    if (notices_->writing) return true;
+    if (notices_->queued.empty()) return false;
+    start_writing(std::move(lock));
+    return true;
+  }
+
+ private:
+  // Writes the next queued message, on the open stream or a new one; `lock` holds the mutex, with no
+  // write in progress and a message queued.
+  void start_writing(std::unique_lock<std::mutex> lock) {
+    auto& notices = *notices_;
+    notices.writing = true;
+    notices.take_next();
+    auto* stream = notices.stream;
+    const bool opening = stream == nullptr;
+    if (opening) stream = notices.stream = new NoticeStream(notices_);
+    lock.unlock();
+    if (opening) {
+      stream->start();
+    } else {
+      stream->StartWrite(&notices.sending);
+    }
+  }
+
+  static void react_on(pb::Reacter::Stub& stub, std::string event_type, std::string event, Deadline deadline,
+                       std::function<void(ReactResult)> done) {
     auto* call = new Call<pb::ReactRequest, pb::ReactResponse, ReactResult>{};
     call->done = std::move(done);
     call->context.set_deadline(deadline);
     call->request.set_event_type(std::move(event_type));
     call->request.set_event(std::move(event));
-    stub_->async()->React(&call->context, &call->request, &call->response, [call](grpc::Status status) {
+    stub.async()->React(&call->context, &call->request, &call->response, [call](grpc::Status status) {
       std::unique_ptr<std::remove_reference_t<decltype(*call)>> owned(call);
       ReactResult result;
       if (!status.ok()) {
@@ -75,28 +268,46 @@ class GrpcReacterClient final : public ReacterClient {
     });
   }
 
- private:
+  // A plugin without Notify: an async event as a React call of its own, counted in react_calls (by
+  // the caller) until it completes.
+  static void react_for(const std::shared_ptr<Notices>& notices, std::string event_type, std::string event) {
+    notices->settings.calls_in_flight->fetch_add(1, std::memory_order_relaxed);
+    react_on(*notices->stub, std::move(event_type), std::move(event),
+             std::chrono::system_clock::now() + notices->settings.call_timeout,
+             [notices](ReactResult result) {
+               {
+                 std::lock_guard lock(notices->mutex);
+                 --notices->react_calls;
+               }
+               if (result.failure && notices->settings.notices_lost) {
+                 notices->settings.notices_lost(1, "React failed: " + result.failure->message);
+               }
+               notices->settings.calls_in_flight->fetch_sub(1, std::memory_order_release);
+             });
+  }
+
   static std::shared_ptr<grpc::Channel> channel_to(const std::string& target) {
     grpc::ChannelArguments arguments;
     // A plugin's answer may carry an event's data (a transform): as large as an event may be.
     arguments.SetMaxReceiveMessageSize(-1);
-    // Each plugin process gets a channel of its own, not one shared by target: a restarted plugin may
-    // reuse its predecessor's address.
+    // Each client gets a connection of its own, not one shared by target: the Events API threads
+    // must not contend for one, and a restarted plugin may reuse its predecessor's address.
     arguments.SetInt(GRPC_ARG_USE_LOCAL_SUBCHANNEL_POOL, 1);
     return grpc::CreateCustomChannel(target, grpc::InsecureChannelCredentials(), arguments);
   }
 
   std::unique_ptr<pb::Reacter::Stub> stub_;
+  std::shared_ptr<Notices> notices_;
 };
 
 }  // namespace
 }  // namespace eg::plugin
 
-std::unique_ptr<eg::plugin::ReacterClient> eg_connect_reacter(const std::string& grpc_target) {
+std::unique_ptr<eg::plugin::ReacterClient> eg_connect_reacter(eg::plugin::ReacterSettings settings) {
   // Debian builds Abseil without NDEBUG, so every absl::Mutex that gRPC locks (several per call)
   // also updates a lock-order graph for deadlock detection: about 3% of the gateway's CPU with one
   // plugin, sync or async (perf). The setting is the process's (Abseil is a shared library), so the
   // etcd module's gRPC is spared it too; the gateway's own code locks no absl::Mutex.
   absl::SetMutexDeadlockDetectionMode(absl::OnDeadlockCycle::kIgnore);
-  return std::make_unique<eg::plugin::GrpcReacterClient>(grpc_target);
+  return std::make_unique<eg::plugin::GrpcReacterClient>(std::move(settings));
 }

@@ -10,6 +10,10 @@ namespace eg::plugin {
 namespace {
 
 constexpr unsigned kDefaultVetoStatus = 400;  // the original gateway's
+// How long async events gather before they are written on a Notify stream: a write and its
+// completion cost the gateway tens of microseconds, so one per event would cost more than the
+// request that caused it; an event waits at most this long (plus a write in progress).
+constexpr std::chrono::milliseconds kNoticeGathering{2};
 constexpr unsigned kUnavailableStatus = 503;
 
 ReacterClient::Deadline deadline_after(std::chrono::milliseconds timeout) {
@@ -35,8 +39,8 @@ unsigned veto_status(const PluginEntry& plugin, std::int32_t status) {
 }  // namespace
 
 boost::asio::awaitable<Verdict> PluginCaller::ask(const PluginEntry& plugin, Hook hook, std::string event) {
-  const auto client = plugin.client;
-  if (!client) co_return unavailable(plugin, hook, "is not running (it is being started again)");
+  auto* const client = client_of(plugin);  // alive while the caller holds the table (pin)
+  if (client == nullptr) co_return unavailable(plugin, hook, "is not running (it is being started again)");
   const auto timeout = host_.options().call_timeout;
   host_.call_started();
   // By reference only (see completion.h).
@@ -64,29 +68,36 @@ boost::asio::awaitable<Verdict> PluginCaller::ask(const PluginEntry& plugin, Hoo
 void PluginCaller::tell(const PluginTable& plugins, Hook hook, const std::string& event) {
   static common::RateLimitedWarning dropped(
       "an async plugin's queue is full or it is down: system event dropped");
-  static common::RateLimitedWarning failed("an async plugin call failed");
-  const auto limit = host_.options().async_queue;
   for (const auto& plugin : plugins.plugins) {
     if (plugin.mode(hook) != Mode::Async) continue;
-    auto& counters = *plugin.counters;
-    if (!plugin.client || counters.async_in_flight.fetch_add(1, std::memory_order_relaxed) >= limit) {
-      if (plugin.client) counters.async_in_flight.fetch_sub(1, std::memory_order_relaxed);
-      counters.async_dropped.fetch_add(1, std::memory_order_relaxed);
+    auto* const client = client_of(plugin);
+    if (client == nullptr || !client->notify(event_type_of(hook), event)) {
+      plugin.counters->async_dropped.fetch_add(1, std::memory_order_relaxed);
       dropped.note(fmt::format("plugin {}, {}: {}", plugin.name, event_type_of(hook),
-                               plugin.client ? "queue full" : "not running"));
+                               client != nullptr ? "queue full" : "not running"));
       continue;
     }
-    host_.call_started();
-    plugin.client->react(
-        std::string(event_type_of(hook)), event, deadline_after(host_.options().call_timeout),
-        [host = &host_, counters = &counters, name = plugin.name, hook](ReactResult result) {
-          counters->async_in_flight.fetch_sub(1, std::memory_order_relaxed);
-          if (result.failure) {
-            failed.note(fmt::format("plugin {}, {}: {}", name, event_type_of(hook), result.failure->message));
-          }
-          host->call_finished();
-        });
+    schedule_flush();
   }
+}
+
+void PluginCaller::schedule_flush() {
+  if (flush_scheduled_) return;
+  flush_scheduled_ = true;
+  flush_timer_.expires_after(kNoticeGathering);
+  flush_timer_.async_wait([this](const boost::system::error_code& error) {
+    if (error) return;  // the caller is being destroyed
+    flush_scheduled_ = false;
+    flush();
+  });
+}
+
+void PluginCaller::flush() {
+  bool again = false;
+  for (const auto& plugin : table().plugins) {
+    if (auto* const client = client_of(plugin)) again = client->flush() || again;
+  }
+  if (again) schedule_flush();
 }
 
 }  // namespace eg::plugin

@@ -3,7 +3,9 @@
 // sync plugin's verdict on a system event, awaited on the thread's event loop, and the async
 // notices, which never wait. Reading the plugin table costs one atomic load per request.
 
+#include <boost/asio/any_io_executor.hpp>
 #include <boost/asio/awaitable.hpp>
+#include <boost/asio/steady_timer.hpp>
 #include <memory>
 #include <string>
 
@@ -31,7 +33,10 @@ struct Verdict {
 
 class PluginCaller {
  public:
-  explicit PluginCaller(PluginHost& host) : host_(host), table_(host.table()) {}
+  // `lane`: the Events API thread's number, which picks its client of each plugin; `executor`: that
+  // thread's event loop.
+  PluginCaller(PluginHost& host, unsigned lane, const boost::asio::any_io_executor& executor)
+      : host_(host), lane_(lane), table_(host.table()), flush_timer_(executor) {}
 
   // The plugins as of now, kept alive across the calls of one request.
   std::shared_ptr<const PluginTable> pin() { return table_.pin(); }
@@ -40,12 +45,24 @@ class PluginCaller {
   // Asks `plugin` (a sync subscriber of `hook`) about `event`, the system event's JSON.
   boost::asio::awaitable<Verdict> ask(const PluginEntry& plugin, Hook hook, std::string event);
   // Passes `event` to every async subscriber of `hook`, through each plugin's bounded queue: what does
-  // not fit is dropped, counted and logged.
+  // not fit is dropped, counted and logged. Queued events are sent within a few milliseconds, many
+  // per message, when the plugin has Notify streams.
   void tell(const PluginTable& plugins, Hook hook, const std::string& event);
 
  private:
+  ReacterClient* client_of(const PluginEntry& plugin) const {
+    return plugin.clients.empty() ? nullptr : plugin.clients[lane_ % plugin.clients.size()].get();
+  }
+
+  // Flushes this lane's clients, again while they have events queued.
+  void schedule_flush();
+  void flush();
+
   PluginHost& host_;
+  const unsigned lane_;
   common::Published<PluginTable>::Reader table_;
+  boost::asio::steady_timer flush_timer_;
+  bool flush_scheduled_ = false;
 };
 
 }  // namespace eg::plugin

@@ -1,5 +1,6 @@
 #include "plugin/plugin_host.h"
 
+#include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
@@ -16,6 +17,7 @@
 #include <optional>
 #include <thread>
 
+#include "common/rate_limited_log.h"
 #include "plugin/completion.h"
 #include "plugin/handshake.h"
 #include "plugin/plugin_process.h"
@@ -102,8 +104,8 @@ struct PluginHost::Runtime {
     std::string name;
     std::unique_ptr<PluginCounters> counters = std::make_unique<PluginCounters>();
     std::unique_ptr<PluginProcess> process;
-    std::shared_ptr<ReacterClient> client;  // while the process is up
-    std::array<Mode, kHookCount> modes{};   // as of the last start: kept while down, so sync fails closed
+    std::vector<std::shared_ptr<ReacterClient>> clients;  // while the process is up, one per lane
+    std::array<Mode, kHookCount> modes{};  // as of the last start: kept while down, so sync fails closed
     std::unique_ptr<asio::steady_timer> backoff;
   };
 
@@ -133,7 +135,7 @@ struct PluginHost::Runtime {
     auto table = std::make_shared<PluginTable>();
     for (const auto& slot : slots) {
       table->plugins.push_back(PluginEntry{
-          .name = slot.name, .client = slot.client, .modes = slot.modes, .counters = slot.counters.get()});
+          .name = slot.name, .clients = slot.clients, .modes = slot.modes, .counters = slot.counters.get()});
       for (std::size_t i = 0; i < kHookCount; ++i) {
         table->any_sync[i] = table->any_sync[i] || slot.modes[i] == Mode::Sync;
         table->any_async[i] = table->any_async[i] || slot.modes[i] == Mode::Async;
@@ -153,7 +155,7 @@ struct PluginHost::Runtime {
     auto failure = co_await connect(slot, Clock::now() + host.options_.start_timeout);
     if (failure) {
       slot.process.reset();  // killed
-      slot.client.reset();
+      close_clients(slot);
       co_return failure;
     }
     publish();
@@ -169,25 +171,48 @@ struct PluginHost::Runtime {
     if (const auto* refusal = std::get_if<std::string>(&address)) {
       co_return "its handshake line \"" + line->substr(0, 200) + "\" is refused: " + *refusal;
     }
-    const auto& target = std::get<PluginAddress>(address).grpc_target;
+    auto settings = client_settings(slot, std::get<PluginAddress>(address).grpc_target);
+    std::shared_ptr<ReacterClient> asker;
     try {
-      slot.client = load_reacter_module()(target);
+      asker = load_reacter_module()(settings);
     } catch (const std::exception& error) {
       co_return error.what();
     }
-    const auto client = slot.client;
     // By reference only (see completion.h).
     const auto answer = co_await completion_of<SubscriptionsResult>(
-        [&client, deadline](std::function<void(SubscriptionsResult)> done) {
-          client->subscriptions(system_deadline(deadline), std::move(done));
+        [&asker, deadline](std::function<void(SubscriptionsResult)> done) {
+          asker->subscriptions(system_deadline(deadline), std::move(done));
         });
     if (answer.failure) {
-      co_return "it did not answer Subscriptions at " + target + " within " +
+      co_return "it did not answer Subscriptions at " + settings.grpc_target + " within " +
           std::to_string(host.options_.start_timeout.count()) +
           " ms of its start: " + answer.failure->message;
     }
     slot.modes = modes_of(slot.name, answer.subscriptions);
+    settings.notify_stream = answer.notify_stream;
+    for (unsigned lane = 0; lane < std::max(1u, host.options_.lanes); ++lane) {
+      slot.clients.push_back(load_reacter_module()(settings));
+    }
     co_return std::nullopt;
+  }
+
+  ReacterSettings client_settings(Slot& slot, const std::string& target) {
+    return ReacterSettings{.grpc_target = target,
+                           .call_timeout = host.options_.call_timeout,
+                           .notice_queue = host.options_.async_queue,
+                           .calls_in_flight = &host.calls_in_flight_,
+                           .notices_lost = [name = slot.name, counters = slot.counters.get()](
+                                               std::size_t lost, const std::string& why) {
+                             static common::RateLimitedWarning losing("an async plugin lost system events");
+                             counters->async_lost.fetch_add(lost, std::memory_order_relaxed);
+                             losing.note(fmt::format("plugin {}: {} lost: {}", name, lost, why));
+                           }};
+  }
+
+  // Ends the slot's Notify streams, even while an Events API thread still holds a client.
+  static void close_clients(Slot& slot) {
+    for (const auto& client : slot.clients) client->close();
+    slot.clients.clear();
   }
 
   asio::awaitable<std::string> no_handshake(Slot& slot, Clock::time_point deadline) {
@@ -207,7 +232,7 @@ struct PluginHost::Runtime {
     while (true) {
       const auto up_since = Clock::now();
       const auto how = co_await slot.process->exited();
-      slot.client.reset();
+      close_clients(slot);
       publish();
       slot.process.reset();
       if (stopping) co_return;
@@ -232,6 +257,19 @@ struct PluginHost::Runtime {
     }
   }
 
+  // Closes every client, so that each Notify stream ends once the events the drained Events API left
+  // queued are written, then waits until the plugins have answered every stream and call, or until
+  // `deadline`.
+  asio::awaitable<void> finish_calls(Clock::time_point deadline) {
+    for (auto& slot : slots) close_clients(slot);
+    publish();
+    asio::steady_timer poll(io);
+    while (Clock::now() < deadline && host.calls_in_flight_.load(std::memory_order_acquire) > 0) {
+      poll.expires_after(milliseconds(5));
+      co_await poll.async_wait(asio::as_tuple(asio::use_awaitable));
+    }
+  }
+
   // In flag order; the first plugin that cannot be started ends the start.
   asio::awaitable<std::optional<std::string>> start_all() {
     for (auto& slot : slots) {
@@ -244,8 +282,9 @@ struct PluginHost::Runtime {
 
   asio::awaitable<void> stop_all() {
     stopping = true;
-    const auto deadline = Clock::now() + host.options_.stop_timeout;
     for (auto& slot : slots) slot.backoff->cancel();
+    co_await finish_calls(Clock::now() + host.options_.call_timeout);
+    const auto deadline = Clock::now() + host.options_.stop_timeout;
     std::vector<PluginProcess*> running;
     for (auto& slot : slots) {
       if (slot.process) running.push_back(slot.process.get());

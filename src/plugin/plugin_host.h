@@ -29,8 +29,11 @@ struct PluginOptions {
   std::chrono::milliseconds start_timeout{10'000};
   // From SIGTERM until SIGKILL, at shutdown.
   std::chrono::milliseconds stop_timeout{5'000};
-  // Async calls in flight per plugin; an event beyond them is dropped, counted and logged.
-  std::uint32_t async_queue = 1024;
+  // Async events queued or in flight, per plugin and Events API thread; an event beyond them is
+  // dropped, counted and logged.
+  std::size_t async_queue = 1024;
+  // The Events API threads: each gets a client (a gRPC channel) of each plugin.
+  unsigned lanes = 1;
 };
 
 // Thrown by PluginHost::start() when a plugin cannot be started: names the plugin and says why.
@@ -43,14 +46,15 @@ enum class Mode : std::uint8_t { None, Async, Sync };
 
 // A plugin's counters, which outlive its processes (the metrics' source).
 struct PluginCounters {
-  std::atomic<std::uint32_t> async_in_flight{0};
-  std::atomic<std::uint64_t> async_dropped{0};
+  std::atomic<std::uint64_t> async_dropped{0};  // refused: the queue was full or the plugin down
+  std::atomic<std::uint64_t> async_lost{0};     // accepted, but a stream or call failed
   std::atomic<std::uint64_t> restarts{0};
 };
 
 struct PluginEntry {
   std::string name;
-  std::shared_ptr<ReacterClient> client;  // none while the process is down or starting
+  // One per Events API thread (PluginOptions::lanes); none while the process is down or starting.
+  std::vector<std::shared_ptr<ReacterClient>> clients;
   std::array<Mode, kHookCount> modes{};
   PluginCounters* counters = nullptr;  // owned by the host
 
@@ -77,8 +81,10 @@ class PluginHost {
   // Starts every plugin, one after the other in flag order, and returns once each has answered
   // Subscriptions; throws PluginStartError for the first that did not, within start_timeout.
   void start();
-  // SIGTERM to every plugin, SIGKILL to those still running after stop_timeout; then waits (at most
-  // call_timeout) until every call in flight has completed. No plugin is restarted after this.
+  // Lets the plugins answer the calls and Notify streams in flight (at most call_timeout), so that
+  // the async events still queued reach them; then SIGTERM to every plugin, SIGKILL to those still
+  // running after stop_timeout; then waits (at most call_timeout) until every call in flight has
+  // completed. No plugin is restarted after this.
   void stop();
 
   const common::Published<PluginTable>& table() const { return table_; }

@@ -10,10 +10,10 @@
 #include "plugin/reacter_client.h"
 
 extern "C" {
-// A client of the Reacter service at `grpc_target` ("unix:/tmp/plugin1", "ipv4:127.0.0.1:41235"),
-// over a channel that connects when first used. Never blocks.
+// A client of the Reacter service at settings.grpc_target, over a channel of its own that connects when
+// first used. Never blocks.
 __attribute__((visibility("default"))) std::unique_ptr<eg::plugin::ReacterClient> eg_connect_reacter(
-    const std::string& grpc_target);
+    eg::plugin::ReacterSettings settings);
 }
 
 namespace eg::plugin {

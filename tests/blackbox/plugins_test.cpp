@@ -333,6 +333,47 @@ TEST(Plugins, TheExampleAuditLoggerHearsOfInvokedAndInvocationFailed) {
   }
 }
 
+TEST(Plugins, APluginWithoutNotifyGetsItsAsyncEventsAsReactCalls) {
+  PluginGateway gateway;
+  const auto record = gateway.file("record.jsonl");
+  const auto plugin =
+      plugin_script(gateway.dir.path(), "unary",
+                    {{"PLUGIN_SUBSCRIPTIONS", "gateway.event.received:async,gateway.function.invoked:async"},
+                     {"PLUGIN_RECORD_FILE", record.string()}});
+  ASSERT_TRUE(gateway.start({plugin}));
+  ASSERT_TRUE(gateway.subscribe(http_subscription("f", "GET", "/up")));
+
+  EXPECT_EQ(request("GET", gateway.client->events_url("/up")).status, 200);
+  const auto lines = wait_for_default_lines(record, 2);
+  std::multiset<std::string> types;
+  for (const auto& line : lines) types.insert(event_type_of(line));
+  EXPECT_EQ(types, (std::multiset<std::string>{"gateway.event.received", "gateway.function.invoked"}));
+}
+
+TEST(Plugins, AsyncEventsStillQueuedAtShutdownReachThePluginBeforeItIsStopped) {
+  PluginGateway gateway;
+  const auto record = gateway.file("record.jsonl");
+  // 60 events at 100 ms each, on two streams (one per Events API thread): 3 s of work, more than the
+  // example server's 2 s of grace after SIGTERM, so only the gateway's waiting for its Notify streams
+  // to be answered gets them all there.
+  const auto plugin = plugin_script(gateway.dir.path(), "slow-audit",
+                                    {{"PLUGIN_SUBSCRIPTIONS", "gateway.event.received:async"},
+                                     {"PLUGIN_NOTIFY_STREAM", "1"},
+                                     {"PLUGIN_DELAY_MS", "100"},
+                                     {"PLUGIN_RECORD_FILE", record.string()}});
+  ASSERT_TRUE(gateway.start({plugin}, {"-plugin-timeout", "8000", "-events-threads", "2"}));
+  ASSERT_TRUE(gateway.subscribe(http_subscription("f", "GET", "/up")));
+
+  constexpr std::size_t kRequests = 60;
+  for (std::size_t i = 0; i < kRequests; ++i) {
+    ASSERT_EQ(request("GET", gateway.client->events_url("/up")).status, 200);
+  }
+  EXPECT_LT(in_default_space(json_lines(record)).size(), kRequests) << "the plugin should still be busy";
+  EXPECT_TRUE(gateway.process->stop());
+  EXPECT_EQ(gateway.process->exit_code(), 0);
+  EXPECT_EQ(in_default_space(json_lines(record)).size(), kRequests);
+}
+
 // ---- failure is explicit ----
 
 TEST(Plugins, ASyncPluginThatDoesNotAnswerInTimeRefusesWith503NamingIt) {

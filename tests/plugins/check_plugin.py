@@ -12,8 +12,11 @@
    in lower case); with the token of AUTHORIZER_TOKEN (set for the plugin too, default s3cret).
    Other event types have one case, named by the type's last part: invoking, invoked,
    invocationFailed. The case malformed sends bytes that are not JSON and must get a gRPC error.
+   A plugin that sets notify_stream gets its async cases once more, in one message on a Notify
+   stream.
 4. --expect checks answers; --expect-lines FILE checks that the plugin appended one JSON line per
-   React call to FILE, with the event type and event sent (an audit log or a record file).
+   React call and Notify event to FILE, in order, with the event type and event sent (an audit log or
+   a record file).
 5. SIGTERM: the plugin must exit 0 within 5 s and remove its socket (with --ignores-sigterm, it must
    still run after 3 s, and SIGKILL ends it).
 Exits 1 when a check fails.
@@ -141,9 +144,9 @@ def main():
     channel = grpc.insecure_channel(f"unix:{address}" if network == "unix" else address)
     grpc.channel_ready_future(channel).result(timeout=10)
     stub = reacter_pb2_grpc.ReacterStub(channel)
-    subscriptions = stub.Subscriptions(reacter_pb2.SubscriptionsRequest(), timeout=10).subscriptions
-    kinds = {s.event_type: reacter_pb2.SubscriptionType.Name(s.type) for s in subscriptions}
-    check(True, f"Subscriptions: {kinds}")
+    answer = stub.Subscriptions(reacter_pb2.SubscriptionsRequest(), timeout=10)
+    kinds = {s.event_type: reacter_pb2.SubscriptionType.Name(s.type) for s in answer.subscriptions}
+    check(True, f"Subscriptions: {kinds}" + (", notify_stream" if answer.notify_stream else ""))
 
     sent = []
     for event_type in kinds:
@@ -163,12 +166,25 @@ def main():
             check(True, f"React malformed        -> {error.code().name} {error.details()!r}")
     check(not expected, f"every expected case ran (left: {sorted(expected)})")
 
+    # The async cases once more, as the gateway sends them to a plugin with Notify: one stream, the
+    # events in one message, answered once the stream ends.
+    async_kinds = [t for t, kind in kinds.items() if kind == "ASYNC"]
+    if answer.notify_stream and async_kinds:
+        notices = [(t, event) for t in async_kinds for _, event in cases(t, token)]
+        message = reacter_pb2.NotifyRequest(
+            events=[reacter_pb2.ReactRequest(event_type=t, event=event) for t, event in notices])
+        begun = time.monotonic()
+        stub.Notify(iter([message]), timeout=10)
+        sent.extend((t, json.loads(event)) for t, event in notices)
+        check(True, f"Notify {len(notices)} events in one message -> answered "
+              f"({(time.monotonic() - begun) * 1000:.0f} ms)")
+
     if args.expect_lines:
         with open(args.expect_lines, encoding="utf-8") as lines_file:
             written = [json.loads(raw) for raw in lines_file if raw.strip()]
         matches = len(written) == len(sent) and all(
             line.get("eventType") == t and line.get("event") == e for line, (t, e) in zip(written, sent))
-        check(matches, f"{args.expect_lines}: {len(written)} lines for {len(sent)} React calls, "
+        check(matches, f"{args.expect_lines}: {len(written)} lines for {len(sent)} events sent, "
               f"event types and events {'as sent' if matches else 'DIFFER'}")
     channel.close()
 

@@ -58,13 +58,28 @@ function loadGrpc() {
 // subscriptions: [[eventType, 'SYNC' or 'ASYNC']], answered to every Subscriptions call.
 // react(eventType, event, eventJson) returns (or resolves to) a ReactResponse
 // {error, status_code, data}: event is the parsed system event, eventJson the Buffer the gateway sent.
+// For an async subscription the answer is ignored: those events arrive on Notify streams, many per
+// message (the cheap way), rather than as a React call each.
 function serve(subscriptions, react) {
   checkStartedByGateway();
   const { grpc, Reacter } = loadGrpc();
   const server = new grpc.Server();
-  const answer = { subscriptions: subscriptions.map(([event_type, type]) => ({ event_type, type })) };
+  const answer = {
+    subscriptions: subscriptions.map(([event_type, type]) => ({ event_type, type })),
+    notify_stream: true,
+  };
   server.addService(Reacter.service, {
     Subscriptions: (call, callback) => callback(null, answer),
+    Notify: (call, callback) => {
+      call.on('data', (message) => {
+        for (const request of message.events) {
+          Promise.resolve()
+            .then(() => react(request.event_type, JSON.parse(request.event.toString('utf8')), request.event))
+            .catch((error) => console.error(error)); // an async event has no one to answer: log and go on
+        }
+      });
+      call.on('end', () => callback(null, {}));
+    },
     React: (call, callback) => {
       let event;
       try {

@@ -71,10 +71,10 @@ def require_env(name, meaning):
 
 
 class _Reacter(reacter_pb2_grpc.ReacterServicer):
-    def __init__(self, subscriptions, react):
+    def __init__(self, subscriptions, react, notify_stream):
         self._subscriptions = reacter_pb2.SubscriptionsResponse(subscriptions=[
             reacter_pb2.Subscription(event_type=event_type, type=kind)
-            for event_type, kind in subscriptions])
+            for event_type, kind in subscriptions], notify_stream=notify_stream)
         self._react = react
 
     def Subscriptions(self, request, context):
@@ -92,19 +92,33 @@ class _Reacter(reacter_pb2_grpc.ReacterServicer):
             traceback.print_exc()
             context.abort(grpc.StatusCode.INTERNAL, f"{type(error).__name__}: {error}")
 
+    def Notify(self, request_iterator, context):
+        """The async events, many per message, until the gateway closes the stream."""
+        for message in request_iterator:
+            for request in message.events:
+                try:
+                    self._react(request.event_type, json.loads(request.event), request.event)
+                except Exception:  # an async event has no one to answer: log and go on
+                    traceback.print_exc()
+        return reacter_pb2.NotifyResponse()
+
 
 def handshake_line(network, address):
     """go-plugin's line; its 6th field, a server certificate for AutoMTLS, is left out: we serve no TLS."""
     return f"{CORE_PROTOCOL_VERSION}|{APP_PROTOCOL_VERSION}|{network}|{address}|grpc"
 
 
-def serve(subscriptions, react, stop_signals=(signal.SIGTERM, signal.SIGINT), handshake=handshake_line):
+def serve(subscriptions, react, stop_signals=(signal.SIGTERM, signal.SIGINT), handshake=handshake_line,
+          notify_stream=True):
     """Serves Reacter until a stop signal, then exits 0.
 
     subscriptions: [(event_type, SYNC or ASYNC)], answered to every Subscriptions call.
     react(event_type, event, event_json) -> ReactResponse, called on the server's worker threads:
-        event is the parsed system event, event_json the bytes the gateway sent.
+        event is the parsed system event, event_json the bytes the gateway sent. For an async
+        subscription the answer is ignored.
     handshake(network, address) -> str: the line to print (tests replace it).
+    notify_stream: the async events arrive on Notify streams, many per message (the cheap way),
+        rather than as a React call each.
     """
     check_started_by_gateway()
     # Blocked before any gRPC thread exists, so every thread inherits the mask and the signals wait
@@ -112,7 +126,7 @@ def serve(subscriptions, react, stop_signals=(signal.SIGTERM, signal.SIGINT), ha
     signal.pthread_sigmask(signal.SIG_BLOCK, stop_signals)
 
     server = grpc.server(futures.ThreadPoolExecutor(max_workers=16))
-    reacter_pb2_grpc.add_ReacterServicer_to_server(_Reacter(subscriptions, react), server)
+    reacter_pb2_grpc.add_ReacterServicer_to_server(_Reacter(subscriptions, react, notify_stream), server)
     socket_dir = None
     try:
         try:

@@ -24,6 +24,11 @@ class ReacterStub(object):
                 request_serializer=reacter__pb2.ReactRequest.SerializeToString,
                 response_deserializer=reacter__pb2.ReactResponse.FromString,
                 )
+        self.Notify = channel.stream_unary(
+                '/eventgateway.plugin.v1.Reacter/Notify',
+                request_serializer=reacter__pb2.NotifyRequest.SerializeToString,
+                response_deserializer=reacter__pb2.NotifyResponse.FromString,
+                )
 
 
 class ReacterServicer(object):
@@ -37,7 +42,18 @@ class ReacterServicer(object):
         raise NotImplementedError('Method not implemented!')
 
     def React(self, request, context):
-        """Called for every system event the plugin subscribed to.
+        """Called for every system event the plugin subscribed to, unless it is async and the plugin
+        implements Notify.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def Notify(self, request_iterator, context):
+        """Optional, for plugins that set notify_stream in SubscriptionsResponse: the async system events,
+        many per message, on streams the gateway keeps open (one per Events API thread), instead of a
+        React call for each. The plugin answers once, when the gateway closes the stream (at shutdown);
+        a stream that fails loses the events of the message being sent (the gateway logs how many).
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
@@ -55,6 +71,11 @@ def add_ReacterServicer_to_server(servicer, server):
                     servicer.React,
                     request_deserializer=reacter__pb2.ReactRequest.FromString,
                     response_serializer=reacter__pb2.ReactResponse.SerializeToString,
+            ),
+            'Notify': grpc.stream_unary_rpc_method_handler(
+                    servicer.Notify,
+                    request_deserializer=reacter__pb2.NotifyRequest.FromString,
+                    response_serializer=reacter__pb2.NotifyResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -97,5 +118,22 @@ class Reacter(object):
         return grpc.experimental.unary_unary(request, target, '/eventgateway.plugin.v1.Reacter/React',
             reacter__pb2.ReactRequest.SerializeToString,
             reacter__pb2.ReactResponse.FromString,
+            options, channel_credentials,
+            insecure, call_credentials, compression, wait_for_ready, timeout, metadata)
+
+    @staticmethod
+    def Notify(request_iterator,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.stream_unary(request_iterator, target, '/eventgateway.plugin.v1.Reacter/Notify',
+            reacter__pb2.NotifyRequest.SerializeToString,
+            reacter__pb2.NotifyResponse.FromString,
             options, channel_credentials,
             insecure, call_credentials, compression, wait_for_ready, timeout, metadata)
