@@ -7,7 +7,8 @@
 //    version 1 (PLUGIN_PROTOCOL_VERSIONS);
 // 2. listens on a unix socket in a fresh 0700 directory, which only this user can connect to;
 // 3. prints "1|1|unix|SOCKET|grpc" on stdout and flushes: the gateway waits for that line;
-// 4. answers Subscriptions, React and Notify until SIGTERM or SIGINT (or the gateway's death), then exits 0.
+// 4. answers Subscriptions, React, Notify and ReactStream until SIGTERM or SIGINT (or the gateway's death),
+// then exits 0.
 //
 // Environment:
 //   NOOP_PLUGIN_SUBSCRIPTIONS  what Subscriptions answers: EVENT_TYPE:sync|async, comma-separated
@@ -16,6 +17,7 @@
 //                              and on Notify streams (it prints the numbers on stderr too, which the
 //                              gateway logs at info level)
 //   NOOP_PLUGIN_NOTIFY_STREAM  0: no Notify streams (each async event is then a React call); default 1
+//   NOOP_PLUGIN_REACT_STREAM   0: no ReactStream (each sync event is then a React call); default 1
 //
 // Threads: the callback API runs each handler on one of gRPC's own threads, and these handlers never
 // block, so the plugin has no thread pool of its own and no sync-server pollers (which gRPC would
@@ -37,6 +39,7 @@
 #include <cstdlib>
 #include <filesystem>
 #include <iostream>
+#include <mutex>
 #include <string>
 #include <string_view>
 
@@ -116,6 +119,64 @@ class NoopReacter final : public pb::Reacter::CallbackService {
     return new NoticeReader(notices_);
   }
 
+  // Answers each message of sync calls with one message: an empty answer (allowed) for each id. One
+  // read and one write in flight at a time; answers that come while a write is in flight go in the
+  // next one.
+  class CallAnswerer final : public grpc::ServerBidiReactor<pb::ReactStreamRequest, pb::ReactStreamResponse> {
+   public:
+    explicit CallAnswerer(std::atomic<std::uint64_t>& calls) : calls_(calls) { StartRead(&request_); }
+
+    void OnReadDone(bool ok) override {
+      if (!ok) {
+        std::lock_guard lock(mutex_);
+        reading_done_ = true;
+        if (!writing_) Finish(grpc::Status::OK);
+        return;
+      }
+      calls_.fetch_add(static_cast<std::uint64_t>(request_.calls_size()), std::memory_order_relaxed);
+      std::unique_lock lock(mutex_);
+      for (const auto& call : request_.calls()) pending_.add_answers()->set_id(call.id());
+      if (!writing_) {
+        writing_ = true;
+        sending_.Swap(&pending_);
+        lock.unlock();
+        StartWrite(&sending_);
+      } else {
+        lock.unlock();
+      }
+      StartRead(&request_);
+    }
+
+    void OnWriteDone(bool ok) override {
+      std::unique_lock lock(mutex_);
+      sending_.Clear();
+      if (ok && pending_.answers_size() > 0) {
+        sending_.Swap(&pending_);
+        lock.unlock();
+        StartWrite(&sending_);
+        return;
+      }
+      writing_ = false;
+      if (reading_done_ || !ok) Finish(grpc::Status::OK);
+    }
+
+    void OnDone() override { delete this; }
+
+   private:
+    std::atomic<std::uint64_t>& calls_;
+    std::mutex mutex_;
+    pb::ReactStreamRequest request_;
+    pb::ReactStreamResponse pending_;
+    pb::ReactStreamResponse sending_;
+    bool writing_ = false;
+    bool reading_done_ = false;
+  };
+
+  grpc::ServerBidiReactor<pb::ReactStreamRequest, pb::ReactStreamResponse>* ReactStream(
+      grpc::CallbackServerContext*) override {
+    return new CallAnswerer(react_calls_);
+  }
+
   grpc::ServerUnaryReactor* Subscriptions(grpc::CallbackServerContext* context,
                                           const pb::SubscriptionsRequest*,
                                           pb::SubscriptionsResponse* response) override {
@@ -154,6 +215,7 @@ int main() {
   auto subscriptions =
       parse_subscriptions(env_or("NOOP_PLUGIN_SUBSCRIPTIONS", "gateway.event.received:sync"));
   subscriptions.set_notify_stream(env_or("NOOP_PLUGIN_NOTIFY_STREAM", "1") != "0");
+  subscriptions.set_react_stream(env_or("NOOP_PLUGIN_REACT_STREAM", "1") != "0");
   NoopReacter reacter(std::move(subscriptions));
 
   // Blocked before gRPC starts any thread, so every thread inherits the mask and the stop signals

@@ -2,11 +2,15 @@
 # What a plugin costs the request path (issue 15: "the sync http path with one sync no-op plugin on
 # gateway.event.received, against no plugin"): the same binary in three set-ups, alternated round by
 # round in one run, each on a fresh gateway:
-#   none   no plugin (the baseline);
-#   sync   bench/noop_plugin, sync on gateway.event.received: every request waits for its React call;
-#   async  bench/noop_plugin, async on gateway.event.received and the three gateway.function.* events:
-#          three events per request, none waited for, on the plugin's Notify streams;
-#   async-react  the same plugin without Notify (NOOP_PLUGIN_NOTIFY_STREAM=0): a React call per event.
+#   none            no plugin (the baseline);
+#   sync            bench/noop_plugin, sync on gateway.event.received: every request waits for its
+#                   answer, on the plugin's ReactStream (many calls per message);
+#   sync-react      the same plugin without ReactStream (NOOP_PLUGIN_REACT_STREAM=0): a React call each;
+#   async-received  bench/noop_plugin, async on gateway.event.received: one event per request, never
+#                   waited for, on the plugin's Notify streams;
+#   async           async on gateway.event.received and the three gateway.function.* events: three
+#                   events per request, on Notify streams;
+#   async-react     the same without Notify (NOOP_PLUGIN_NOTIFY_STREAM=0): a React call per event.
 # The scenario is run.sh's sync one: wrk → http subscription GET /bench → the nginx function, with
 # $CONNECTIONS connections, then over 1 connection (the latency a plugin call adds, without queueing).
 # Writes bench/results/plugins.md (and prints it). See the "Plugins" section of bench/README.md.
@@ -44,9 +48,10 @@ start_function "$work" "$function_port" "$counting_port"
 
 # What the plugin answers Subscriptions with, per set-up, and how many React calls a request makes.
 async_events=gateway.event.received:async,gateway.function.invoking:async,gateway.function.invoked:async,gateway.function.invocationFailed:async
-declare -A subscriptions=([sync]=gateway.event.received:sync [async]=$async_events [async-react]=$async_events)
-declare -A notify_stream=([async-react]=0)
-declare -A calls_per_request=([none]=0 [sync]=1 [async]=3 [async-react]=3)  # async: received, invoking, invoked
+declare -A subscriptions=([sync]=gateway.event.received:sync [sync-react]=gateway.event.received:sync
+  [async-received]=gateway.event.received:async [async]=$async_events [async-react]=$async_events)
+declare -A streams=([sync-react]=0 [async-react]=0)
+declare -A calls_per_request=([none]=0 [sync]=1 [sync-react]=1 [async-received]=1 [async]=3 [async-react]=3)  # async: received, invoking, invoked
 
 # CPU time (user + system, in clock ticks) the processes PIDS... used so far: on a shared machine the
 # CPU a request costs moves less than the requests per second do.
@@ -60,7 +65,8 @@ start_gateway() {
   [ "$setup" = none ] || flags=(-plugin "$plugin")
   config_port=$(free_port); events_port=$(free_port)
   rm -rf "$work/gateway.eg" "$work/calls"
-  NOOP_PLUGIN_SUBSCRIPTIONS=${subscriptions[$setup]:-} NOOP_PLUGIN_NOTIFY_STREAM=${notify_stream[$setup]:-1} \
+  NOOP_PLUGIN_SUBSCRIPTIONS=${subscriptions[$setup]:-} NOOP_PLUGIN_NOTIFY_STREAM=${streams[$setup]:-1} \
+    NOOP_PLUGIN_REACT_STREAM=${streams[$setup]:-1} \
     NOOP_PLUGIN_COUNT_FILE="$work/calls" \
     "$gateway" -dev -embed-data-dir "$work/gateway.eg" -listen-address 127.0.0.1 -config-port "$config_port" \
     -events-port "$events_port" -log-level warn "${flags[@]}" >>"$work/gateway-$setup.log" 2>&1 &
@@ -114,7 +120,7 @@ run_setup() {
   stop_gateway
 }
 
-setups=(none sync async async-react)
+setups=(none sync sync-react async-received async async-react)
 : >"$work/machine-load"
 for round in $(seq "$rounds"); do
   for k in "${!setups[@]}"; do
@@ -135,7 +141,9 @@ mean_ms() { awk -v rps="$1" 'BEGIN { printf "%.3f", 1000 / rps }'; }
 setup_name() {
   case $1 in
     none) echo "none (no plugin)" ;;
-    sync) echo "sync (noop_plugin, sync on gateway.event.received)" ;;
+    sync) echo "sync (noop_plugin, sync on gateway.event.received, ReactStream)" ;;
+    sync-react) echo "sync-react (the same, without ReactStream: a React call each)" ;;
+    async-received) echo "async-received (noop_plugin, async on gateway.event.received, Notify streams)" ;;
     async) echo "async (noop_plugin, async on gateway.event.received and gateway.function.*, Notify streams)" ;;
     async-react) echo "async-react (the same, without Notify: a React call per event)" ;;
   esac
@@ -143,7 +151,7 @@ setup_name() {
 report() {
   local rps_sync rps_async p99_added
   rps_sync=$(ratio "$(column_median sync-sync 1)" "$(column_median sync-none 1)")
-  rps_async=$(ratio "$(column_median sync-async 1)" "$(column_median sync-none 1)")
+  rps_async=$(ratio "$(column_median sync-async-received 1)" "$(column_median sync-none 1)")
   p99_added=$(awk -v a="$(column_median sync-sync 2)" -v b="$(column_median sync-none 2)" 'BEGIN { printf "%.2f", a - b }')
   echo "# Plugins benchmark (bench/plugins.sh)"
   echo
@@ -173,26 +181,31 @@ report() {
   echo "| sync / none requests/s | ${rps_sync}× | $(round_ratios sync-sync sync-none 1) | ≥ 0.6: $(verdict "$rps_sync" ">=" 0.6) |"
   echo "| sync / none p99 | $(ratio "$(column_median sync-sync 2)" "$(column_median sync-none 2)")× | $(round_ratios sync-sync sync-none 2) | |"
   echo "| sync − none p99 (p99 added) | $p99_added ms | $(round_differences sync-sync sync-none 2) ms | ≤ 1 ms: $(verdict "$p99_added" "<=" 1) |"
-  echo "| async / none requests/s | ${rps_async}× | $(round_ratios sync-async sync-none 1) | ≥ 0.95: $(verdict "$rps_async" ">=" 0.95) |"
+  echo "| sync-react / none requests/s | $(ratio "$(column_median sync-sync-react 1)" "$(column_median sync-none 1)")× | $(round_ratios sync-sync-react sync-none 1) | |"
+  echo "| async-received / none requests/s | ${rps_async}× | $(round_ratios sync-async-received sync-none 1) | ≥ 0.95: $(verdict "$rps_async" ">=" 0.95) |"
+  echo "| async / none requests/s | $(ratio "$(column_median sync-async 1)" "$(column_median sync-none 1)")× | $(round_ratios sync-async sync-none 1) | |"
   echo "| async / none p99 | $(ratio "$(column_median sync-async 2)" "$(column_median sync-none 2)")× | $(round_ratios sync-async sync-none 2) | |"
   echo "| async-react / none requests/s | $(ratio "$(column_median sync-async-react 1)" "$(column_median sync-none 1)")× | $(round_ratios sync-async-react sync-none 1) | |"
-  for setup in sync async async-react; do
+  for setup in sync sync-react async-received async async-react; do
     echo "| 1 connection: $setup − none mean latency | $(awk -v a="$(column_median "latency-$setup" 1)" -v b="$(column_median latency-none 1)" 'BEGIN { printf "%.3f", 1000 / a - 1000 / b }') ms | $(paste -d' ' "$work/latency-$setup" "$work/latency-none" | awk -v w="$(head -1 "$work/latency-none" | wc -w)" '{ printf "%s%.3f", (NR > 1 ? ", " : ""), 1000 / $1 - 1000 / $(1 + w) }') ms | |"
   done
   echo "| 1 connection: sync − none p99 | $(awk -v a="$(column_median latency-sync 2)" -v b="$(column_median latency-none 2)" 'BEGIN { printf "%.2f", a - b }') ms | $(round_differences latency-sync latency-none 2) ms | |"
-  echo "| 1 connection: async − none p99 | $(awk -v a="$(column_median latency-async 2)" -v b="$(column_median latency-none 2)" 'BEGIN { printf "%.2f", a - b }') ms | $(round_differences latency-async latency-none 2) ms | |"
-  echo "| sync / none gateway CPU per request | $(ratio "$(column_median sync-sync 6)" "$(column_median sync-none 6)")× | $(round_ratios sync-sync sync-none 6) | |"
+  echo "| 1 connection: async-received − none p99 | $(awk -v a="$(column_median latency-async-received 2)" -v b="$(column_median latency-none 2)" 'BEGIN { printf "%.2f", a - b }') ms | $(round_differences latency-async-received latency-none 2) ms | |"
+  for setup in sync sync-react async-received; do
+    echo "| $setup / none gateway CPU per request | $(ratio "$(column_median "sync-$setup" 6)" "$(column_median sync-none 6)")× | $(round_ratios "sync-$setup" sync-none 6) | |"
+  done
   echo "| async / none gateway CPU per request | $(ratio "$(column_median sync-async 6)" "$(column_median sync-none 6)")× | $(round_ratios sync-async sync-none 6) | |"
   echo "| async-react / none gateway CPU per request | $(ratio "$(column_median sync-async-react 6)" "$(column_median sync-none 6)")× | $(round_ratios sync-async-react sync-none 6) | |"
   echo
-  echo "System events the plugin got (React calls and events on Notify streams), of those the requests"
-  echo "asked for (1 per request for sync; 3 for async: gateway.event.received, gateway.function.invoking,"
-  echo "gateway.function.invoked), each round. The gateway drops an async event that finds 1024 events of"
-  echo "its plugin queued or in flight on that Events API thread (and counts and logs it):"
+  echo "System events the plugin got (React calls, and calls and events on streams), of those the"
+  echo "requests asked for (1 per request for sync and async-received; 3 for async: gateway.event.received,"
+  echo "gateway.function.invoking, gateway.function.invoked), each round. The gateway drops an async event"
+  echo "that finds 1024 events of its plugin queued or in flight on that Events API thread (and counts and"
+  echo "logs it):"
   echo
   echo "| set-up | answered / asked for, each round | answered, of all rounds |"
   echo "|---|---|---|"
-  for setup in sync async async-react; do
+  for setup in sync sync-react async-received async async-react; do
     echo "| $setup | $(awk '{ printf "%s%d / %d", (NR == 1 ? "" : ", "), $8, $9 }' "$work/sync-$setup") | $(awk '{ a += $8; t += $9 } END { printf "%.1f%%", 100 * a / t }' "$work/sync-$setup") |"
   done
 }

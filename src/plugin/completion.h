@@ -6,7 +6,9 @@
 #include <boost/asio/async_result.hpp>
 #include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/post.hpp>
+#include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
+#include <chrono>
 #include <functional>
 #include <memory>
 
@@ -38,6 +40,48 @@ boost::asio::awaitable<Result> completion_of(Start start) {
             auto handler = std::move(pending->handler);
             pending->work.reset();
             std::move(handler)(std::move(result));
+          });
+        }));
+      },
+      asio::use_awaitable);
+}
+
+// As completion_of, but resumes with `timed_out` once `timeout` has passed without a completion;
+// a completion after that is ignored, and one that never comes is fine (its callback is then destroyed
+// without being called). Both ways resume on the coroutine's executor, where `finished` is read and
+// written, so the first of the two wins without a lock.
+template <typename Result, typename Start>
+boost::asio::awaitable<Result> completion_within(std::chrono::steady_clock::duration timeout,
+                                                 const Result& timed_out, Start start) {
+  namespace asio = boost::asio;
+  return asio::async_initiate<decltype(asio::use_awaitable), void(Result)>(
+      [timeout, timed_out, start = std::move(start)](auto handler) mutable {
+        using Handler = decltype(handler);
+        struct Race {
+          Handler handler;
+          asio::executor_work_guard<asio::associated_executor_t<Handler>> work;
+          asio::steady_timer timer;
+          bool finished = false;
+
+          void resume(Result result) {
+            finished = true;
+            timer.cancel();
+            auto resumed = std::move(handler);
+            work.reset();
+            std::move(resumed)(std::move(result));
+          }
+        };
+        auto executor = asio::get_associated_executor(handler);
+        auto race = std::make_shared<Race>(
+            Race{std::move(handler), asio::make_work_guard(executor), asio::steady_timer(executor, timeout)});
+        race->timer.async_wait(
+            [race, timed_out = std::move(timed_out)](const boost::system::error_code& error) mutable {
+              if (!error && !race->finished) race->resume(std::move(timed_out));
+            });
+        start(std::function<void(Result)>([race](Result result) {
+          auto resume_on = race->work.get_executor();
+          asio::post(resume_on, [race, result = std::move(result)]() mutable {
+            if (!race->finished) race->resume(std::move(result));
           });
         }));
       },

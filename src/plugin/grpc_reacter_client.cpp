@@ -6,7 +6,9 @@
 
 #include <deque>
 #include <mutex>
+#include <unordered_map>
 #include <utility>
+#include <vector>
 
 #include "plugin/reacter_module.h"
 #include "plugin/v1/reacter.grpc.pb.h"
@@ -157,15 +159,177 @@ class NoticeStream final : public grpc::ClientWriteReactor<pb::NotifyRequest> {
   std::size_t lost_ = 0;  // events of a write that failed
 };
 
+// The sync calls of one client on a ReactStream, for a plugin that has one: each call is queued with
+// an id and written when the Events API thread flushes (once per turn of its event loop), so that the
+// calls of one turn share a message; answers come back by id, many per message. Shared by the client
+// and its stream's reactor. The caller keeps each call's deadline (PluginCaller::ask); calls past it
+// are dropped here when the next call comes, so that a plugin that never answers cannot grow the
+// table.
+class CallStream;
+
+struct Calls {
+  struct Pending {
+    std::function<void(ReactResult)> done;
+    ReacterClient::Deadline deadline;
+    std::uint64_t stream = 0;  // the generation of the stream that carries it, once written
+  };
+
+  explicit Calls(pb::Reacter::Stub& client_stub) : stub(&client_stub) {}
+
+  pb::Reacter::Stub* const stub;
+  std::mutex mutex;
+  std::unordered_map<std::uint64_t, Pending> pending;
+  std::deque<std::uint64_t> by_age;  // ids, oldest first: deadlines grow with them
+  std::uint64_t next_id = 1;
+  pb::ReactStreamRequest queued;   // not yet written
+  pb::ReactStreamRequest sending;  // being written
+  CallStream* stream = nullptr;    // the open stream, if any
+  std::uint64_t generation = 0;    // of `stream`
+  bool writing = false;
+  bool closed = false;
+
+  // The calls whose deadline passed: the caller has answered them already.
+  void drop_expired(ReacterClient::Deadline now) {
+    while (!by_age.empty()) {
+      const auto found = pending.find(by_age.front());
+      if (found != pending.end() && found->second.deadline > now) return;
+      if (found != pending.end()) pending.erase(found);
+      by_age.pop_front();
+    }
+  }
+
+  // Takes out the calls that `generation`'s stream carried, to be failed.
+  std::vector<std::function<void(ReactResult)>> take_carried_by(std::uint64_t carrier) {
+    std::vector<std::function<void(ReactResult)>> failed;
+    for (auto it = pending.begin(); it != pending.end();) {
+      if (it->second.stream != carrier) {
+        ++it;
+        continue;
+      }
+      failed.push_back(std::move(it->second.done));
+      it = pending.erase(it);
+    }
+    return failed;
+  }
+};
+
+void fail_all(std::vector<std::function<void(ReactResult)>> calls, const std::string& why) {
+  for (auto& done : calls) done(ReactResult{.failure = RpcFailure{.message = why}});
+}
+
+// One long-lived ReactStream call: a read always in flight; writes started by the client's flush or
+// by the write before. Holds itself open until the plugin ends the stream or the client closes.
+class CallStream final : public grpc::ClientBidiReactor<pb::ReactStreamRequest, pb::ReactStreamResponse> {
+ public:
+  CallStream(std::shared_ptr<Calls> calls, std::atomic<std::int64_t>* calls_in_flight)
+      : calls_(std::move(calls)), calls_in_flight_(calls_in_flight), generation_(calls_->generation) {
+    calls_in_flight_->fetch_add(1, std::memory_order_relaxed);
+  }
+
+  void start() {
+    calls_->stub->async()->ReactStream(&context_, this);
+    AddHold();  // once bound to the call (above), before StartCall
+    StartRead(&answers_);
+    StartWrite(&calls_->sending);
+    StartCall();
+  }
+
+  void finish() {
+    StartWritesDone();
+    RemoveHold();
+  }
+
+  void OnReadDone(bool ok) override {
+    if (!ok) return ended();
+    std::vector<std::pair<std::function<void(ReactResult)>, ReactResult>> answered;
+    {
+      std::lock_guard lock(calls_->mutex);
+      for (auto& answer : *answers_.mutable_answers()) {
+        const auto found = calls_->pending.find(answer.id());
+        if (found == calls_->pending.end()) continue;  // past its deadline, or not ours
+        auto& response = *answer.mutable_response();
+        answered.emplace_back(std::move(found->second.done),
+                              ReactResult{.reply = ReactReply{.error = std::move(*response.mutable_error()),
+                                                              .status_code = response.status_code(),
+                                                              .data = std::move(*response.mutable_data())}});
+        calls_->pending.erase(found);
+      }
+    }
+    StartRead(&answers_);
+    for (auto& [done, result] : answered) done(std::move(result));
+  }
+
+  void OnWriteDone(bool ok) override {
+    std::unique_lock lock(calls_->mutex);
+    calls_->sending.Clear();
+    const bool current = calls_->stream == this;
+    if (ok && current && calls_->queued.calls_size() > 0) {
+      calls_->sending.Swap(&calls_->queued);
+      mark_carried(calls_->sending);
+      lock.unlock();
+      StartWrite(&calls_->sending);
+      return;
+    }
+    calls_->writing = false;
+    if (current && calls_->closed) {
+      calls_->stream = nullptr;
+      lock.unlock();
+      finish();
+    }
+  }
+
+  void OnDone(const grpc::Status& status) override {
+    std::unique_lock lock(calls_->mutex);
+    if (calls_->stream == this) calls_->stream = nullptr;
+    auto failed = calls_->take_carried_by(generation_);
+    lock.unlock();
+    fail_all(std::move(failed), "its ReactStream ended: " + failure_of(status).message);
+    auto* counter = calls_in_flight_;
+    delete this;
+    counter->fetch_sub(1, std::memory_order_release);
+  }
+
+  // The calls of `message` travel on this stream: they fail with it.
+  void mark_carried(const pb::ReactStreamRequest& message) {
+    for (const auto& call : message.calls()) {
+      if (auto found = calls_->pending.find(call.id()); found != calls_->pending.end()) {
+        found->second.stream = generation_;
+      }
+    }
+  }
+
+ private:
+  // The plugin ended the stream (or it broke): no new write may start on it; OnDone follows once
+  // the write in flight, if any, is done. Whoever takes the stream out of `calls_->stream` removes
+  // its hold, once.
+  void ended() {
+    std::unique_lock lock(calls_->mutex);
+    if (calls_->stream != this) return;  // closed already: close() or OnWriteDone removed the hold
+    calls_->stream = nullptr;
+    lock.unlock();
+    RemoveHold();
+  }
+
+  std::shared_ptr<Calls> calls_;
+  std::atomic<std::int64_t>* const calls_in_flight_;
+  const std::uint64_t generation_;
+  grpc::ClientContext context_;
+  pb::ReactStreamResponse answers_;
+};
+
 class GrpcReacterClient final : public ReacterClient {
  public:
   explicit GrpcReacterClient(ReacterSettings settings)
       : stub_(pb::Reacter::NewStub(channel_to(settings.grpc_target))),
-        notices_(std::make_shared<Notices>(std::move(settings), *stub_)) {}
+        react_stream_(settings.react_stream),
+        calls_in_flight_(settings.calls_in_flight),
+        notices_(std::make_shared<Notices>(std::move(settings), *stub_)),
+        calls_(std::make_shared<Calls>(*stub_)) {}
 
   ~GrpcReacterClient() override { close(); }
 
   void close() override {
+    close_calls();
     std::unique_lock lock(notices_->mutex);
     notices_->closed = true;
     if (notices_->writing) return;  // OnWriteDone writes out the queue, then ends the stream
@@ -196,6 +360,7 @@ class GrpcReacterClient final : public ReacterClient {
                   {.event_type = subscription.event_type(), .sync = subscription.type() == pb::SYNC});
             }
             result.notify_stream = call->response.notify_stream();
+            result.react_stream = call->response.react_stream();
           }
           owned->done(std::move(result));
         });
@@ -203,7 +368,27 @@ class GrpcReacterClient final : public ReacterClient {
 
   void react(std::string event_type, std::string event, Deadline deadline,
              std::function<void(ReactResult)> done) override {
-    react_on(*stub_, std::move(event_type), std::move(event), deadline, std::move(done));
+    if (!react_stream_)
+      return react_on(*stub_, std::move(event_type), std::move(event), deadline, std::move(done));
+    std::unique_lock lock(calls_->mutex);
+    if (calls_->closed) {
+      lock.unlock();
+      return fail_all({std::move(done)}, "the plugin is being stopped");
+    }
+    calls_->drop_expired(std::chrono::system_clock::now());
+    const auto id = calls_->next_id++;
+    calls_->pending.emplace(id, Calls::Pending{.done = std::move(done), .deadline = deadline});
+    calls_->by_age.push_back(id);
+    auto* call = calls_->queued.add_calls();
+    call->set_id(id);
+    call->mutable_request()->set_event_type(std::move(event_type));
+    call->mutable_request()->set_event(std::move(event));
+  }
+
+  void flush_calls() override {
+    std::unique_lock lock(calls_->mutex);
+    if (calls_->writing || calls_->queued.calls_size() == 0) return;
+    start_writing_calls(std::move(lock));
   }
 
   bool notify(std::string_view event_type, std::string event) override {
@@ -220,7 +405,7 @@ class GrpcReacterClient final : public ReacterClient {
     return true;
   }
 
-  bool flush() override {
+  bool flush_notices() override {
     std::unique_lock lock(notices_->mutex);
     if (notices_->writing) return true;
     if (notices_->queued.empty()) return false;
@@ -229,6 +414,39 @@ class GrpcReacterClient final : public ReacterClient {
   }
 
  private:
+  // Writes the queued calls, on the open stream or a new one; `lock` holds the mutex, with no write in
+  // progress and calls queued.
+  void start_writing_calls(std::unique_lock<std::mutex> lock) {
+    auto& calls = *calls_;
+    calls.writing = true;
+    calls.sending.Swap(&calls.queued);
+    auto* stream = calls.stream;
+    const bool opening = stream == nullptr;
+    if (opening) {
+      ++calls.generation;
+      stream = calls.stream = new CallStream(calls_, calls_in_flight_);
+    }
+    stream->mark_carried(calls.sending);
+    lock.unlock();
+    if (opening) {
+      stream->start();
+    } else {
+      stream->StartWrite(&calls.sending);
+    }
+  }
+
+  // No more calls: those queued are still written, then the stream ends, failing what it has not
+  // answered.
+  void close_calls() {
+    std::unique_lock lock(calls_->mutex);
+    calls_->closed = true;
+    if (calls_->writing) return;  // OnWriteDone writes the rest, then ends the stream
+    if (calls_->queued.calls_size() > 0) return start_writing_calls(std::move(lock));
+    auto* idle_stream = std::exchange(calls_->stream, nullptr);
+    lock.unlock();
+    if (idle_stream != nullptr) idle_stream->finish();
+  }
+
   // Writes the next queued message, on the open stream or a new one; `lock` holds the mutex, with no
   // write in progress and a message queued.
   void start_writing(std::unique_lock<std::mutex> lock) {
@@ -297,7 +515,10 @@ class GrpcReacterClient final : public ReacterClient {
   }
 
   std::unique_ptr<pb::Reacter::Stub> stub_;
+  const bool react_stream_;
+  std::atomic<std::int64_t>* const calls_in_flight_;
   std::shared_ptr<Notices> notices_;
+  std::shared_ptr<Calls> calls_;
 };
 
 }  // namespace

@@ -3,6 +3,8 @@
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
+#include <boost/asio/post.hpp>
+
 #include "common/rate_limited_log.h"
 #include "plugin/completion.h"
 
@@ -43,11 +45,15 @@ boost::asio::awaitable<Verdict> PluginCaller::ask(const PluginEntry& plugin, Hoo
   if (client == nullptr) co_return unavailable(plugin, hook, "is not running (it is being started again)");
   const auto timeout = host_.options().call_timeout;
   host_.call_started();
-  // By reference only (see completion.h).
-  const auto result = co_await completion_of<ReactResult>([&](std::function<void(ReactResult)> done) {
-    client->react(std::string(event_type_of(hook)), std::move(event), deadline_after(timeout),
-                  std::move(done));
-  });
+  // Named, and the lambda captures by reference only: GCC 12 destroys temporaries in a co_await
+  // expression twice (see completion.h).
+  const ReactResult timed_out{.failure = RpcFailure{.deadline_exceeded = true}};
+  const auto result =
+      co_await completion_within<ReactResult>(timeout, timed_out, [&](std::function<void(ReactResult)> done) {
+        client->react(std::string(event_type_of(hook)), std::move(event), deadline_after(timeout),
+                      std::move(done));
+        schedule_calls_flush();
+      });
   host_.call_finished();
   if (result.failure) {
     if (result.failure->deadline_exceeded) {
@@ -77,27 +83,40 @@ void PluginCaller::tell(const PluginTable& plugins, Hook hook, const std::string
                                client != nullptr ? "queue full" : "not running"));
       continue;
     }
-    schedule_flush();
+    schedule_notices_flush();
   }
 }
 
-void PluginCaller::schedule_flush() {
-  if (flush_scheduled_) return;
-  flush_scheduled_ = true;
-  flush_timer_.expires_after(kNoticeGathering);
-  flush_timer_.async_wait([this](const boost::system::error_code& error) {
-    if (error) return;  // the caller is being destroyed
-    flush_scheduled_ = false;
-    flush();
+// Once the event loop has run what is ready now: the sync calls of the requests that arrived together
+// share a message.
+void PluginCaller::schedule_calls_flush() {
+  if (calls_flush_posted_) return;
+  calls_flush_posted_ = true;
+  boost::asio::post(notices_timer_.get_executor(), [this] {
+    calls_flush_posted_ = false;
+    for (const auto& plugin : table().plugins) {
+      if (auto* const client = client_of(plugin)) client->flush_calls();
+    }
   });
 }
 
-void PluginCaller::flush() {
+void PluginCaller::schedule_notices_flush() {
+  if (notices_flush_scheduled_) return;
+  notices_flush_scheduled_ = true;
+  notices_timer_.expires_after(kNoticeGathering);
+  notices_timer_.async_wait([this](const boost::system::error_code& error) {
+    if (error) return;  // the caller is being destroyed
+    notices_flush_scheduled_ = false;
+    flush_notices();
+  });
+}
+
+void PluginCaller::flush_notices() {
   bool again = false;
   for (const auto& plugin : table().plugins) {
-    if (auto* const client = client_of(plugin)) again = client->flush() || again;
+    if (auto* const client = client_of(plugin)) again = client->flush_notices() || again;
   }
-  if (again) schedule_flush();
+  if (again) schedule_notices_flush();
 }
 
 }  // namespace eg::plugin

@@ -36,7 +36,7 @@ class PluginCaller {
   // `lane`: the Events API thread's number, which picks its client of each plugin; `executor`: that
   // thread's event loop.
   PluginCaller(PluginHost& host, unsigned lane, const boost::asio::any_io_executor& executor)
-      : host_(host), lane_(lane), table_(host.table()), flush_timer_(executor) {}
+      : host_(host), lane_(lane), table_(host.table()), notices_timer_(executor) {}
 
   // The plugins as of now, kept alive across the calls of one request.
   std::shared_ptr<const PluginTable> pin() { return table_.pin(); }
@@ -54,15 +54,18 @@ class PluginCaller {
     return plugin.clients.empty() ? nullptr : plugin.clients[lane_ % plugin.clients.size()].get();
   }
 
-  // Flushes this lane's clients, again while they have events queued.
-  void schedule_flush();
-  void flush();
+  // Flushes this lane's clients: their sync calls once per turn of the event loop, their async
+  // events every few milliseconds while they have any queued.
+  void schedule_calls_flush();
+  void schedule_notices_flush();
+  void flush_notices();
 
   PluginHost& host_;
   const unsigned lane_;
   common::Published<PluginTable>::Reader table_;
-  boost::asio::steady_timer flush_timer_;
-  bool flush_scheduled_ = false;
+  boost::asio::steady_timer notices_timer_;
+  bool notices_flush_scheduled_ = false;
+  bool calls_flush_posted_ = false;
 };
 
 }  // namespace eg::plugin

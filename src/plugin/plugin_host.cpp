@@ -190,6 +190,7 @@ struct PluginHost::Runtime {
     }
     slot.modes = modes_of(slot.name, answer.subscriptions);
     settings.notify_stream = answer.notify_stream;
+    settings.react_stream = answer.react_stream;
     for (unsigned lane = 0; lane < std::max(1u, host.options_.lanes); ++lane) {
       slot.clients.push_back(load_reacter_module()(settings));
     }

@@ -358,7 +358,7 @@ TEST(Plugins, AsyncEventsStillQueuedAtShutdownReachThePluginBeforeItIsStopped) {
   // to be answered gets them all there.
   const auto plugin = plugin_script(gateway.dir.path(), "slow-audit",
                                     {{"PLUGIN_SUBSCRIPTIONS", "gateway.event.received:async"},
-                                     {"PLUGIN_NOTIFY_STREAM", "1"},
+                                     {"PLUGIN_STREAMS", "1"},
                                      {"PLUGIN_DELAY_MS", "100"},
                                      {"PLUGIN_RECORD_FILE", record.string()}});
   ASSERT_TRUE(gateway.start({plugin}, {"-plugin-timeout", "8000", "-events-threads", "2"}));
@@ -372,6 +372,44 @@ TEST(Plugins, AsyncEventsStillQueuedAtShutdownReachThePluginBeforeItIsStopped) {
   EXPECT_TRUE(gateway.process->stop());
   EXPECT_EQ(gateway.process->exit_code(), 0);
   EXPECT_EQ(in_default_space(json_lines(record)).size(), kRequests);
+}
+
+// ---- ReactStream: the same contract, many calls per message ----
+
+TEST(Plugins, OnAReactStreamVetoesAndTransformsAreAnsweredAsByReact) {
+  PluginGateway gateway;
+  const auto plugin = plugin_script(gateway.dir.path(), "streamed",
+                                    {{"PLUGIN_SUBSCRIPTIONS", "gateway.event.received:sync"},
+                                     {"PLUGIN_STREAMS", "1"},
+                                     {"PLUGIN_VETO_ERROR", "not this one"},
+                                     {"PLUGIN_VETO_STATUS", "403"},
+                                     {"PLUGIN_VETO_IF", "forbidden"},
+                                     {"PLUGIN_TRANSFORM_DATA", R"({"name":"Grace"})"}});
+  ASSERT_TRUE(gateway.start({plugin}));
+  ASSERT_TRUE(gateway.subscribe(custom_subscription("user.created", "f", "/app")));
+  ASSERT_TRUE(gateway.subscribe(http_subscription("f", "GET", "/hello")));
+
+  EXPECT_TRUE(
+      IsJsonError(request("GET", gateway.client->events_url("/hello?forbidden")), 403, "not this one"));
+  ASSERT_EQ(gateway.client->emit("/app", "user.created", R"({"name":"Ada"})").status, 202);
+  ASSERT_TRUE(gateway.function.wait_for_requests("/f", 1));
+  EXPECT_EQ(bj::serialize(gateway.function.requests("/f").front().json().at("data")), R"({"name":"Grace"})");
+}
+
+TEST(Plugins, OnAReactStreamACallPastTheDeadlineRefusesWith503NamingThePlugin) {
+  PluginGateway gateway;
+  const auto plugin = plugin_script(gateway.dir.path(), "sleepy-stream",
+                                    {{"PLUGIN_SUBSCRIPTIONS", "gateway.event.received:sync"},
+                                     {"PLUGIN_STREAMS", "1"},
+                                     {"PLUGIN_DELAY_MS", "3000"}});
+  ASSERT_TRUE(gateway.start({plugin}, {"-plugin-timeout", "300"}));
+  ASSERT_TRUE(gateway.subscribe(http_subscription("f", "GET", "/hello")));
+
+  const auto started = std::chrono::steady_clock::now();
+  EXPECT_TRUE(IsJsonError(request("GET", gateway.client->events_url("/hello")), 503,
+                          "plugin sleepy-stream did not answer within 300 ms"));
+  EXPECT_LT(std::chrono::steady_clock::now() - started, 2500ms);
+  EXPECT_EQ(gateway.function.count("/f"), 0U);
 }
 
 // ---- failure is explicit ----
@@ -391,14 +429,16 @@ TEST(Plugins, ASyncPluginThatDoesNotAnswerInTimeRefusesWith503NamingIt) {
   EXPECT_EQ(gateway.function.count("/f"), 0U);
 }
 
-TEST(Plugins, AKilledPluginFailsClosedThenIsStartedAgainAndWorks) {
+// `streams`: the plugin takes its calls on a ReactStream rather than as React calls.
+void a_killed_plugin_fails_closed_then_is_started_again_and_works(bool streams) {
   PluginGateway gateway;
   const auto record = gateway.file("record.jsonl");
   const auto plugin = plugin_script(gateway.dir.path(), "guard",
                                     {{"PLUGIN_SUBSCRIPTIONS", "gateway.event.received:sync"},
                                      {"PLUGIN_VETO_ERROR", "no"},
                                      {"PLUGIN_VETO_IF", "forbidden"},
-                                     {"PLUGIN_RECORD_FILE", record.string()}});
+                                     {"PLUGIN_RECORD_FILE", record.string()},
+                                     {"PLUGIN_STREAMS", streams ? "1" : "0"}});
   const auto pid = serving_plugin_pid(gateway, plugin, record);
   ASSERT_NE(pid, 0);
 
@@ -419,6 +459,14 @@ TEST(Plugins, AKilledPluginFailsClosedThenIsStartedAgainAndWorks) {
   const auto after = json_lines(record);
   ASSERT_FALSE(after.empty());
   EXPECT_NE(after.back().at("pid").to_number<int>(), pid);
+}
+
+TEST(Plugins, AKilledPluginFailsClosedThenIsStartedAgainAndWorks) {
+  a_killed_plugin_fails_closed_then_is_started_again_and_works(false);
+}
+
+TEST(Plugins, AKilledPluginOnAReactStreamFailsClosedThenIsStartedAgainAndWorks) {
+  a_killed_plugin_fails_closed_then_is_started_again_and_works(true);
 }
 
 TEST(Plugins, ThePluginsStderrAndLaterStdoutGoToTheGatewaysLogTaggedWithItsName) {

@@ -12,8 +12,9 @@
    in lower case); with the token of AUTHORIZER_TOKEN (set for the plugin too, default s3cret).
    Other event types have one case, named by the type's last part: invoking, invoked,
    invocationFailed. The case malformed sends bytes that are not JSON and must get a gRPC error.
-   A plugin that sets notify_stream gets its async cases once more, in one message on a Notify
-   stream.
+   A plugin that sets react_stream gets its sync cases once more, in one message on a ReactStream,
+   and must answer each id once, as React did; one that sets notify_stream gets its async cases once
+   more, in one message on a Notify stream.
 4. --expect checks answers; --expect-lines FILE checks that the plugin appended one JSON line per
    React call and Notify event to FILE, in order, with the event type and event sent (an audit log or
    a record file).
@@ -146,15 +147,18 @@ def main():
     stub = reacter_pb2_grpc.ReacterStub(channel)
     answer = stub.Subscriptions(reacter_pb2.SubscriptionsRequest(), timeout=10)
     kinds = {s.event_type: reacter_pb2.SubscriptionType.Name(s.type) for s in answer.subscriptions}
-    check(True, f"Subscriptions: {kinds}" + (", notify_stream" if answer.notify_stream else ""))
+    check(True, f"Subscriptions: {kinds}" + (", notify_stream" if answer.notify_stream else "")
+          + (", react_stream" if answer.react_stream else ""))
 
     sent = []
+    unary = {}
     for event_type in kinds:
         for name, event in cases(event_type, token):
             begun = time.monotonic()
             response = stub.React(reacter_pb2.ReactRequest(event_type=event_type, event=event), timeout=10)
             sent.append((event_type, json.loads(event)))
             result = describe(response)
+            unary[(event_type, name)] = result
             ok = name not in expected or expected.pop(name) == result
             check(ok, f"React {name:<16} -> {result}" + (f" {response.error!r}" if response.error else "")
                   + f" ({(time.monotonic() - begun) * 1000:.0f} ms)")
@@ -165,6 +169,28 @@ def main():
         except grpc.RpcError as error:
             check(True, f"React malformed        -> {error.code().name} {error.details()!r}")
     check(not expected, f"every expected case ran (left: {sorted(expected)})")
+
+    # The sync cases once more, as the gateway sends them to a plugin with ReactStream: one message of
+    # calls with ids; each must be answered once, as React answered it.
+    sync_kinds = [t for t, kind in kinds.items() if kind == "SYNC"]
+    if answer.react_stream and sync_kinds:
+        calls = [(t, name, event) for t in sync_kinds for name, event in cases(t, token)]
+        message = reacter_pb2.ReactStreamRequest(calls=[
+            reacter_pb2.ReactCall(id=100 + i, request=reacter_pb2.ReactRequest(event_type=t, event=event))
+            for i, (t, _, event) in enumerate(calls)])
+        begun = time.monotonic()
+        answered = {}
+        for response in stub.ReactStream(iter([message]), timeout=10):
+            for one in response.answers:
+                if one.id in answered:
+                    check(False, f"ReactStream answered id {one.id} twice")
+                answered[one.id] = describe(one.response)
+        sent.extend((t, json.loads(event)) for t, _, event in calls)
+        same = all(answered.get(100 + i) == unary[(t, name)] for i, (t, name, _) in enumerate(calls))
+        check(same and len(answered) == len(calls),
+              f"ReactStream {len(calls)} calls in one message -> {len(answered)} answers, "
+              f"{'as React answered' if same else 'NOT as React answered: ' + str(answered)} "
+              f"({(time.monotonic() - begun) * 1000:.0f} ms)")
 
     # The async cases once more, as the gateway sends them to a plugin with Notify: one stream, the
     # events in one message, answered once the stream ends.

@@ -23,8 +23,8 @@ PLUGIN_STDOUT_LINE      written to stdout right after the handshake
 PLUGIN_HANDSHAKE_LINE   printed instead of the real handshake line; {network} and {address} are
                         replaced by the real ones. The plugin serves as usual behind it.
 PLUGIN_IGNORE_SIGTERM   1: ignore SIGTERM, so that only SIGKILL stops it
-PLUGIN_NOTIFY_STREAM    1: take the async events on Notify streams (recorded as React calls are);
-                        otherwise each is a React call
+PLUGIN_STREAMS          1: take the events on ReactStream and Notify streams (recorded as React
+                        calls are); otherwise each is a React call
 plus the shared module's PLUGIN_NETWORK=tcp and PLUGIN_UNIX_SOCKET_DIR.
 """
 
@@ -94,7 +94,7 @@ def main():
         return line + ("\n" + env("PLUGIN_STDOUT_LINE") if env("PLUGIN_STDOUT_LINE") else "")
 
     plugin_server.serve(subscriptions(), react, stop_signals=stop_signals, handshake=handshake,
-                        notify_stream=env("PLUGIN_NOTIFY_STREAM") == "1")
+                        streams=env("PLUGIN_STREAMS") == "1")
 
 
 if __name__ == "__main__":

@@ -58,8 +58,8 @@ function loadGrpc() {
 // subscriptions: [[eventType, 'SYNC' or 'ASYNC']], answered to every Subscriptions call.
 // react(eventType, event, eventJson) returns (or resolves to) a ReactResponse
 // {error, status_code, data}: event is the parsed system event, eventJson the Buffer the gateway sent.
-// For an async subscription the answer is ignored: those events arrive on Notify streams, many per
-// message (the cheap way), rather than as a React call each.
+// For an async subscription the answer is ignored. The events arrive on ReactStream (sync) and Notify
+// (async) streams, many per message (the cheap way), rather than as a React call each.
 function serve(subscriptions, react) {
   checkStartedByGateway();
   const { grpc, Reacter } = loadGrpc();
@@ -67,9 +67,34 @@ function serve(subscriptions, react) {
   const answer = {
     subscriptions: subscriptions.map(([event_type, type]) => ({ event_type, type })),
     notify_stream: true,
+    react_stream: true,
   };
+  // A sync event's answer; a plugin that throws fails closed, as a failed React call does (503).
+  const answerOf = (request) => Promise.resolve()
+    .then(() => react(request.event_type, JSON.parse(request.event.toString('utf8')), request.event))
+    .catch((error) => {
+      console.error(error);
+      return { error: String(error), status_code: 503 };
+    });
   server.addService(Reacter.service, {
     Subscriptions: (call, callback) => callback(null, answer),
+    // Each call is answered by its id as soon as it is decided, so a slow one holds up no other.
+    ReactStream: (call) => {
+      let running = 0;
+      let reading = true;
+      const endIfDone = () => { if (!reading && running === 0) call.end(); };
+      call.on('data', (message) => {
+        for (const { id, request } of message.calls) {
+          running += 1;
+          answerOf(request).then((response) => {
+            call.write({ answers: [{ id, response }] });
+            running -= 1;
+            endIfDone();
+          });
+        }
+      });
+      call.on('end', () => { reading = false; endIfDone(); });
+    },
     Notify: (call, callback) => {
       call.on('data', (message) => {
         for (const request of message.events) {

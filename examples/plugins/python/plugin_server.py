@@ -17,10 +17,12 @@ A plugin calls check_started_by_gateway() first, reads its settings, then serve(
 
 import json
 import os
+import queue
 import shutil
 import signal
 import sys
 import tempfile
+import threading
 import traceback
 from concurrent import futures
 
@@ -71,11 +73,13 @@ def require_env(name, meaning):
 
 
 class _Reacter(reacter_pb2_grpc.ReacterServicer):
-    def __init__(self, subscriptions, react, notify_stream):
+    def __init__(self, subscriptions, react, streams):
         self._subscriptions = reacter_pb2.SubscriptionsResponse(subscriptions=[
             reacter_pb2.Subscription(event_type=event_type, type=kind)
-            for event_type, kind in subscriptions], notify_stream=notify_stream)
+            for event_type, kind in subscriptions], notify_stream=streams, react_stream=streams)
         self._react = react
+        # ReactStream's calls run here, side by side, so that a slow one holds up no other.
+        self._calls = futures.ThreadPoolExecutor(max_workers=16)
 
     def Subscriptions(self, request, context):
         return self._subscriptions
@@ -91,6 +95,46 @@ class _Reacter(reacter_pb2_grpc.ReacterServicer):
             # A sync subscription fails closed on this status; the traceback tells the operator why.
             traceback.print_exc()
             context.abort(grpc.StatusCode.INTERNAL, f"{type(error).__name__}: {error}")
+
+    def ReactStream(self, request_iterator, context):
+        """The sync events, many per message, each answered by its id as soon as it is decided."""
+        answers = queue.Queue()
+        state = {"running": 0, "reading": True}
+        lock = threading.Lock()
+
+        def answer(call):
+            try:
+                response = self._react(call.request.event_type, json.loads(call.request.event),
+                                       call.request.event)
+            except Exception as error:
+                # Fails closed as a failed React call does: the request is refused with 503.
+                traceback.print_exc()
+                response = ReactResponse(error=f"{type(error).__name__}: {error}", status_code=503)
+            answers.put(reacter_pb2.ReactAnswer(id=call.id, response=response))
+
+        def read():
+            for message in request_iterator:
+                for call in message.calls:
+                    with lock:
+                        state["running"] += 1
+                    self._calls.submit(answer, call)
+            with lock:
+                state["reading"] = False
+            answers.put(None)
+
+        threading.Thread(target=read, daemon=True).start()
+        while True:
+            batch = [answers.get()]
+            while not answers.empty():
+                batch.append(answers.get())
+            done = [a for a in batch if a is not None]
+            with lock:
+                state["running"] -= len(done)
+                finished = not state["reading"] and state["running"] == 0
+            if done:
+                yield reacter_pb2.ReactStreamResponse(answers=done)
+            if finished:
+                return
 
     def Notify(self, request_iterator, context):
         """The async events, many per message, until the gateway closes the stream."""
@@ -109,7 +153,7 @@ def handshake_line(network, address):
 
 
 def serve(subscriptions, react, stop_signals=(signal.SIGTERM, signal.SIGINT), handshake=handshake_line,
-          notify_stream=True):
+          streams=True):
     """Serves Reacter until a stop signal, then exits 0.
 
     subscriptions: [(event_type, SYNC or ASYNC)], answered to every Subscriptions call.
@@ -117,8 +161,8 @@ def serve(subscriptions, react, stop_signals=(signal.SIGTERM, signal.SIGINT), ha
         event is the parsed system event, event_json the bytes the gateway sent. For an async
         subscription the answer is ignored.
     handshake(network, address) -> str: the line to print (tests replace it).
-    notify_stream: the async events arrive on Notify streams, many per message (the cheap way),
-        rather than as a React call each.
+    streams: the events arrive on ReactStream (sync) and Notify (async) streams, many per message
+        (the cheap way), rather than as a React call each.
     """
     check_started_by_gateway()
     # Blocked before any gRPC thread exists, so every thread inherits the mask and the signals wait
@@ -126,7 +170,7 @@ def serve(subscriptions, react, stop_signals=(signal.SIGTERM, signal.SIGINT), ha
     signal.pthread_sigmask(signal.SIG_BLOCK, stop_signals)
 
     server = grpc.server(futures.ThreadPoolExecutor(max_workers=16))
-    reacter_pb2_grpc.add_ReacterServicer_to_server(_Reacter(subscriptions, react, notify_stream), server)
+    reacter_pb2_grpc.add_ReacterServicer_to_server(_Reacter(subscriptions, react, streams), server)
     socket_dir = None
     try:
         try:

@@ -13,29 +13,37 @@ _sym_db = _symbol_database.Default()
 
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\rreacter.proto\x12\x16\x65ventgateway.plugin.v1\"\x16\n\x14SubscriptionsRequest\"k\n\x15SubscriptionsResponse\x12;\n\rsubscriptions\x18\x01 \x03(\x0b\x32$.eventgateway.plugin.v1.Subscription\x12\x15\n\rnotify_stream\x18\x02 \x01(\x08\"Z\n\x0cSubscription\x12\x12\n\nevent_type\x18\x01 \x01(\t\x12\x36\n\x04type\x18\x02 \x01(\x0e\x32(.eventgateway.plugin.v1.SubscriptionType\"1\n\x0cReactRequest\x12\x12\n\nevent_type\x18\x01 \x01(\t\x12\r\n\x05\x65vent\x18\x02 \x01(\x0c\"A\n\rReactResponse\x12\r\n\x05\x65rror\x18\x01 \x01(\t\x12\x13\n\x0bstatus_code\x18\x02 \x01(\x05\x12\x0c\n\x04\x64\x61ta\x18\x03 \x01(\x0c\"E\n\rNotifyRequest\x12\x34\n\x06\x65vents\x18\x01 \x03(\x0b\x32$.eventgateway.plugin.v1.ReactRequest\"\x10\n\x0eNotifyResponse*\'\n\x10SubscriptionType\x12\t\n\x05\x41SYNC\x10\x00\x12\x08\n\x04SYNC\x10\x01\x32\xa8\x02\n\x07Reacter\x12l\n\rSubscriptions\x12,.eventgateway.plugin.v1.SubscriptionsRequest\x1a-.eventgateway.plugin.v1.SubscriptionsResponse\x12T\n\x05React\x12$.eventgateway.plugin.v1.ReactRequest\x1a%.eventgateway.plugin.v1.ReactResponse\x12Y\n\x06Notify\x12%.eventgateway.plugin.v1.NotifyRequest\x1a&.eventgateway.plugin.v1.NotifyResponse(\x01\x62\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\rreacter.proto\x12\x16\x65ventgateway.plugin.v1\"\x16\n\x14SubscriptionsRequest\"\x81\x01\n\x15SubscriptionsResponse\x12;\n\rsubscriptions\x18\x01 \x03(\x0b\x32$.eventgateway.plugin.v1.Subscription\x12\x15\n\rnotify_stream\x18\x02 \x01(\x08\x12\x14\n\x0creact_stream\x18\x03 \x01(\x08\"Z\n\x0cSubscription\x12\x12\n\nevent_type\x18\x01 \x01(\t\x12\x36\n\x04type\x18\x02 \x01(\x0e\x32(.eventgateway.plugin.v1.SubscriptionType\"1\n\x0cReactRequest\x12\x12\n\nevent_type\x18\x01 \x01(\t\x12\r\n\x05\x65vent\x18\x02 \x01(\x0c\"A\n\rReactResponse\x12\r\n\x05\x65rror\x18\x01 \x01(\t\x12\x13\n\x0bstatus_code\x18\x02 \x01(\x05\x12\x0c\n\x04\x64\x61ta\x18\x03 \x01(\x0c\"E\n\rNotifyRequest\x12\x34\n\x06\x65vents\x18\x01 \x03(\x0b\x32$.eventgateway.plugin.v1.ReactRequest\"\x10\n\x0eNotifyResponse\"F\n\x12ReactStreamRequest\x12\x30\n\x05\x63\x61lls\x18\x01 \x03(\x0b\x32!.eventgateway.plugin.v1.ReactCall\"N\n\tReactCall\x12\n\n\x02id\x18\x01 \x01(\x04\x12\x35\n\x07request\x18\x02 \x01(\x0b\x32$.eventgateway.plugin.v1.ReactRequest\"K\n\x13ReactStreamResponse\x12\x34\n\x07\x61nswers\x18\x01 \x03(\x0b\x32#.eventgateway.plugin.v1.ReactAnswer\"R\n\x0bReactAnswer\x12\n\n\x02id\x18\x01 \x01(\x04\x12\x37\n\x08response\x18\x02 \x01(\x0b\x32%.eventgateway.plugin.v1.ReactResponse*\'\n\x10SubscriptionType\x12\t\n\x05\x41SYNC\x10\x00\x12\x08\n\x04SYNC\x10\x01\x32\x94\x03\n\x07Reacter\x12l\n\rSubscriptions\x12,.eventgateway.plugin.v1.SubscriptionsRequest\x1a-.eventgateway.plugin.v1.SubscriptionsResponse\x12T\n\x05React\x12$.eventgateway.plugin.v1.ReactRequest\x1a%.eventgateway.plugin.v1.ReactResponse\x12Y\n\x06Notify\x12%.eventgateway.plugin.v1.NotifyRequest\x1a&.eventgateway.plugin.v1.NotifyResponse(\x01\x12j\n\x0bReactStream\x12*.eventgateway.plugin.v1.ReactStreamRequest\x1a+.eventgateway.plugin.v1.ReactStreamResponse(\x01\x30\x01\x62\x06proto3')
 
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, globals())
 _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'reacter_pb2', globals())
 if _descriptor._USE_C_DESCRIPTORS == False:
 
   DESCRIPTOR._options = None
-  _SUBSCRIPTIONTYPE._serialized_start=473
-  _SUBSCRIPTIONTYPE._serialized_end=512
+  _SUBSCRIPTIONTYPE._serialized_start=809
+  _SUBSCRIPTIONTYPE._serialized_end=848
   _SUBSCRIPTIONSREQUEST._serialized_start=41
   _SUBSCRIPTIONSREQUEST._serialized_end=63
-  _SUBSCRIPTIONSRESPONSE._serialized_start=65
-  _SUBSCRIPTIONSRESPONSE._serialized_end=172
-  _SUBSCRIPTION._serialized_start=174
-  _SUBSCRIPTION._serialized_end=264
-  _REACTREQUEST._serialized_start=266
-  _REACTREQUEST._serialized_end=315
-  _REACTRESPONSE._serialized_start=317
-  _REACTRESPONSE._serialized_end=382
-  _NOTIFYREQUEST._serialized_start=384
-  _NOTIFYREQUEST._serialized_end=453
-  _NOTIFYRESPONSE._serialized_start=455
-  _NOTIFYRESPONSE._serialized_end=471
-  _REACTER._serialized_start=515
-  _REACTER._serialized_end=811
+  _SUBSCRIPTIONSRESPONSE._serialized_start=66
+  _SUBSCRIPTIONSRESPONSE._serialized_end=195
+  _SUBSCRIPTION._serialized_start=197
+  _SUBSCRIPTION._serialized_end=287
+  _REACTREQUEST._serialized_start=289
+  _REACTREQUEST._serialized_end=338
+  _REACTRESPONSE._serialized_start=340
+  _REACTRESPONSE._serialized_end=405
+  _NOTIFYREQUEST._serialized_start=407
+  _NOTIFYREQUEST._serialized_end=476
+  _NOTIFYRESPONSE._serialized_start=478
+  _NOTIFYRESPONSE._serialized_end=494
+  _REACTSTREAMREQUEST._serialized_start=496
+  _REACTSTREAMREQUEST._serialized_end=566
+  _REACTCALL._serialized_start=568
+  _REACTCALL._serialized_end=646
+  _REACTSTREAMRESPONSE._serialized_start=648
+  _REACTSTREAMRESPONSE._serialized_end=723
+  _REACTANSWER._serialized_start=725
+  _REACTANSWER._serialized_end=807
+  _REACTER._serialized_start=851
+  _REACTER._serialized_end=1255
 # @@protoc_insertion_point(module_scope)

@@ -29,6 +29,11 @@ class ReacterStub(object):
                 request_serializer=reacter__pb2.NotifyRequest.SerializeToString,
                 response_deserializer=reacter__pb2.NotifyResponse.FromString,
                 )
+        self.ReactStream = channel.stream_stream(
+                '/eventgateway.plugin.v1.Reacter/ReactStream',
+                request_serializer=reacter__pb2.ReactStreamRequest.SerializeToString,
+                response_deserializer=reacter__pb2.ReactStreamResponse.FromString,
+                )
 
 
 class ReacterServicer(object):
@@ -59,6 +64,17 @@ class ReacterServicer(object):
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def ReactStream(self, request_iterator, context):
+        """Optional, for plugins that set react_stream in SubscriptionsResponse: the sync system events on
+        streams the gateway keeps open (one per Events API thread), many per message, each with an id;
+        the plugin answers each id once, in any order, many per message. Instead of a React call each.
+        A call not answered within the gateway's deadline fails closed (503), as a React call does; a
+        stream that fails fails the calls it carried.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_ReacterServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -76,6 +92,11 @@ def add_ReacterServicer_to_server(servicer, server):
                     servicer.Notify,
                     request_deserializer=reacter__pb2.NotifyRequest.FromString,
                     response_serializer=reacter__pb2.NotifyResponse.SerializeToString,
+            ),
+            'ReactStream': grpc.stream_stream_rpc_method_handler(
+                    servicer.ReactStream,
+                    request_deserializer=reacter__pb2.ReactStreamRequest.FromString,
+                    response_serializer=reacter__pb2.ReactStreamResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -135,5 +156,22 @@ class Reacter(object):
         return grpc.experimental.stream_unary(request_iterator, target, '/eventgateway.plugin.v1.Reacter/Notify',
             reacter__pb2.NotifyRequest.SerializeToString,
             reacter__pb2.NotifyResponse.FromString,
+            options, channel_credentials,
+            insecure, call_credentials, compression, wait_for_ready, timeout, metadata)
+
+    @staticmethod
+    def ReactStream(request_iterator,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.stream_stream(request_iterator, target, '/eventgateway.plugin.v1.Reacter/ReactStream',
+            reacter__pb2.ReactStreamRequest.SerializeToString,
+            reacter__pb2.ReactStreamResponse.FromString,
             options, channel_credentials,
             insecure, call_credentials, compression, wait_for_ready, timeout, metadata)
