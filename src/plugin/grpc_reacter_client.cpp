@@ -521,10 +521,34 @@ class GrpcReacterClient final : public ReacterClient {
   std::shared_ptr<Calls> calls_;
 };
 
+// gRPC 1.51 runs the callbacks of callback-API calls on a process-wide completion queue, which it
+// creates when a channel makes its first such call and destroys, joining its threads, when the last
+// channel that made one is destroyed. A call's ClientContext holds a reference to its channel and is
+// freed in the call's callback, on one of those threads: when that was the last channel, gRPC
+// destroyed the queue from one of its own threads, a double free (ASan, when a client that had asked
+// for Subscriptions went before the Events API threads' clients had made a call). One channel that
+// made a call and is never destroyed keeps the queue for the life of the process.
+void keep_callback_queue() {
+  // Never destroyed, on purpose; held by a static pointer, so not a leak either.
+  static const std::shared_ptr<grpc::Channel>* const keeper = [] {
+    const auto* channel = new std::shared_ptr<grpc::Channel>(grpc::CreateChannel(
+        "unix:/nonexistent/event-gateway-keeps-the-callback-queue", grpc::InsecureChannelCredentials()));
+    auto stub = pb::Reacter::NewStub(*channel);
+    // Ends at once, past its deadline: what counts is that the channel made a callback call.
+    auto* call = new Call<pb::SubscriptionsRequest, pb::SubscriptionsResponse, SubscriptionsResult>{};
+    call->context.set_deadline(std::chrono::system_clock::now());
+    stub->async()->Subscriptions(&call->context, &call->request, &call->response,
+                                 [call](const grpc::Status&) { delete call; });
+    return channel;
+  }();
+  (void)keeper;
+}
+
 }  // namespace
 }  // namespace eg::plugin
 
 std::unique_ptr<eg::plugin::ReacterClient> eg_connect_reacter(eg::plugin::ReacterSettings settings) {
+  eg::plugin::keep_callback_queue();
   // Debian builds Abseil without NDEBUG, so every absl::Mutex that gRPC locks (several per call)
   // also updates a lock-order graph for deadlock detection: about 3% of the gateway's CPU with one
   // plugin, sync or async (perf). The setting is the process's (Abseil is a shared library), so the
