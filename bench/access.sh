@@ -26,14 +26,7 @@ cmake -S . -B "$build_dir" -G Ninja -DCMAKE_BUILD_TYPE=Release >/dev/null
 cmake --build "$build_dir" --target event-gateway >/dev/null
 gateway="$build_dir/event-gateway"
 
-work=$(mktemp -d)
-gateway_pid=""
-cleanup() {
-  [ -n "$gateway_pid" ] && kill "$gateway_pid" 2>/dev/null && wait "$gateway_pid" 2>/dev/null || true
-  nginx -p "$work" -c function.conf -s stop 2>/dev/null || true
-  rm -rf "$work"
-}
-trap cleanup EXIT
+make_work_dir
 
 function_port=$(free_port); counting_port=$(free_port)
 start_function "$work" "$function_port" "$counting_port"
@@ -74,17 +67,7 @@ start_gateway() {
   config subscriptions '{"functionId":"bench","event":"http","method":"GET","path":"/keyed","requireApiKey":true}'
   config functions "{\"functionId\":\"counter\",\"type\":\"http\",\"provider\":{\"url\":\"http://127.0.0.1:$counting_port/c\"}}"
   config subscriptions '{"functionId":"counter","event":"bench.emit","path":"/one"}'
-  for _ in $(seq 100); do
-    [ "$(curl -s "127.0.0.1:$events_port/bench")" = "ok" ] && break
-    sleep 0.05
-  done
-  sleep 0.5  # every Events API thread routes from the new snapshot
-}
-
-stop_gateway() {
-  kill "$gateway_pid"
-  wait "$gateway_pid" 2>/dev/null || true
-  gateway_pid=""
+  wait_until_routed
 }
 
 # The scenarios of one set-up; events-keys sends the key where it is needed (and on /keyed).

@@ -45,6 +45,44 @@ open(sys.argv[1], "w").write(
 PY
 }
 
+# make_work_dir: $work, a fresh directory, and an exit trap that stops $gateway_pid (when set) and the
+# function (start_function), then removes $work.
+make_work_dir() {
+  work=$(mktemp -d)
+  gateway_pid=""
+  trap 'stop_bench_processes' EXIT
+}
+stop_bench_processes() {
+  [ -n "$gateway_pid" ] && kill "$gateway_pid" 2>/dev/null && wait "$gateway_pid" 2>/dev/null || true
+  nginx -p "$work" -c function.conf -s stop 2>/dev/null || true
+  rm -rf "$work"
+}
+
+# stop_gateway: SIGTERM to $gateway_pid, then waits for it to exit.
+stop_gateway() {
+  kill "$gateway_pid"
+  wait "$gateway_pid" 2>/dev/null || true
+  gateway_pid=""
+}
+
+# wait_until_routed: until GET /bench on $events_port answers "ok" (at most 100 tries), then half a
+# second more, so that every Events API thread routes from the new snapshot. Sets warm_up to the
+# requests it sent.
+wait_until_routed() {
+  warm_up=0
+  for _ in $(seq 100); do
+    warm_up=$((warm_up + 1))
+    [ "$(curl -s "127.0.0.1:$events_port/bench")" = "ok" ] && break
+    sleep 0.05
+  done
+  sleep 0.5
+}
+
+# cpu_ticks PIDS...: the CPU time (user + system, in clock ticks, $clock_ticks a second) the processes
+# used so far: on a shared machine the CPU a request costs moves less than the requests per second do.
+cpu_ticks() { for pid in "$@"; do cat "/proc/$pid/stat"; done | awk '{ t += $14 + $15 } END { print t + 0 }'; }
+clock_ticks=$(getconf CLK_TCK)
+
 # wait_for_gateway: until the Configuration API on $config_port answers, for at most a minute (a
 # gateway under valgrind starts slowly).
 wait_for_gateway() {

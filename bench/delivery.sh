@@ -132,10 +132,7 @@ wait_for_routes() {
   return 1
 }
 
-# CPU time (user + system, in clock ticks) the processes PIDS... used so far: on a shared machine the
-# CPU an event costs moves less than the events per second do.
-cpu_ticks() { for pid in "$@"; do cat "/proc/$pid/stat"; done | awk '{ t += $14 + $15 } END { print t }'; }
-clock_ticks=$(getconf CLK_TCK)
+# The reference proxy's processes, for cpu_ticks (common.sh).
 nginx_proxy_pids() { echo "$(cat "$work/proxy.pid")" $(pgrep -P "$(cat "$work/proxy.pid")"); }
 
 # Prints "accepted/s p99_ms delivered/s accepted×subscribers delivered non2xx cpu_µs_per_event" for

@@ -22,14 +22,7 @@ fi
 cmake -S . -B "$build_dir" -G Ninja -DCMAKE_BUILD_TYPE=Release >/dev/null
 cmake --build "$build_dir" --target event-gateway >/dev/null
 
-work=$(mktemp -d)
-gateway_pid=""
-cleanup() {
-  [ -n "$gateway_pid" ] && kill "$gateway_pid" 2>/dev/null && wait "$gateway_pid" 2>/dev/null || true
-  nginx -p "$work" -c function.conf -s stop 2>/dev/null || true
-  rm -rf "$work"
-}
-trap cleanup EXIT
+make_work_dir
 function_port=$(free_port); config_port=$(free_port); events_port=$(free_port)
 start_function "$work" "$function_port" "$(free_port)"
 

@@ -34,14 +34,7 @@ cmake --build "$build_dir" --target event-gateway noop_plugin >/dev/null
 gateway="$build_dir/event-gateway"
 plugin=$(realpath "$build_dir/noop_plugin")
 
-work=$(mktemp -d)
-gateway_pid=""
-cleanup() {
-  [ -n "$gateway_pid" ] && kill "$gateway_pid" 2>/dev/null && wait "$gateway_pid" 2>/dev/null || true
-  nginx -p "$work" -c function.conf -s stop 2>/dev/null || true
-  rm -rf "$work"
-}
-trap cleanup EXIT
+make_work_dir
 
 function_port=$(free_port); counting_port=$(free_port)
 start_function "$work" "$function_port" "$counting_port"
@@ -53,10 +46,6 @@ declare -A subscriptions=([sync]=gateway.event.received:sync [sync-react]=gatewa
 declare -A streams=([sync-react]=0 [async-react]=0)
 declare -A calls_per_request=([none]=0 [sync]=1 [sync-react]=1 [async-received]=1 [async]=3 [async-react]=3)  # async: received, invoking, invoked
 
-# CPU time (user + system, in clock ticks) the processes PIDS... used so far: on a shared machine the
-# CPU a request costs moves less than the requests per second do.
-cpu_ticks() { for pid in "$@"; do cat "/proc/$pid/stat"; done | awk '{ t += $14 + $15 } END { print t + 0 }'; }
-clock_ticks=$(getconf CLK_TCK)
 
 # start_gateway SETUP: a fresh gateway, with the plugin for sync and async, configured for the sync
 # scenario; sets plugin_pid (empty for none) and warm_up (the requests it sent before wrk's).
@@ -75,21 +64,10 @@ start_gateway() {
   plugin_pid=$(pgrep -P "$gateway_pid" || true)
   [ "$setup" = none ] || [ -n "$plugin_pid" ] || { echo "the plugin is not running" >&2; exit 1; }
   register_bench_function "$function_port"
-  warm_up=0
-  for _ in $(seq 100); do
-    warm_up=$((warm_up + 1))
-    [ "$(curl -s "127.0.0.1:$events_port/bench")" = "ok" ] && break
-    sleep 0.05
-  done
-  sleep 0.5  # every Events API thread routes from the new snapshot
+  wait_until_routed
 }
 
-# stop_gateway: SIGTERM; the gateway stops its plugin, which writes its count of React calls.
-stop_gateway() {
-  kill "$gateway_pid"
-  wait "$gateway_pid" 2>/dev/null || true
-  gateway_pid=""
-}
+# stop_gateway (common.sh): SIGTERM; the gateway stops its plugin, which writes its count of calls.
 
 # run_setup SETUP: one round of SETUP, on two fresh gateways. The first serves wrk's
 # $connections connections and appends "requests/s p99_ms requests non2xx socket_errors
