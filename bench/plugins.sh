@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # What a plugin costs the request path (issue 15: "the sync http path with one sync no-op plugin on
-# gateway.event.received, against no plugin"): the same binary in three set-ups, alternated round by
+# gateway.event.received, against no plugin"): the same binary in six set-ups, alternated round by
 # round in one run, each on a fresh gateway:
 #   none            no plugin (the baseline);
 #   sync            bench/noop_plugin, sync on gateway.event.received: every request waits for its
@@ -12,7 +12,11 @@
 #                   events per request, on Notify streams;
 #   async-react     the same without Notify (NOOP_PLUGIN_NOTIFY_STREAM=0): a React call per event.
 # The scenario is run.sh's sync one: wrk → http subscription GET /bench → the nginx function, with
-# $CONNECTIONS connections, then over 1 connection (the latency a plugin call adds, without queueing).
+# $CONNECTIONS connections, then over 1 connection: the latency a plugin call adds, without queueing,
+# which is the p99 the target is read on. At $CONNECTIONS connections wrk keeps the gateway saturated,
+# so its p99 is mostly the wait in the queue, the throughput restated (Little's law); it is reported
+# too. (A fixed request rate below saturation would be the better measure: h2load --rps was tried,
+# but it sends each connection's requests in bursts, which put the p50 without a plugin at 0.7-2.7 ms.)
 # Writes bench/results/plugins.md (and prints it). See the "Plugins" section of bench/README.md.
 #
 # Usage: bench/plugins.sh [rounds] [seconds per wrk run]     (defaults: 5 rounds of 5 s)
@@ -127,10 +131,11 @@ setup_name() {
   esac
 }
 report() {
-  local rps_sync rps_async p99_added
+  local rps_sync rps_async p99_added p99_added_alone
   rps_sync=$(ratio "$(column_median sync-sync 1)" "$(column_median sync-none 1)")
   rps_async=$(ratio "$(column_median sync-async-received 1)" "$(column_median sync-none 1)")
   p99_added=$(awk -v a="$(column_median sync-sync 2)" -v b="$(column_median sync-none 2)" 'BEGIN { printf "%.2f", a - b }')
+  p99_added_alone=$(awk -v a="$(column_median latency-sync 2)" -v b="$(column_median latency-none 2)" 'BEGIN { printf "%.2f", a - b }')
   echo "# Plugins benchmark (bench/plugins.sh)"
   echo
   echo "- commit: \`$(git rev-parse --short HEAD)$(git diff --quiet HEAD -- src bench/noop_plugin.cpp CMakeLists.txt || echo ' (modified)')\`, $(date -u '+%Y-%m-%d %H:%M UTC')"
@@ -158,7 +163,8 @@ report() {
   echo "|---|---|---|---|"
   echo "| sync / none requests/s | ${rps_sync}× | $(round_ratios sync-sync sync-none 1) | ≥ 0.6: $(verdict "$rps_sync" ">=" 0.6) |"
   echo "| sync / none p99 | $(ratio "$(column_median sync-sync 2)" "$(column_median sync-none 2)")× | $(round_ratios sync-sync sync-none 2) | |"
-  echo "| sync − none p99 (p99 added) | $p99_added ms | $(round_differences sync-sync sync-none 2) ms | ≤ 1 ms: $(verdict "$p99_added" "<=" 1) |"
+  echo "| sync − none p99 at saturation ($connections connections: the queue's wait) | $p99_added ms | $(round_differences sync-sync sync-none 2) ms | |"
+  echo "| sync − none p99, 1 connection (p99 added) | $p99_added_alone ms | $(round_differences latency-sync latency-none 2) ms | ≤ 1 ms: $(verdict "$p99_added_alone" "<=" 1) |"
   echo "| sync-react / none requests/s | $(ratio "$(column_median sync-sync-react 1)" "$(column_median sync-none 1)")× | $(round_ratios sync-sync-react sync-none 1) | |"
   echo "| async-received / none requests/s | ${rps_async}× | $(round_ratios sync-async-received sync-none 1) | ≥ 0.95: $(verdict "$rps_async" ">=" 0.95) |"
   echo "| async / none requests/s | $(ratio "$(column_median sync-async 1)" "$(column_median sync-none 1)")× | $(round_ratios sync-async sync-none 1) | |"
@@ -167,7 +173,6 @@ report() {
   for setup in sync sync-react async-received async async-react; do
     echo "| 1 connection: $setup − none mean latency | $(awk -v a="$(column_median "latency-$setup" 1)" -v b="$(column_median latency-none 1)" 'BEGIN { printf "%.3f", 1000 / a - 1000 / b }') ms | $(paste -d' ' "$work/latency-$setup" "$work/latency-none" | awk -v w="$(head -1 "$work/latency-none" | wc -w)" '{ printf "%s%.3f", (NR > 1 ? ", " : ""), 1000 / $1 - 1000 / $(1 + w) }') ms | |"
   done
-  echo "| 1 connection: sync − none p99 | $(awk -v a="$(column_median latency-sync 2)" -v b="$(column_median latency-none 2)" 'BEGIN { printf "%.2f", a - b }') ms | $(round_differences latency-sync latency-none 2) ms | |"
   echo "| 1 connection: async-received − none p99 | $(awk -v a="$(column_median latency-async-received 2)" -v b="$(column_median latency-none 2)" 'BEGIN { printf "%.2f", a - b }') ms | $(round_differences latency-async-received latency-none 2) ms | |"
   for setup in sync sync-react async-received; do
     echo "| $setup / none gateway CPU per request | $(ratio "$(column_median "sync-$setup" 6)" "$(column_median sync-none 6)")× | $(round_ratios "sync-$setup" sync-none 6) | |"
