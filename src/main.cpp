@@ -36,6 +36,7 @@ int main(int argc, char* argv[]) {
   }
   const bool json_logs = options.log_format == "json" || (options.log_format.empty() && !options.dev);
   eg::app::configure_logging(options.log_level, json_logs ? eg::app::LogFormat::Json : eg::app::LogFormat::Text);
+  for (const auto& warning : options.warnings) spdlog::warn("{}", warning);
   try {
     eg::app::Gateway gateway(options, std::move(*security));
     return gateway.run();

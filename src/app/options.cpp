@@ -2,12 +2,22 @@
 
 #include <boost/program_options.hpp>
 #include <cstdlib>
+#include <optional>
 #include <sstream>
+#include <string_view>
 #include <utility>
+#include <vector>
 
 namespace eg::app {
 namespace po = boost::program_options;
 namespace {
+
+// The original's flags for its embedded etcd, which ours does not need: accepted, with a warning.
+po::typed_value<std::string>* ignored_flag(Options& options, std::string name) {
+  return po::value<std::string>()->notifier([&options, name = std::move(name)](const std::string&) {
+    options.warnings.push_back("-" + name + " is ignored: the embedded store (dev mode) needs no ports");
+  });
+}
 
 po::options_description describe_options(Options& options) {
   po::options_description description("Usage: event-gateway [flags]\n\nFlags (one or two dashes)");
@@ -17,6 +27,10 @@ po::options_description describe_options(Options& options) {
       ("dev", po::bool_switch(&options.dev), "dev mode: embedded configuration store, no other server needed")
       ("embed-data-dir", po::value(&options.embed_data_dir)->default_value(options.embed_data_dir),
        "directory of the embedded store (dev mode)")
+      ("embed-cli-addr", ignored_flag(options, "embed-cli-addr"),
+       "the original's embedded etcd client address: ignored, with a warning")
+      ("embed-peer-addr", ignored_flag(options, "embed-peer-addr"),
+       "the original's embedded etcd peer address: ignored, with a warning")
       ("spool-dir", po::value(&options.spool_dir),
        "directory of the durable delivery spool and the dead letters; default: <embed-data-dir>/spool in "
        "dev mode, ./event-gateway-spool otherwise")
@@ -178,6 +192,40 @@ std::optional<std::string> check_values(const Options& options) {
   return std::nullopt;
 }
 
+// Go's strconv.ParseBool, which the original's flags used.
+std::optional<bool> go_bool(std::string_view text) {
+  for (const std::string_view yes : {"1", "t", "T", "true", "True", "TRUE"}) {
+    if (text == yes) return true;
+  }
+  for (const std::string_view no : {"0", "f", "F", "false", "False", "FALSE"}) {
+    if (text == no) return false;
+  }
+  return std::nullopt;
+}
+
+// Go's flag package also writes a switch as -dev=true or -dev=false (the original's users type that);
+// Boost's switches take no value. So, before parsing, "-dev=true" becomes "-dev" and "-dev=false"
+// nothing; any other value is left for Boost to refuse.
+std::vector<std::string> with_go_switches(int argc, const char* const argv[], const po::options_description& flags) {
+  std::vector<std::string> args;
+  for (int i = 1; i < argc; ++i) {
+    const std::string_view arg = argv[i];
+    const auto equals = arg.find('=');
+    const auto dashes = arg.find_first_not_of('-');
+    const bool flag_with_value = equals != std::string_view::npos && (dashes == 1 || dashes == 2) && dashes < equals;
+    const auto* flag =
+        flag_with_value ? flags.find_nothrow(std::string(arg.substr(dashes, equals - dashes)), false) : nullptr;
+    const auto value = flag != nullptr && flag->semantic()->max_tokens() == 0 ? go_bool(arg.substr(equals + 1))
+                                                                              : std::nullopt;
+    if (!value) {
+      args.emplace_back(arg);
+    } else if (*value) {
+      args.emplace_back(arg.substr(0, equals));
+    }
+  }
+  return args;
+}
+
 }  // namespace
 
 ParsedCommandLine parse_command_line(int argc, const char* const argv[]) {
@@ -186,7 +234,15 @@ ParsedCommandLine parse_command_line(int argc, const char* const argv[]) {
   po::variables_map values;
   try {
     const auto style = po::command_line_style::unix_style | po::command_line_style::allow_long_disguise;
-    po::store(po::command_line_parser(argc, argv).options(description).style(style).run(), values);
+    const auto given =
+        po::command_line_parser(with_go_switches(argc, argv, description)).options(description).style(style).run();
+    // store() would drop them silently: "event-gateway -dev foo" must not run as if "foo" meant something.
+    for (const auto& option : given.options) {
+      if (option.position_key >= 0) {
+        throw po::error("unexpected argument '" + option.value.front() + "': event-gateway takes flags only");
+      }
+    }
+    po::store(given, values);
     po::notify(values);
     read_password_from_environment(parsed.options);
     read_key_files_from_environment(parsed.options);

@@ -683,4 +683,31 @@ TEST(ServerFlags, LimitsAcceptOneDashOrTwo) {
       << refused.err;
 }
 
+TEST(ServerFlags, GosFormOfASwitchIsAccepted) {
+  GatewayOptions options;
+  options.dev_flag = "-dev=true";
+  options.extra_args = {"-spool-fsync=false"};
+  GatewayProcess gateway(std::move(options));
+  EXPECT_TRUE(gateway.start());  // dev mode: no store to reach
+
+  const auto refused = blackbox::run_binary({"-dev=maybe"});
+  EXPECT_EQ(refused.exit_code, 2);
+  EXPECT_NE(refused.err.find("dev"), std::string::npos) << refused.err;
+}
+
+TEST(ServerFlags, AStrayArgumentIsRefusedNamingIt) {
+  const auto refused = blackbox::run_binary({"-dev", "foo"});
+  EXPECT_EQ(refused.exit_code, 2);
+  EXPECT_NE(refused.err.find("unexpected argument 'foo'"), std::string::npos) << refused.err;
+}
+
+TEST(ServerFlags, TheOriginalsEmbeddedEtcdAddressesAreAcceptedWithAWarning) {
+  Gateway gw({"-embed-cli-addr", "127.0.0.1:2379", "-embed-peer-addr", "127.0.0.1:2380"});
+  ASSERT_TRUE(gw.start());
+  const auto log = gw.process().log();
+  EXPECT_NE(log.find("-embed-cli-addr is ignored: the embedded store (dev mode) needs no ports"), std::string::npos)
+      << log;
+  EXPECT_NE(log.find("-embed-peer-addr is ignored"), std::string::npos) << log;
+}
+
 }  // namespace
