@@ -71,19 +71,6 @@ std::vector<std::unique_ptr<delivery::Spool>> open_spools(
       dead_letters);
 }
 
-// SO_REUSEPORT would let this gateway share a port another process of the same user already listens
-// on, each getting part of the connections. A plain bind first turns that mistake into the usual
-// "address in use" error.
-void refuse_port_in_use(const Options& options) {
-  if (options.events_port == 0) return;
-  asio::io_context io;
-  asio::ip::tcp::acceptor probe(io);
-  const asio::ip::tcp::endpoint endpoint{asio::ip::make_address(options.listen_address), options.events_port};
-  probe.open(endpoint.protocol());
-  probe.set_option(asio::ip::tcp::acceptor::reuse_address(true));
-  probe.bind(endpoint);
-}
-
 }  // namespace
 
 unsigned events_thread_count(unsigned requested) {
@@ -155,7 +142,6 @@ EventsEndpoints::EventsEndpoints(const Options& options, const Security& securit
       ios_(make_ios(events_thread_count(options.events_threads))),
       spools_(open_spools(options, spool_dir, ios_, dead_letters)) {
   const auto threads = static_cast<unsigned>(ios_.size());
-  refuse_port_in_use(options);
   // The first server may pick a free port (port 0); the others join it on that port.
   std::uint16_t port = options.events_port;
   for (unsigned i = 0; i < threads; ++i) {

@@ -13,6 +13,7 @@
 
 #include "app/descriptor_limit.h"
 #include "app/events_endpoints.h"
+#include "app/listen_check.h"
 #include "config/config_api.h"
 #include "config/config_service.h"
 #include "delivery/dead_letters.h"
@@ -118,6 +119,12 @@ void reload_on_hangup(asio::signal_set& hangups, const std::vector<Reloader>& re
 
 // The options with -max-connections decided: the descriptor limit is raised first, so that the
 // default share is taken of the limit the process runs with.
+// Checked before anything starts (plugins, the store): a port in use ends the start at once, saying so.
+Options with_ports_checked(Options options) {
+  check_ports_free(options);
+  return options;
+}
+
 Options with_connection_limit(Options options) {
   const auto descriptors = raise_descriptor_limit();
   if (options.max_connections == 0) options.max_connections = default_max_connections(descriptors);
@@ -277,7 +284,8 @@ struct Gateway::Parts {
 };
 
 Gateway::Gateway(const Options& options, Security security)
-    : parts_(std::make_unique<Parts>(with_connection_limit(options), std::move(security))) {}
+    : parts_(
+          std::make_unique<Parts>(with_connection_limit(with_ports_checked(options)), std::move(security))) {}
 
 Gateway::~Gateway() = default;
 

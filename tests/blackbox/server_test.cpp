@@ -89,7 +89,8 @@ class Gateway {
   // Registers http function `id` at `url` with an invoke subscription, and waits until it is routable.
   ::testing::AssertionResult invokable(const std::string& id, const std::string& url) {
     if (auto r = client_.add_function("default", id, url); !r) return r;
-    if (auto r = client_.subscribe("default", bj::object{{"event", "invoke"}, {"functionId", id}}); !r) return r;
+    if (auto r = client_.subscribe("default", bj::object{{"event", "invoke"}, {"functionId", id}}); !r)
+      return r;
     return client_.sync();
   }
 
@@ -695,6 +696,35 @@ TEST(ServerFlags, GosFormOfASwitchIsAccepted) {
   EXPECT_NE(refused.err.find("dev"), std::string::npos) << refused.err;
 }
 
+TEST(ServerFlags, APortInUseEndsTheStartNamingTheApiThePortAndTheFlag) {
+  Gateway first;
+  ASSERT_TRUE(first.start());
+  const blackbox::TempDir dir{"eg-port-in-use-"};
+  const auto free = blackbox::pick_free_ports(1)[0];
+  const auto data = (dir.path() / "data").string();
+  const auto events_taken =
+      blackbox::run_binary({"-dev", "-embed-data-dir", data, "-config-port", std::to_string(free),
+                            "-events-port", std::to_string(first.events_port())});
+  EXPECT_EQ(events_taken.exit_code, 1);
+  EXPECT_NE(events_taken.output().find("the Events API cannot listen on 0.0.0.0 port " +
+                                       std::to_string(first.events_port()) + ": the port is in use"),
+            std::string::npos)
+      << events_taken.output();
+  EXPECT_NE(events_taken.output().find("-events-port"), std::string::npos) << events_taken.output();
+  EXPECT_EQ(events_taken.output().find("reactive_socket_service"), std::string::npos)
+      << "no Boost source location";
+
+  const auto config_taken =
+      blackbox::run_binary({"-dev", "-embed-data-dir", data, "-config-port",
+                            std::to_string(first.config_port()), "-events-port", std::to_string(free)});
+  EXPECT_EQ(config_taken.exit_code, 1);
+  EXPECT_NE(config_taken.output().find("the Configuration API cannot listen on 0.0.0.0 port " +
+                                       std::to_string(first.config_port())),
+            std::string::npos)
+      << config_taken.output();
+  EXPECT_NE(config_taken.output().find("-config-port"), std::string::npos) << config_taken.output();
+}
+
 TEST(ServerFlags, AStrayArgumentIsRefusedNamingIt) {
   const auto refused = blackbox::run_binary({"-dev", "foo"});
   EXPECT_EQ(refused.exit_code, 2);
@@ -705,7 +735,8 @@ TEST(ServerFlags, TheOriginalsEmbeddedEtcdAddressesAreAcceptedWithAWarning) {
   Gateway gw({"-embed-cli-addr", "127.0.0.1:2379", "-embed-peer-addr", "127.0.0.1:2380"});
   ASSERT_TRUE(gw.start());
   const auto log = gw.process().log();
-  EXPECT_NE(log.find("-embed-cli-addr is ignored: the embedded store (dev mode) needs no ports"), std::string::npos)
+  EXPECT_NE(log.find("-embed-cli-addr is ignored: the embedded store (dev mode) needs no ports"),
+            std::string::npos)
       << log;
   EXPECT_NE(log.find("-embed-peer-addr is ignored"), std::string::npos) << log;
 }
