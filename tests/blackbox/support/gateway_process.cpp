@@ -143,7 +143,15 @@ SpawnResult spawn(const std::vector<std::string>& args, const fs::path& out_path
   argv.push_back(nullptr);
   std::vector<std::string> environment_storage(extra_environment);
   std::vector<char*> envp;
-  for (char** variable = environ; *variable != nullptr; ++variable) envp.push_back(*variable);
+  // An extra variable replaces the inherited one of its name (getenv() would find the first).
+  const auto overridden = [&](std::string_view variable) {
+    const auto name = variable.substr(0, variable.find('=') + 1);
+    return std::any_of(environment_storage.begin(), environment_storage.end(),
+                       [&](const std::string& extra) { return extra.starts_with(name); });
+  };
+  for (char** variable = environ; *variable != nullptr; ++variable) {
+    if (!overridden(*variable)) envp.push_back(*variable);
+  }
   for (auto& variable : environment_storage) envp.push_back(variable.data());
   envp.push_back(nullptr);
 
@@ -320,6 +328,22 @@ std::vector<std::string> GatewayProcess::arguments() const {
   return args;
 }
 
+// Outside dev mode the gateway loads the etcd module, a shared library of gRPC threads, and
+// LeakSanitizer's exit check sometimes crashes scanning their thread-local storage ("Tracer caught
+// signal 11 ... LeakSanitizer has encountered a fatal error", exit 134: a sanitizer bug,
+// google/sanitizers#1322), which failed a cluster test now and then. Such a gateway runs without the
+// leak check; the etcd store's code is still checked for leaks by the unit tests, which link it
+// directly rather than loading it. Every other sanitizer check stays on.
+std::vector<std::string> GatewayProcess::environment() const {
+  auto environment = options_.environment;
+  if (options_.dev_flag.empty()) {
+    const char* inherited = std::getenv("ASAN_OPTIONS");
+    environment.push_back(std::string("ASAN_OPTIONS=") + (inherited != nullptr ? inherited : "") +
+                          (inherited != nullptr && *inherited != '\0' ? ":" : "") + "detect_leaks=0");
+  }
+  return environment;
+}
+
 std::string GatewayProcess::config_url() const {
   return (options_.config_tls_ca.empty() ? "http://127.0.0.1:" : "https://127.0.0.1:") +
          std::to_string(config_port_);
@@ -362,7 +386,7 @@ std::optional<int> GatewayProcess::exit_code() {
   if (running()) return ::testing::AssertionFailure() << "gateway already running (pid " << pid_ << ")";
   auto log_start = log_size();
   auto args = arguments();
-  SpawnResult sp = spawn(args, log_path(), log_path(), options_.environment);
+  SpawnResult sp = spawn(args, log_path(), log_path(), environment());
   if (sp.pid < 0) return ::testing::AssertionFailure() << sp.error;
   pid_ = sp.pid;
   exit_code_.reset();

@@ -122,6 +122,7 @@ class GatewayProcess {
 
   // The full argument vector used to start (without argv[0]).
   std::vector<std::string> arguments() const;
+  std::vector<std::string> environment() const;
 
   // Internal: log offset at the start of the current test (used to print only that test's part).
   std::uintmax_t test_log_mark = 0;
