@@ -94,7 +94,7 @@ void PluginCaller::tell(const PluginTable& plugins, Hook hook, const std::string
 void PluginCaller::schedule_calls_flush() {
   if (calls_flush_posted_) return;
   calls_flush_posted_ = true;
-  boost::asio::post(notices_timer_.get_executor(), [this] {
+  boost::asio::post(executor_, [this] {
     calls_flush_posted_ = false;
     for (const auto& plugin : table().plugins) {
       if (auto* const client = client_of(plugin)) client->flush_calls();

@@ -36,7 +36,7 @@ class PluginCaller {
   // `lane`: the Events API thread's number, which picks its client of each plugin; `executor`: that
   // thread's event loop.
   PluginCaller(PluginHost& host, unsigned lane, const boost::asio::any_io_executor& executor)
-      : host_(host), lane_(lane), table_(host.table()), notices_timer_(executor) {}
+      : host_(host), lane_(lane), table_(host.table()), executor_(executor), notices_timer_(executor) {}
 
   // The plugins as of now, kept alive across the calls of one request.
   std::shared_ptr<const PluginTable> pin() { return table_.pin(); }
@@ -63,6 +63,7 @@ class PluginCaller {
   PluginHost& host_;
   const unsigned lane_;
   common::Published<PluginTable>::Reader table_;
+  boost::asio::any_io_executor executor_;  // the thread's event loop
   boost::asio::steady_timer notices_timer_;
   bool notices_flush_scheduled_ = false;
   bool calls_flush_posted_ = false;
