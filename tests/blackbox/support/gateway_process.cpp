@@ -406,7 +406,12 @@ std::optional<int> GatewayProcess::exit_code() {
              << log_since(log_start);
     }
     auto r = request("GET", config_url() + "/v1/status", {}, {}, quick);
-    if (r.status == 200) return ::testing::AssertionSuccess();
+    // The answer counts only once this gateway's log says it is ready on this port: another test's
+    // gateway may hold the port (both picked it), and answer while this one fails to listen and exits.
+    const auto ready_line = "event gateway ready: Configuration API on port " + std::to_string(config_port_);
+    if (r.status == 200 && log_since(log_start).find(ready_line) != std::string::npos) {
+      return ::testing::AssertionSuccess();
+    }
     last = r.describe();
     if (std::chrono::steady_clock::now() >= deadline) break;
     std::this_thread::sleep_for(10ms);
