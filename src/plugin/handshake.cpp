@@ -26,6 +26,11 @@ std::variant<PluginAddress, std::string> tcp_target(std::string_view address) {
   auto host = address.substr(0, colon);
   const bool bracketed = host.size() > 2 && host.front() == '[' && host.back() == ']';
   if (bracketed) host = host.substr(1, host.size() - 2);
+  // A zone ("[::1%lo]") means nothing on loopback, and boost reads it loosely ("%1f." as zone 1,
+  // which would then be written into the target): refused before it is parsed.
+  if (host.find('%') != std::string_view::npos) {
+    return "its tcp address \"" + std::string(address) + "\" names an IPv6 zone; a plugin on loopback needs none";
+  }
   boost::system::error_code error;
   const auto ip = boost::asio::ip::make_address(std::string(host), error);
   if (error) return "its tcp address \"" + std::string(address) + "\" is not an IP address and port";

@@ -60,6 +60,8 @@ TEST(PluginHandshake, APluginOffTheLoopbackIsRefused) {
   // Every event passes through a plugin: it may not listen where others can reach it.
   EXPECT_NE(refusal_of("1|1|tcp|0.0.0.0:41235|grpc").find("not on loopback"), std::string::npos);
   EXPECT_NE(refusal_of("1|1|tcp|10.0.0.7:41235|grpc").find("not on loopback"), std::string::npos);
+  EXPECT_NE(refusal_of("1|1|tcp|[::1%1f.]:1|grpc").find("IPv6 zone"), std::string::npos);
+  EXPECT_NE(refusal_of("1|1|tcp|[::1%lo]:41235|grpc").find("IPv6 zone"), std::string::npos);
 }
 
 TEST(PluginHandshake, WhatIsNotAHandshakeSaysWhatWasExpected) {
