@@ -16,17 +16,18 @@ cd "$(dirname "$0")/.."
 
 declare -A may_include=(
   [common]=""
+  [metrics]="common"
   [net]="common"
   [model]="common"
   [store]="common model"
   [providers]="common net model"
   [auth]="common net model"
-  [plugin]="common"
+  [plugin]="common metrics"
   [routing]="common model store providers"
   [delivery]="common net model providers routing"
-  [config]="common net model store providers routing delivery auth"
-  [events]="common net model providers routing delivery auth plugin"
-  [app]="common net model store providers routing config delivery events auth plugin"
+  [config]="common metrics net model store providers routing delivery auth"
+  [events]="common metrics net model providers routing delivery auth plugin"
+  [app]="common metrics net model store providers routing config delivery events auth plugin"
 )
 
 # Known exceptions, "file -> included folder", each with the reason it is still there. Keep this

@@ -4,6 +4,7 @@
 # etcd-client (etcdctl) and openssl are for the tests: they inspect etcd and make TLS certificates.
 # clang-14 and libclang-rt-14-dev (libFuzzer and the sanitizer runtimes) build the fuzzers (fuzz/).
 # python3-grpcio and python3-protobuf run the Python plugins (examples/plugins/python/) and the test plugin.
+# prometheus scrapes a gateway in the metrics tests, and its promtool checks the exposition format.
 # --with-node also installs Node.js and npm (for the Node SDK compatibility test).
 set -euo pipefail
 
@@ -15,6 +16,7 @@ packages=(
   libgtest-dev libgmock-dev libbenchmark-dev
   etcd-server etcd-client openssl curl python3 python3-grpcio python3-protobuf
   clang-14 libclang-rt-14-dev
+  prometheus
 )
 [ "${1:-}" = "--with-node" ] && packages+=(nodejs npm)
 

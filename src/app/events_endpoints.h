@@ -38,7 +38,8 @@ class EventsEndpoints {
   // every thread's dispatcher calls them (they must outlive this).
   EventsEndpoints(const Options& options, const Security& security, routing::SnapshotHolder& snapshots,
                   const std::filesystem::path& spool_dir, delivery::DeadLetters& dead_letters,
-                  std::shared_ptr<net::TlsServerContext> tls = nullptr, plugin::PluginHost* plugins = nullptr);
+                  std::shared_ptr<net::TlsServerContext> tls = nullptr,
+                  plugin::PluginHost* plugins = nullptr);
   ~EventsEndpoints();
 
   // Starts accepting connections (they are served once run() runs the event loops), and resumes
@@ -60,6 +61,9 @@ class EventsEndpoints {
 
   std::uint16_t port() const;
   std::size_t threads() const { return loops_.size(); }
+  // Asynchronous deliveries accepted and not finished, on every thread.
+  std::size_t pending_deliveries() const { return capacity_.taken(); }
+  std::size_t open_connections() const { return limits_->connections.taken(); }
 
  private:
   struct Loop;

@@ -11,12 +11,14 @@
 #include <thread>
 #include <vector>
 
+#include "app/build_info.h"
 #include "app/descriptor_limit.h"
 #include "app/events_endpoints.h"
 #include "app/listen_check.h"
 #include "config/config_api.h"
 #include "config/config_service.h"
 #include "delivery/dead_letters.h"
+#include "metrics/gateway_metrics.h"
 #include "net/http_server.h"
 #include "net/tls_server.h"
 #include "plugin/plugin_host.h"
@@ -33,13 +35,13 @@ namespace {
 
 // The Configuration API has limits of its own, so that no flood of the Events API (connections or
 // bodies) can keep an operator from changing the configuration, and no flood of it can stop events.
-net::HttpServerOptions server_options(const Options& options, std::uint16_t port,
-                                      std::shared_ptr<net::TlsServerContext> tls) {
+net::HttpServerOptions config_server_options(const Options& options, std::uint16_t port,
+                                             std::shared_ptr<net::ServerLimits> limits,
+                                             std::shared_ptr<net::TlsServerContext> tls) {
   return net::HttpServerOptions{.address = options.listen_address,
                                 .port = port,
                                 .max_body_bytes = options.max_body_bytes,
-                                .limits = std::make_shared<net::ServerLimits>(
-                                    "Configuration API", options.max_connections, options.max_buffered_bytes),
+                                .limits = std::move(limits),
                                 .tls = std::move(tls)};
 }
 
@@ -222,6 +224,7 @@ boost::json::object store_status(store::Store& store, routing::SnapshotHolder::R
 // human-paced configuration and never delays events.
 struct ConfigEndpoint {
   asio::io_context io{1};
+  std::shared_ptr<net::ServerLimits> limits;
   routing::SnapshotHolder::Reader routing;
   config::ConfigService service;
   config::ConfigApi api;
@@ -230,7 +233,9 @@ struct ConfigEndpoint {
   ConfigEndpoint(const Options& options, const Security& security, store::Store& store,
                  routing::SnapshotHolder& snapshots, delivery::DeadLetters& dead_letters,
                  config::Redeliver redeliver, std::shared_ptr<net::TlsServerContext> tls)
-      : routing(snapshots),
+      : limits(std::make_shared<net::ServerLimits>("Configuration API", options.max_connections,
+                                                   options.max_buffered_bytes)),
+        routing(snapshots),
         service(store, &snapshots, security.denied_networks),
         api(
             service, [this, &store] { return store_status(store, routing); }, dead_letters,
@@ -238,11 +243,23 @@ struct ConfigEndpoint {
             config::ConfigApiSecurity{.keys = security.config_keys,
                                       .cross_site = security.cross_site,
                                       .warnings = security.warnings}),
-        server(io, server_options(options, options.config_port, std::move(tls)),
+        server(io, config_server_options(options, options.config_port, limits, std::move(tls)),
                [this](net::Request& request) -> asio::awaitable<net::Response> {
                  co_return api.handle(request);
                }) {}
 };
+
+void report_plugin_metrics(metrics::Sink& sink, const plugin::PluginTable& table) {
+  for (const auto& plugin : table.plugins) {
+    const auto& counters = *plugin.counters;
+    sink.set(metrics::plugin_async_dropped, {plugin.name},
+             static_cast<double>(counters.async_dropped.load(std::memory_order_relaxed)));
+    sink.set(metrics::plugin_async_lost, {plugin.name},
+             static_cast<double>(counters.async_lost.load(std::memory_order_relaxed)));
+    sink.set(metrics::plugin_restarts, {plugin.name},
+             static_cast<double>(counters.restarts.load(std::memory_order_relaxed)));
+  }
+}
 
 }  // namespace
 
@@ -260,6 +277,8 @@ struct Gateway::Parts {
   routing::ConfigWatcher watcher;
   ConfigEndpoint config;
   EventsEndpoints events;
+  // Last: it reads the parts above at every scrape of /metrics.
+  metrics::CollectorHandle collector;
 
   Parts(const Options& gateway_options, Security gateway_security)
       : options(gateway_options),
@@ -280,6 +299,29 @@ struct Gateway::Parts {
         events(options, security, snapshots, spool_dir, *dead_letters, tls.events,
                options.plugins.empty() ? nullptr : plugins.get()) {
     watcher.start();
+    collector = metrics::add_collector([this](metrics::Sink& sink) { report_metrics(sink); });
+  }
+
+  // The gauges and the counters others keep, read when /metrics is scraped (on the Configuration
+  // API's thread).
+  void report_metrics(metrics::Sink& sink) {
+    const auto snapshot = config.routing.pin();  // the Configuration API thread's reader
+    for (const auto& [space, tally] : snapshot->space_tallies()) {
+      if (tally.functions > 0)
+        sink.set(metrics::functions_total, {space}, static_cast<double>(tally.functions));
+      if (tally.subscriptions > 0) {
+        sink.set(metrics::subscriptions_total, {space}, static_cast<double>(tally.subscriptions));
+      }
+    }
+    sink.set(metrics::routing_revision, {}, static_cast<double>(snapshot->revision()));
+    const auto pending = static_cast<double>(events.pending_deliveries());
+    sink.set(metrics::events_backlog, {}, pending);
+    sink.set(metrics::deliveries_pending, {}, pending);
+    sink.set(metrics::open_connections, {"events"}, static_cast<double>(events.open_connections()));
+    sink.set(metrics::open_connections, {"config"}, static_cast<double>(config.limits->connections.taken()));
+    sink.set(metrics::store_available, {}, watcher.following() ? 1 : 0);
+    sink.set(metrics::build_info, {build_version(), build_commit()}, 1);
+    if (plugins) report_plugin_metrics(sink, *plugins->table().get());
   }
 };
 

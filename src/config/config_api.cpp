@@ -4,6 +4,7 @@
 
 #include <boost/url/parse.hpp>
 #include <charconv>
+#include <chrono>
 #include <optional>
 #include <stdexcept>
 #include <utility>
@@ -13,6 +14,7 @@
 #include "common/json.h"
 #include "config/errors.h"
 #include "config/validation.h"
+#include "metrics/gateway_metrics.h"
 #include "model/identifiers.h"
 #include "providers/provider.h"
 #include "store/store.h"
@@ -34,11 +36,14 @@ Response method_not_allowed(std::string_view allowed) {
 
 http::status status_of(ConfigError::Kind kind) {
   switch (kind) {
-    case ConfigError::Kind::NotFound: return http::status::not_found;
-    case ConfigError::Kind::AlreadyExists: return http::status::conflict;
+    case ConfigError::Kind::NotFound:
+      return http::status::not_found;
+    case ConfigError::Kind::AlreadyExists:
+      return http::status::conflict;
     case ConfigError::Kind::Unreadable:
       return http::status::internal_server_error;
-    case ConfigError::Kind::Invalid: break;
+    case ConfigError::Kind::Invalid:
+      break;
   }
   return http::status::bad_request;
 }
@@ -140,9 +145,76 @@ bool is_status(const std::vector<std::string_view>& segments) {
   return segments.size() == 3 && segments[1] == "v1" && segments[2] == "status";
 }
 
+// GET /metrics, the seed's path, and GET /v1/metrics, the original's later one.
+bool is_metrics(const std::vector<std::string_view>& segments) {
+  return (segments.size() == 2 && segments[1] == "metrics") ||
+         (segments.size() == 3 && segments[1] == "v1" && segments[2] == "metrics");
+}
+
+Response metrics_response() {
+  Response response{http::status::ok, 11};
+  response.set(http::field::content_type, metrics::kContentType);
+  response.body() = metrics::render();
+  response.prepare_payload();
+  return response;
+}
+
+// The labels of gateway_config_requests_total: the resource a request addresses and what it does to
+// it, in the original's words (function/subscription; get, list, create, update, delete).
+struct RequestKind {
+  std::string_view resource = "unknown";
+  std::string_view operation = "other";
+};
+
+std::string_view operation_of(http::verb method, bool one) {
+  switch (method) {
+    case http::verb::get:
+      return one ? "get" : "list";
+    case http::verb::post:
+      return one ? "other" : "create";
+    case http::verb::put:
+      return one ? "update" : "other";
+    case http::verb::delete_:
+      return one ? "delete" : "other";
+    default:
+      return "other";
+  }
+}
+
+RequestKind kind_of(const std::vector<std::string_view>& segments, http::verb method) {
+  if (is_status(segments)) return {"status", "get"};
+  if (is_metrics(segments)) return {"metrics", "get"};
+  if (segments.size() < 5 || segments[1] != "v1" || segments[2] != "spaces") return {};
+  const auto collection = segments[4];
+  const bool one = segments.size() >= 6;
+  if (collection == "functions") return {"function", operation_of(method, one)};
+  if (collection == "subscriptions") return {"subscription", operation_of(method, one)};
+  if (collection == "deadletters") {
+    if (segments.size() == 7 && segments[6] == "redeliver") return {"deadletter", "redeliver"};
+    return {"deadletter", operation_of(method, one)};
+  }
+  return {};
+}
+
+void count_request(const net::Request& request, std::chrono::steady_clock::time_point start) {
+  const auto segments = split_path(request.target());
+  const auto kind = kind_of(segments, request.method());
+  const auto space = space_of(segments);
+  metrics::config_requests.add({space.value_or(""), kind.resource, kind.operation});
+  const std::chrono::duration<double> took = std::chrono::steady_clock::now() - start;
+  metrics::config_request_duration_seconds.observe({}, took.count());
+}
+
 }  // namespace
 
 net::Response ConfigApi::handle(const net::Request& request) {
+  const auto start = std::chrono::steady_clock::now();
+  auto response = answer(request);
+  count_request(request, start);
+  return response;
+}
+
+net::Response ConfigApi::answer(const net::Request& request) {
   if (auto answer = security_.cross_site.preflight(request)) return std::move(*answer);
   auto response = guarded(request);
   security_.cross_site.allow_reading(request, response);
@@ -153,7 +225,9 @@ std::optional<net::Response> ConfigApi::access_refusal(const net::Request& reque
   if (!security_.keys) return std::nullopt;
   const auto segments = split_path(request.target());
   if (is_status(segments)) return std::nullopt;
-  const auto space = space_of(segments);
+  // The metrics name every space: only a key that may act on all of them reads them.
+  const auto space =
+      is_metrics(segments) ? std::optional<std::string>(auth::kEverySpace) : space_of(segments);
   const auto access = security_.keys->check(request[http::field::authorization], space);
   return auth::refusal(access, "the Configuration API", space.value_or(""));
 }
@@ -187,6 +261,10 @@ net::Response ConfigApi::route(const net::Request& request) {
     }
     return net::json_response(http::status::ok, status);
   }
+  if (is_metrics(segments)) {
+    if (request.method() != http::verb::get) return method_not_allowed("GET");
+    return metrics_response();
+  }
   if (count >= 5 && segments[1] == "v1" && segments[2] == "spaces") {
     const auto space = decode_name(segments[3]);
     validate_space(space);
@@ -208,8 +286,8 @@ net::Response ConfigApi::route(const net::Request& request) {
         return redeliver(request, space, decode_name(segments[5]));
     }
   }
-  return net::error_response(http::status::not_found, "no such Configuration API resource: " +
-                                                          std::string(request.target()));
+  return net::error_response(http::status::not_found,
+                             "no such Configuration API resource: " + std::string(request.target()));
 }
 
 net::Response ConfigApi::functions(const net::Request& request, std::string_view space) {
@@ -267,7 +345,8 @@ net::Response ConfigApi::subscription(const net::Request& request, std::string_v
   if (!known_method) return method_not_allowed("GET, DELETE");
   const auto id = model::canonical_subscription_id(raw_id);
   if (!id) {
-    throw not_found("subscription \"" + std::string(raw_id) + "\" not found in space \"" + std::string(space) + "\"");
+    throw not_found("subscription \"" + std::string(raw_id) + "\" not found in space \"" +
+                    std::string(space) + "\"");
   }
   if (request.method() == http::verb::get) {
     return net::json_response(http::status::ok, service_.get_subscription(space, *id).to_json());

@@ -2,6 +2,7 @@
 // The Configuration API (README "Configuration API"): HTTP in, ConfigService calls, JSON out.
 //
 //   GET                /v1/status
+//   GET                /metrics, /v1/metrics (Prometheus; docs/metrics.md)
 //   GET, POST          /v1/spaces/<space>/functions
 //   GET, PUT, DELETE   /v1/spaces/<space>/functions/<functionId>
 //   GET, POST          /v1/spaces/<space>/subscriptions
@@ -11,8 +12,8 @@
 //   POST               /v1/spaces/<space>/deadletters/<deadLetterId>/redeliver
 //
 // Before a request reaches its resource (docs/security.md): with API keys, every request but
-// GET /v1/status needs a key that may act on its space (401, 403); then cross-site writes are refused
-// (403, 415, config/cross_site.h).
+// GET /v1/status needs a key that may act on its space, the metrics a key for every space (401, 403);
+// then cross-site writes are refused (403, 415, config/cross_site.h).
 
 #include <functional>
 #include <memory>
@@ -74,6 +75,7 @@ class ConfigApi {
   void use_keys(std::shared_ptr<const auth::ApiKeys> keys) { security_.keys = std::move(keys); }
 
  private:
+  net::Response answer(const net::Request& request);
   net::Response guarded(const net::Request& request);
   std::optional<net::Response> access_refusal(const net::Request& request) const;
   net::Response route(const net::Request& request);

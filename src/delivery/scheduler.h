@@ -34,6 +34,9 @@ struct Scheduled {
   EventId event_id;
   AttemptState state;
   std::shared_ptr<const std::string> payload;  // null: claimed from the spool for the attempt
+  // When this gateway accepted it (the metrics' processing time); unset for deliveries resumed after
+  // a restart.
+  std::chrono::steady_clock::time_point accepted_at{};
 };
 
 class Scheduler {
@@ -80,12 +83,13 @@ class Scheduler {
   const unsigned workers_;
   const unsigned per_function_;
   Attempt attempt_;
-  std::unordered_map<std::string, Lane> lanes_;  // by "<space>\n<functionId>"; node-based: pointers stay valid
+  std::unordered_map<std::string, Lane>
+      lanes_;  // by "<space>\n<functionId>"; node-based: pointers stay valid
   std::deque<std::pair<const std::string*, Lane*>> turns_;  // lanes with ready work below their cap
   std::priority_queue<Timed, std::vector<Timed>, std::greater<>> later_;
   std::uint64_t order_ = 0;
-  boost::asio::steady_timer timer_;   // for the earliest of later_
-  std::int64_t timer_due_ms_ = 0;     // 0: not armed
+  boost::asio::steady_timer timer_;        // for the earliest of later_
+  std::int64_t timer_due_ms_ = 0;          // 0: not armed
   boost::asio::steady_timer idle_signal_;  // cancelled whenever the last running attempt finishes
   std::size_t pending_ = 0;
   unsigned running_ = 0;

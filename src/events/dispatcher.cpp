@@ -8,6 +8,7 @@
 #include "common/json.h"
 #include "common/rate_limited_log.h"
 #include "events/plugin_steps.h"
+#include "metrics/gateway_metrics.h"
 
 namespace eg::events {
 namespace asio = boost::asio;
@@ -25,6 +26,33 @@ boost::json::value result_value(const providers::CallResult& result) {
 }
 
 std::int64_t now_ms() { return now_millis(); }
+
+// The `outcome` label of the function call metrics.
+std::string_view outcome_label(providers::CallResult::Outcome outcome) {
+  using Outcome = providers::CallResult::Outcome;
+  switch (outcome) {
+    case Outcome::Success:
+      return "success";
+    case Outcome::FunctionError:
+      return "function_error";
+    case Outcome::Unreachable:
+      return "unreachable";
+    case Outcome::Timeout:
+      return "timeout";
+    case Outcome::Refused:
+      return "refused";
+  }
+  return "unknown";
+}
+
+void count_call(const model::Function& function, const providers::CallResult& result,
+                std::chrono::steady_clock::time_point started) {
+  const std::chrono::duration<double> took = std::chrono::steady_clock::now() - started;
+  const auto outcome = outcome_label(result.outcome);
+  metrics::function_calls.add({function.space, function.function_id, outcome});
+  metrics::function_call_duration_seconds.observe({function.space, function.function_id, outcome},
+                                                  took.count());
+}
 
 // A call that a plugin refused, or could not be asked about: retried when the plugin could not answer.
 providers::CallResult refused_call(const plugin::Verdict& verdict) {
@@ -141,7 +169,8 @@ void Dispatcher::schedule(delivery::DeliveryKey key, const DeliveryTarget& targe
   scheduler_.schedule(Scheduled{.key = key,
                                 .target = intern(target),
                                 .event_id = delivery::to_event_id(event_id),
-                                .payload = std::move(payload)});
+                                .payload = std::move(payload),
+                                .accepted_at = std::chrono::steady_clock::now()});
 }
 
 // Deliveries to one subscriber share one target in memory; targets no delivery holds any more are
@@ -216,6 +245,7 @@ asio::awaitable<void> Dispatcher::attempt(Scheduled delivery) {
   auto& state = delivery.state;
   ++state.attempts;
   if (state.first_attempt_ms == 0) state.first_attempt_ms = now_ms();
+  count_attempt(delivery);
 
   const EventSource event{.payload = *payload};
   const auto provenance = provenance_of(target);
@@ -241,6 +271,7 @@ asio::awaitable<void> Dispatcher::attempt(Scheduled delivery) {
     give_up(delivery, *payload, result.error, subscriber);
     co_return;
   }
+  metrics::deliveries_retried.add({target.space});
   static common::RateLimitedWarning retrying("delivery failed; retrying");
   retrying.note(fmt::format("event {} to {}/{}, attempt {}, next in {} ms: {}",
                             delivery::view(delivery.event_id), target.space, target.function_id,
@@ -250,6 +281,15 @@ asio::awaitable<void> Dispatcher::attempt(Scheduled delivery) {
   state.due_ms = now + delay->count() + 1;
   stores_.spool.retry_at(delivery.key, state);
   scheduler_.schedule(std::move(delivery));
+}
+
+// The original's gateway_events_custom_processing_seconds: from accepting the event to the first
+// call of its function; not known for the deliveries resumed after a restart.
+void Dispatcher::count_attempt(const Scheduled& delivery) {
+  metrics::deliveries_attempted.add({delivery.target->space});
+  if (delivery.state.attempts != 1 || delivery.accepted_at == std::chrono::steady_clock::time_point{}) return;
+  const std::chrono::duration<double> waited = std::chrono::steady_clock::now() - delivery.accepted_at;
+  metrics::events_custom_processing_seconds.observe({}, waited.count());
 }
 
 void Dispatcher::delivered(const Scheduled& delivery) {
@@ -284,6 +324,7 @@ void Dispatcher::give_up(const Scheduled& delivery, const std::string& payload, 
                                     .last_attempt_ms = now_ms(),
                                     .last_error = error};
   stores_.spool.dead_letter(delivery.key, letter);
+  metrics::deliveries_dead_lettered.add({target.space});
   spdlog::warn("event {} to {}/{} failed for good after {} attempts and is dead letter {}: {}",
                delivery::view(delivery.event_id), target.space, target.function_id, delivery.state.attempts,
                letter.id, error);
@@ -330,6 +371,7 @@ asio::awaitable<providers::CallResult> Dispatcher::invoke(const providers::Compi
                                                           const std::string& payload,
                                                           const providers::CallMarks& marks) {
   const auto& function = compiled.function;
+  const auto started = std::chrono::steady_clock::now();
   const auto invoking = [&] {
     return make_json_event(
         std::string(plugin::event_type_of(plugin::Hook::FunctionInvoking)),
@@ -342,14 +384,20 @@ asio::awaitable<providers::CallResult> Dispatcher::invoke(const providers::Compi
       asked.emplace(invoking());
       const auto verdict =
           co_await ask_sync_plugins(*plugins_, *plugins, plugin::Hook::FunctionInvoking, *asked);
-      if (verdict) co_return refused_call(*verdict);
+      if (verdict) {
+        auto refused = refused_call(*verdict);
+        count_call(function, refused, started);
+        co_return refused;
+      }
     }
   }
   if (wants_announcement(function.space, plugin::Hook::FunctionInvoking, provenance)) {
     announce(function.space, plugin::Hook::FunctionInvoking, asked ? std::move(*asked) : invoking(),
              provenance);
   }
-  co_return co_await compiled.call(payload, marks, call_context_);
+  auto result = co_await compiled.call(payload, marks, call_context_);
+  count_call(function, result, started);
+  co_return result;
 }
 
 bool Dispatcher::wants_announcement(std::string_view space, plugin::Hook hook, const Provenance& cause) {

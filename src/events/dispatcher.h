@@ -138,6 +138,7 @@ class Dispatcher {
                                                        const std::string& payload,
                                                        const providers::CallMarks& marks);
   boost::asio::awaitable<void> attempt(delivery::Scheduled delivery);
+  void count_attempt(const delivery::Scheduled& delivery);
   void delivered(const delivery::Scheduled& delivery);
   void give_up(const delivery::Scheduled& delivery, const std::string& payload, const std::string& error,
                const routing::Subscriber* subscriber);

@@ -14,6 +14,7 @@
 #include "events/function_response.h"
 #include "events/http_event.h"
 #include "events/plugin_steps.h"
+#include "metrics/gateway_metrics.h"
 #include "model/identifiers.h"
 #include "model/subscription.h"
 
@@ -107,6 +108,13 @@ Response plugin_refusal(const plugin::Verdict& verdict) {
   return net::error_response(static_cast<http::status>(verdict.status), verdict.message);
 }
 
+// The `type` label of an Events API request, from its Event header.
+std::string_view type_label_of(std::string_view event_name) {
+  if (event_name.empty()) return metrics::kHttpEvent;
+  if (event_name == model::kInvokeEvent) return metrics::kInvokeEvent;
+  return metrics::kCustomEvent;
+}
+
 Response response_to_http_event(const CallResult& result, const model::Function& function,
                                 const Event& event) {
   if (!result.ok()) return call_failure(result, function, event);
@@ -118,15 +126,21 @@ Response response_to_http_event(const CallResult& result, const model::Function&
 }  // namespace
 
 asio::awaitable<Response> EventsApi::handle(net::Request& request) {
+  const std::string_view event_name = request[kEventHeader];
   if (draining_) {
+    metrics::events_refused.add({"", type_label_of(event_name), "draining"});
     co_return net::error_response(http::status::service_unavailable, "the event gateway is shutting down");
   }
   auto provenance = provenance_of(request);
-  if (auto* refusal = std::get_if<Response>(&provenance)) co_return std::move(*refusal);
+  if (auto* refusal = std::get_if<Response>(&provenance)) {
+    if (refusal->result() == http::status::loop_detected) {
+      metrics::events_refused.add({"", type_label_of(event_name), "loop"});
+    }
+    co_return std::move(*refusal);
+  }
   const auto& origin = std::get<Provenance>(provenance);
   auto path = request_path(request);
   if (!path) co_return net::error_response(http::status::bad_request, "malformed request target");
-  const std::string_view event_name = request[kEventHeader];
   if (event_name.empty() && is_preflight(request)) co_return preflight(request, *path);
   if (event_name.empty()) co_return co_await http_event(request, std::move(*path), origin);
   if (event_name == model::kInvokeEvent) co_return co_await invoke(request, std::move(*path), origin);
@@ -172,10 +186,11 @@ asio::awaitable<Response> EventsApi::emit_custom_event(net::Request& request, st
     co_return net::error_response(http::status::bad_request, "custom events must be sent with POST");
   }
   if (!model::is_valid_name(event_name) || event_name == model::kHttpEvent) {
-    co_return net::error_response(http::status::bad_request,
-                                  "invalid Event header \"" + event_name +
-                                      "\": use 1-128 characters of letters, digits, '.', '_' and '-' (and not "
-                                      "\"http\": http events are sent without an Event header)");
+    co_return net::error_response(
+        http::status::bad_request,
+        "invalid Event header \"" + event_name +
+            "\": use 1-128 characters of letters, digits, '.', '_' and '-' (and not "
+            "\"http\": http events are sent without an Event header)");
   }
   if (event_name.starts_with(model::kSystemEventPrefix)) {
     // Only the gateway may say that a function was invoked: subscribers act on these events.
@@ -186,7 +201,10 @@ asio::awaitable<Response> EventsApi::emit_custom_event(net::Request& request, st
   if (!space) co_return invalid_space();
   // Across spaces, an event reaches every space: its key must be one for every space.
   const auto reached = options_.cross_space_events ? auth::kEverySpace : std::string_view(*space);
-  if (auto refusal = access_refusal(request, reached)) co_return std::move(*refusal);
+  if (auto refusal = access_refusal(request, reached)) {
+    metrics::events_refused.add({*space, metrics::kCustomEvent, "unauthorized"});
+    co_return std::move(*refusal);
+  }
   forget_key(request);
   const std::string_view content_type = request[http::field::content_type];
   std::optional<Event> made;
@@ -196,11 +214,16 @@ asio::awaitable<Response> EventsApi::emit_custom_event(net::Request& request, st
     co_return net::error_response(http::status::bad_request, error.what());
   }
   made->provenance = provenance;
+  metrics::events_received.add({*space, metrics::kCustomEvent});
   std::optional<Event> asked;  // gateway.event.received, as the sync plugins saw it
   Response refusal;
   bool allowed = true;  // a coroutine frame per request only with plugins
-  if (dispatcher_.plugins() != nullptr) allowed = co_await ask_plugins(*made, *space, path, request, asked, refusal);
-  if (!allowed) co_return refusal;
+  if (dispatcher_.plugins() != nullptr)
+    allowed = co_await ask_plugins(*made, *space, path, request, asked, refusal);
+  if (!allowed) {
+    metrics::events_refused.add({*space, metrics::kCustomEvent, "plugin"});
+    co_return refusal;
+  }
   const auto event = std::make_shared<const Event>(std::move(*made));
   // Pinned: publish() reads the snapshot again, which may move on to a newer one meanwhile.
   const auto routes = dispatcher_.pinned_snapshot();
@@ -210,12 +233,14 @@ asio::awaitable<Response> EventsApi::emit_custom_event(net::Request& request, st
   // Awaited on its own line: GCC 12 miscompiles a co_await inside an if condition.
   const bool accepted = co_await dispatcher_.publish(event, subscribers, only_space);
   if (!accepted) {
+    metrics::events_refused.add({*space, metrics::kCustomEvent, "backlog_full"});
     static common::RateLimitedWarning full("delivery spool or backlog full: custom event refused with 429");
     full.note(fmt::format("{} on {} in space {}", event->name, path, *space));
     co_return net::error_response(
         http::status::too_many_requests,
         "the gateway's delivery spool or backlog is full; the event was not accepted, retry later");
   }
+  metrics::events_processed.add({*space, metrics::kCustomEvent});
   report_custom_event_received(*event, *space, subscribers, path, request, std::move(asked));
   auto response = net::empty_response(http::status::accepted);
   add_cors_headers(response, custom_event_cors(), request[http::field::origin]);
@@ -233,7 +258,10 @@ asio::awaitable<Response> EventsApi::invoke(net::Request& request, std::string p
   }
   const auto space = space_of(request);
   if (!space) co_return invalid_space();
-  if (auto refusal = access_refusal(request, *space)) co_return std::move(*refusal);
+  if (auto refusal = access_refusal(request, *space)) {
+    metrics::events_refused.add({*space, metrics::kInvokeEvent, "unauthorized"});
+    co_return std::move(*refusal);
+  }
   forget_key(request);
   const auto routes = dispatcher_.pinned_snapshot();  // alive until the function has answered
   const auto* function = routes->find_function(*space, function_id);
@@ -250,13 +278,19 @@ asio::awaitable<Response> EventsApi::invoke(net::Request& request, std::string p
     co_return net::error_response(http::status::bad_request, error.what());
   }
   event->provenance = provenance;
+  metrics::events_received.add({*space, metrics::kInvokeEvent});
   std::optional<Event> asked;
   Response refusal;
   bool allowed = true;  // a coroutine frame per request only with plugins
-  if (dispatcher_.plugins() != nullptr) allowed = co_await ask_plugins(*event, *space, path, request, asked, refusal);
-  if (!allowed) co_return refusal;
+  if (dispatcher_.plugins() != nullptr)
+    allowed = co_await ask_plugins(*event, *space, path, request, asked, refusal);
+  if (!allowed) {
+    metrics::events_refused.add({*space, metrics::kInvokeEvent, "plugin"});
+    co_return refusal;
+  }
   report_received(*space, *event, path, request, std::move(asked));
   const auto result = co_await dispatcher_.call(*function, *event);
+  metrics::events_processed.add({*space, metrics::kInvokeEvent});
   if (!result.ok()) co_return call_failure(result, function->function, *event);
   Response response{http::status::ok, 11};
   if (!result.content_type.empty()) response.set(http::field::content_type, result.content_type);
@@ -270,8 +304,9 @@ asio::awaitable<Response> EventsApi::http_event(net::Request& request, std::stri
   const auto routes = dispatcher_.pinned_snapshot();  // alive until the function has answered
   auto match = routes->match_http(request.method_string(), path);
   if (!match) {
-    co_return net::error_response(http::status::not_found, "no http subscription for " +
-                                                               std::string(request.method_string()) + " " + path);
+    co_return net::error_response(
+        http::status::not_found,
+        "no http subscription for " + std::string(request.method_string()) + " " + path);
   }
   const auto& route = *match->value;
   const auto* function = routes->find_function(route.space, route.function_id);
@@ -282,6 +317,7 @@ asio::awaitable<Response> EventsApi::http_event(net::Request& request, std::stri
                                   "no function serves " + std::string(request.method_string()) + " " + path);
   }
   if (route.require_api_key && !take_required_key(request, route.space)) {
+    metrics::events_refused.add({route.space, metrics::kHttpEvent, "unauthorized"});
     co_return *required_key_refusal(request, route.space);
   }
   // The event's JSON is built in one arena that lives as long as this request: one allocation
@@ -290,22 +326,27 @@ asio::awaitable<Response> EventsApi::http_event(net::Request& request, std::stri
   boost::json::monotonic_resource arena(kHttpEventArenaBytes);
   std::optional<Event> event;
   try {
-    event.emplace(make_json_event(std::string(model::kHttpEvent),
-                                  http_event_data(request, path, match->params, boost::json::storage_ptr(&arena))));
+    event.emplace(
+        make_json_event(std::string(model::kHttpEvent),
+                        http_event_data(request, path, match->params, boost::json::storage_ptr(&arena))));
   } catch (const MalformedJson& error) {
     co_return net::error_response(http::status::bad_request, error.what());
   }
   event->provenance = provenance;
+  metrics::events_received.add({route.space, metrics::kHttpEvent});
   std::optional<Event> asked;
   Response refusal;
   bool allowed = true;  // a coroutine frame per request only with plugins
-  if (dispatcher_.plugins() != nullptr) allowed = co_await ask_plugins(*event, route.space, path, request, asked, refusal);
+  if (dispatcher_.plugins() != nullptr)
+    allowed = co_await ask_plugins(*event, route.space, path, request, asked, refusal);
   if (!allowed) {
+    metrics::events_refused.add({route.space, metrics::kHttpEvent, "plugin"});
     if (route.cors) add_cors_headers(refusal, *route.cors, request[http::field::origin]);
     co_return refusal;
   }
   report_received(route.space, *event, path, request, std::move(asked));
   const auto result = co_await dispatcher_.call(*function, *event);
+  metrics::events_processed.add({route.space, metrics::kHttpEvent});
   auto response = response_to_http_event(result, function->function, *event);
   if (route.cors) add_cors_headers(response, *route.cors, request[http::field::origin]);
   co_return response;
@@ -345,7 +386,7 @@ std::optional<Response> EventsApi::required_key_refusal(const net::Request& requ
 }
 
 Event EventsApi::received_system_event(std::string_view space, const Event& event, std::string_view path,
-                                      const net::Request& request) const {
+                                       const net::Request& request) const {
   return make_json_event(
       std::string(plugin::event_type_of(plugin::Hook::EventReceived)),
       {{"event", event.to_json()}, {"space", space}, {"path", path}, {"headers", request_headers(request)}});
@@ -359,7 +400,8 @@ asio::awaitable<bool> EventsApi::ask_plugins(Event& event, std::string_view spac
   const auto table = plugins->pin();  // alive until every sync plugin has answered
   if (!table->has_sync(plugin::Hook::EventReceived)) co_return true;
   asked.emplace(received_system_event(space, event, path, request));
-  const auto verdict = co_await ask_sync_plugins(*plugins, *table, plugin::Hook::EventReceived, *asked, &event);
+  const auto verdict =
+      co_await ask_sync_plugins(*plugins, *table, plugin::Hook::EventReceived, *asked, &event);
   if (!verdict) co_return true;
   refusal = plugin_refusal(*verdict);
   co_return false;
@@ -369,7 +411,8 @@ void EventsApi::report_received(std::string_view space, const Event& event, std:
                                 const net::Request& request, std::optional<Event> asked) {
   constexpr auto hook = plugin::Hook::EventReceived;
   if (!dispatcher_.wants_announcement(space, hook, event.provenance)) return;
-  dispatcher_.announce(space, hook, asked ? std::move(*asked) : received_system_event(space, event, path, request),
+  dispatcher_.announce(space, hook,
+                       asked ? std::move(*asked) : received_system_event(space, event, path, request),
                        event.provenance);
 }
 
@@ -390,8 +433,8 @@ void EventsApi::report_custom_event_received(const Event& event, std::string_vie
     if (std::find(reached.begin(), reached.end(), subscriber.space) != reached.end()) continue;
     reached.push_back(subscriber.space);
     if (!dispatcher_.wants_system_event(subscriber.space, plugin::event_type_of(hook))) continue;
-    dispatcher_.emit_system_event(subscriber.space, received_system_event(subscriber.space, event, path, request),
-                                  event.provenance);
+    dispatcher_.emit_system_event(
+        subscriber.space, received_system_event(subscriber.space, event, path, request), event.provenance);
   }
 }
 

@@ -6,6 +6,7 @@
 #include <boost/asio/post.hpp>
 
 #include "common/rate_limited_log.h"
+#include "metrics/gateway_metrics.h"
 #include "plugin/completion.h"
 
 namespace eg::plugin {
@@ -40,11 +41,31 @@ unsigned veto_status(const PluginEntry& plugin, std::int32_t status) {
   return kDefaultVetoStatus;
 }
 
+std::string_view outcome_label(Verdict::Kind kind) {
+  switch (kind) {
+    case Verdict::Kind::Allowed:
+      return "allowed";
+    case Verdict::Kind::Vetoed:
+      return "vetoed";
+    case Verdict::Kind::Unavailable:
+      return "unavailable";
+  }
+  return "unknown";
+}
+
+Verdict counted(const PluginEntry& plugin, Hook hook, Verdict verdict) {
+  metrics::plugin_calls.add({plugin.name, event_type_of(hook), outcome_label(verdict.kind)});
+  return verdict;
+}
+
 }  // namespace
 
 boost::asio::awaitable<Verdict> PluginCaller::ask(const PluginEntry& plugin, Hook hook, std::string event) {
   auto* const client = client_of(plugin);  // alive while the caller holds the table (pin)
-  if (client == nullptr) co_return unavailable(plugin, hook, "is not running (it is being started again)");
+  if (client == nullptr) {
+    co_return counted(plugin, hook, unavailable(plugin, hook, "is not running (it is being started again)"));
+  }
+  const auto started = std::chrono::steady_clock::now();
   const auto timeout = host_.options().call_timeout;
   host_.call_started();
   // Named, and the lambda captures by reference only: GCC 12 destroys temporaries in a co_await
@@ -57,20 +78,27 @@ boost::asio::awaitable<Verdict> PluginCaller::ask(const PluginEntry& plugin, Hoo
         schedule_calls_flush();
       });
   host_.call_finished();
+  const std::chrono::duration<double> took = std::chrono::steady_clock::now() - started;
+  metrics::plugin_call_duration_seconds.observe({plugin.name, event_type_of(hook)}, took.count());
+  co_return counted(plugin, hook, verdict_of(plugin, hook, result));
+}
+
+Verdict PluginCaller::verdict_of(const PluginEntry& plugin, Hook hook, const ReactResult& result) const {
   if (result.failure) {
     if (result.failure->deadline_exceeded) {
-      co_return unavailable(
+      const auto timeout = host_.options().call_timeout;
+      return unavailable(
           plugin, hook, "did not answer within " + std::to_string(timeout.count()) + " ms (-plugin-timeout)");
     }
-    co_return unavailable(plugin, hook, "could not be called: " + result.failure->message);
+    return unavailable(plugin, hook, "could not be called: " + result.failure->message);
   }
   const auto& reply = result.reply;
   if (!reply.error.empty()) {
-    co_return Verdict{.kind = Verdict::Kind::Vetoed,
-                      .status = veto_status(plugin, reply.status_code),
-                      .message = reply.error};
+    return Verdict{.kind = Verdict::Kind::Vetoed,
+                   .status = veto_status(plugin, reply.status_code),
+                   .message = reply.error};
   }
-  co_return Verdict{.kind = Verdict::Kind::Allowed, .data = reply.data};
+  return Verdict{.kind = Verdict::Kind::Allowed, .data = reply.data};
 }
 
 void PluginCaller::tell(const PluginTable& plugins, Hook hook, const std::string& event) {

@@ -50,6 +50,7 @@ class PluginCaller {
   void tell(const PluginTable& plugins, Hook hook, const std::string& event);
 
  private:
+  Verdict verdict_of(const PluginEntry& plugin, Hook hook, const ReactResult& result) const;
   ReacterClient* client_of(const PluginEntry& plugin) const {
     return plugin.clients.empty() ? nullptr : plugin.clients[lane_ % plugin.clients.size()].get();
   }

@@ -22,7 +22,8 @@ std::string describe(std::exception_ptr error) {
 
 }  // namespace
 
-ConfigWatcher::ConfigWatcher(store::Store& store, SnapshotHolder& snapshots) : store_(store), snapshots_(snapshots) {}
+ConfigWatcher::ConfigWatcher(store::Store& store, SnapshotHolder& snapshots)
+    : store_(store), snapshots_(snapshots) {}
 
 ConfigWatcher::~ConfigWatcher() {
   std::unique_ptr<store::WatchHandle> watch;
@@ -104,6 +105,11 @@ void ConfigWatcher::recover_loop() {
     wake_recovery_.wait_for(lock, delay, [this] { return stopping_; });
     delay = std::min<std::chrono::milliseconds>(delay * 2, kMaxRetryDelay);
   }
+}
+
+bool ConfigWatcher::following() {
+  const std::lock_guard lock(mutex_);
+  return watch_ != nullptr && !broken_;
 }
 
 }  // namespace eg::routing

@@ -111,11 +111,13 @@ std::optional<PathRejection> RoutingSnapshot::http_route_refusal(std::string_vie
   return tree == http_routes_.end() ? PathTree<HttpRoute>{}.refusal(path) : tree->second.refusal(path);
 }
 
-const Subscriber* RoutingSnapshot::find_subscriber(std::string_view space, std::string_view subscription_id) const {
+const Subscriber* RoutingSnapshot::find_subscriber(std::string_view space,
+                                                   std::string_view subscription_id) const {
   return subscribers_.find(space_key(space, subscription_id));
 }
 
-const std::vector<Subscriber>& RoutingSnapshot::subscribers(std::string_view path, std::string_view event) const {
+const std::vector<Subscriber>& RoutingSnapshot::subscribers(std::string_view path,
+                                                            std::string_view event) const {
   const auto* found = custom_.find(event_key(path, event));
   return found == nullptr ? no_subscribers() : (*found)->subscribers;
 }
@@ -146,6 +148,8 @@ void ConfigState::reset(const store::RangeResult& everything) {
   unrouted_.clear();
   unreadable_.clear();
   unreadable_changed_ = true;
+  tallies_.clear();
+  tallies_changed_ = true;
   next_ = RoutingSnapshot();
   // Applied as puts straight from the read: a copy of 100k keys would double the memory a start
   // needs at its peak, which the process keeps as RSS.
@@ -169,6 +173,10 @@ std::shared_ptr<const RoutingSnapshot> ConfigState::build() {
   if (unreadable_changed_) {
     next_.unreadable_ = std::make_shared<const std::map<std::string, std::string>>(unreadable_);
     unreadable_changed_ = false;
+  }
+  if (tallies_changed_) {
+    next_.tallies_ = std::make_shared<const SpaceTallies>(tallies_);
+    tallies_changed_ = false;
   }
   // The copy shares every part with next_, and copying gives both new edit tokens: changes to
   // next_ from now on copy what they touch, so the published copy never changes.
@@ -219,6 +227,7 @@ void ConfigState::put_function(const std::string& key, model::Function function)
   auto compiled = providers::compile_function(std::move(function));
   next_.functions_.insert_or_assign(space_key(compiled->function.space, compiled->function.function_id),
                                     compiled, next_.edit_.value());
+  tally(compiled->function.space, 1, 0);
   functions_.insert_or_assign(key, std::move(compiled));
 }
 
@@ -227,12 +236,14 @@ void ConfigState::remove_function(const std::string& key) {
   if (found == functions_.end()) return;
   const auto& function = found->second->function;
   next_.functions_.erase(space_key(function.space, function.function_id), next_.edit_.value());
+  tally(function.space, -1, 0);
   functions_.erase(found);
 }
 
 void ConfigState::put_subscription(const std::string& key, model::Subscription subscription) {
   remove_subscription(key);
   const auto& added = subscriptions_.insert_or_assign(key, std::move(subscription)).first->second;
+  tally(added.space, 0, 1);
   route(key, added);
 }
 
@@ -241,7 +252,16 @@ void ConfigState::remove_subscription(const std::string& key) {
   if (found == subscriptions_.end()) return;
   const auto subscription = std::move(found->second);
   subscriptions_.erase(found);
+  tally(subscription.space, 0, -1);
   unroute(key, subscription);
+}
+
+void ConfigState::tally(const std::string& space, int functions, int subscriptions) {
+  auto& counts = tallies_[space];
+  counts.functions += functions;
+  counts.subscriptions += subscriptions;
+  if (counts.functions == 0 && counts.subscriptions == 0) tallies_.erase(space);
+  tallies_changed_ = true;
 }
 
 void ConfigState::route(const std::string& key, const model::Subscription& subscription) {
@@ -255,8 +275,8 @@ void ConfigState::route(const std::string& key, const model::Subscription& subsc
   } else {
     const Subscriber subscriber{subscription.space, subscription.function_id, subscription.subscription_id,
                                 subscription.delivery};
-    next_.subscribers_.insert_or_assign(space_key(subscription.space, subscription.subscription_id), subscriber,
-                                        edit);
+    next_.subscribers_.insert_or_assign(space_key(subscription.space, subscription.subscription_id),
+                                        subscriber, edit);
     add_subscriber(next_.custom_, event_key(subscription.path, subscription.event), key, subscriber, edit);
     if (is_system_event(subscription.event)) {
       add_subscriber(next_.system_events_, event_key(subscription.space, subscription.event), key, subscriber,

@@ -57,6 +57,14 @@ struct SubscriberList {
   std::uint64_t edit = 0;  // the token of the snapshot copy that created this list
 };
 
+// How many functions and subscriptions a space has (the metrics' gateway_functions_total and
+// gateway_subscriptions_total).
+struct SpaceTally {
+  std::size_t functions = 0;
+  std::size_t subscriptions = 0;
+};
+using SpaceTallies = std::map<std::string, SpaceTally, std::less<>>;
+
 class RoutingSnapshot {
  public:
   // The function and its call target; valid while this snapshot is.
@@ -84,6 +92,8 @@ class RoutingSnapshot {
   // Functions and subscriptions the store holds that could not be read (key -> why), and so are not
   // routed: what /v1/status reports.
   const std::map<std::string, std::string>& unreadable_records() const { return *unreadable_; }
+  // The spaces that have functions or subscriptions, with how many of each.
+  const SpaceTallies& space_tallies() const { return *tallies_; }
   std::int64_t revision() const { return revision_; }
 
  private:
@@ -92,14 +102,15 @@ class RoutingSnapshot {
 
   std::int64_t revision_ = 0;
   ShardedMap<std::shared_ptr<const providers::CompiledFunction>> functions_;  // "<space>/<functionId>"
-  std::map<std::string, PathTree<HttpRoute>, std::less<>> http_routes_;  // by method
-  SubscriberLists custom_;                                     // "<path>\n<event>"
-  SubscriberLists system_events_;                              // "<space>\n<event>"
+  std::map<std::string, PathTree<HttpRoute>, std::less<>> http_routes_;       // by method
+  SubscriberLists custom_;                                                    // "<path>\n<event>"
+  SubscriberLists system_events_;                                             // "<space>\n<event>"
   ShardedMap<Subscriber> subscribers_;  // "<space>/<subscriptionId>", custom and system events
-  ShardedMap<int> invokable_;  // "<space>/<functionId>": how many invoke subscriptions it has
+  ShardedMap<int> invokable_;           // "<space>/<functionId>": how many invoke subscriptions it has
   std::shared_ptr<const std::map<std::string, std::string>> unreadable_ =
       std::make_shared<const std::map<std::string, std::string>>();
-  EditToken edit_;             // owns the parts of the maps above that this copy created
+  std::shared_ptr<const SpaceTallies> tallies_ = std::make_shared<const SpaceTallies>();
+  EditToken edit_;  // owns the parts of the maps above that this copy created
 };
 
 // The configuration as the store holds it, kept up to date from the watch stream; builds snapshots.
@@ -130,6 +141,8 @@ class ConfigState {
   void route_http(const model::Subscription& subscription);
   void unroute_http(const std::string& key, const model::Subscription& subscription);
   void rebuild_http_routes(const std::string& method);
+  // Adds `functions` and `subscriptions` (each +1 or -1) to the space's tally.
+  void tally(const std::string& space, int functions, int subscriptions);
 
   std::int64_t revision_ = 0;
   std::map<std::string, std::int64_t> key_revisions_;  // mod_revision of each key applied
@@ -140,9 +153,11 @@ class ConfigState {
   // that involves a conflict rebuilds its method's routes in that order (rare: the Configuration
   // API refuses conflicting paths).
   std::map<std::string, std::set<std::string>, std::less<>> unrouted_;
-  std::set<std::string> methods_to_rebuild_;  // at the end of the batch being applied
+  std::set<std::string> methods_to_rebuild_;       // at the end of the batch being applied
   std::map<std::string, std::string> unreadable_;  // what next_ reports; copied into it by build()
   bool unreadable_changed_ = false;
+  SpaceTallies tallies_;  // what next_ reports; copied into it by build()
+  bool tallies_changed_ = false;
   RoutingSnapshot next_;
 };
 
@@ -154,7 +169,8 @@ class SnapshotHolder {
 
   void publish(std::shared_ptr<const RoutingSnapshot> snapshot);
   // The current snapshot once its revision is at least `revision`, or null after `timeout`.
-  std::shared_ptr<const RoutingSnapshot> wait_for_revision(std::int64_t revision, std::chrono::milliseconds timeout);
+  std::shared_ptr<const RoutingSnapshot> wait_for_revision(std::int64_t revision,
+                                                           std::chrono::milliseconds timeout);
 
   class Reader {
    public:

@@ -105,6 +105,21 @@ TEST(ConfigApiKeys, WithoutAKeyEveryRequestButStatusIs401WithABearerChallengeAnd
       201));
 }
 
+TEST(ConfigApiKeys, TheMetricsNameEverySpaceSoOnlyAKeyForEverySpaceReadsThem) {
+  KeyedGateway keyed(key_line(kAdminKey, "*") + key_line(kTeamKey, "team-a"));
+  ASSERT_TRUE(keyed.gateway.start());
+  for (const std::string path : {"/metrics", "/v1/metrics"}) {
+    SCOPED_TRACE(path);
+    EXPECT_TRUE(IsJsonError(request("GET", keyed.url(path)), 401));
+    const auto team = request("GET", keyed.url(path), {}, bearer(kTeamKey));
+    EXPECT_TRUE(IsJsonError(team, 403)) << team.describe();
+    EXPECT_EQ(team.body.find("gateway_"), std::string::npos) << team.body;
+    const auto admin = request("GET", keyed.url(path), {}, bearer(kAdminKey));
+    EXPECT_EQ(admin.status, 200) << admin.describe();
+    EXPECT_NE(admin.body.find("# TYPE gateway_build_info gauge"), std::string::npos) << admin.body;
+  }
+}
+
 TEST(ConfigApiKeys, AnUnknownKeyIs401WithInvalidToken) {
   KeyedGateway keyed(key_line(kAdminKey, "*"));
   ASSERT_TRUE(keyed.gateway.start());
