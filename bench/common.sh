@@ -1,5 +1,5 @@
 # What the bench scripts share; sourced by bench/run.sh, bench/delivery.sh, bench/access.sh,
-# bench/plugins.sh and bench/instructions.sh, not run.
+# bench/plugins.sh, bench/metrics.sh and bench/instructions.sh, not run.
 
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
 
@@ -141,3 +141,25 @@ measure() {
 median() { sort -g | awk '{ a[NR] = $1 } END { print a[int((NR + 1) / 2)] }'; }
 # column_median FILE COLUMN: the median of a column of $work/FILE, one measure line per round.
 column_median() { cut -d' ' -f"$2" "$work/$1" | median; }
+
+# build_baseline COMMIT DIR: builds event-gateway at COMMIT in the worktree DIR (its build in
+# DIR/build) and sets $baseline to the binary. The worktree is kept for the next run as long as it is
+# at the same commit.
+build_baseline() {
+  local commit=$1 dir=$2
+  if [ -e "$dir" ] && [ "$(git -C "$dir" rev-parse HEAD 2>/dev/null)" != "$commit" ]; then
+    if git worktree list --porcelain | grep -qx "worktree $dir"; then
+      git worktree remove --force "$dir"
+    else
+      echo "$dir exists and is not a worktree of $commit: set BASELINE_DIR" >&2
+      exit 1
+    fi
+  fi
+  [ -e "$dir" ] || git worktree add --detach "$dir" "$commit" >&2
+  echo "building the baseline ${commit:0:7} in $dir/build" >&2
+  # Unity builds (cmake/unity_build.cmake) without tests: the quickest build from scratch.
+  cmake -S "$dir" -B "$dir/build" -G Ninja -DCMAKE_BUILD_TYPE=Release -DEG_UNITY_BUILD=ON -DEG_BUILD_TESTS=OFF \
+    -DEG_BUILD_BENCH=OFF >/dev/null 2>&1
+  cmake --build "$dir/build" --target event-gateway >/dev/null
+  baseline="$dir/build/event-gateway"
+}

@@ -35,21 +35,7 @@ cmake -S . -B "$build_dir" -G Ninja -DCMAKE_BUILD_TYPE=Release >/dev/null
 cmake --build "$build_dir" --target event-gateway >/dev/null
 current="$build_dir/event-gateway"
 
-# The baseline has a worktree and a build directory of its own, kept for the next run as long as it
-# is at the same commit.
-if [ -e "$baseline_dir" ] && [ "$(git -C "$baseline_dir" rev-parse HEAD 2>/dev/null)" != "$baseline_commit" ]; then
-  if git worktree list --porcelain | grep -qx "worktree $baseline_dir"; then
-    git worktree remove --force "$baseline_dir"
-  else
-    echo "$baseline_dir exists and is not a worktree of $baseline_commit: set BASELINE_DIR" >&2
-    exit 1
-  fi
-fi
-[ -e "$baseline_dir" ] || git worktree add --detach "$baseline_dir" "$baseline_commit" >&2
-echo "building the baseline ${baseline_commit:0:7} in $baseline_dir/build" >&2
-cmake -S "$baseline_dir" -B "$baseline_dir/build" -G Ninja -DCMAKE_BUILD_TYPE=Release >/dev/null
-cmake --build "$baseline_dir/build" --target event-gateway >/dev/null
-baseline="$baseline_dir/build/event-gateway"
+build_baseline "$baseline_commit" "$baseline_dir"
 
 work=$(mktemp -d)
 gateway_pid=""

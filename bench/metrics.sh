@@ -1,0 +1,109 @@
+#!/usr/bin/env bash
+# What the metrics (issue 16, docs/metrics.md) cost the request path: run.sh's sync (GET /bench, an
+# http subscription to the nginx function) and emit (a 1 KiB custom event, one subscriber) scenarios
+# through the current tree and through the gateway from before the metrics (BASELINE_COMMIT, default
+# c064c3a), in alternated rounds, each run on a fresh gateway. Writes bench/results/metrics.md.
+#
+# Usage: bench/metrics.sh [rounds] [seconds per wrk run]     (defaults: 5 rounds of 5 s)
+# Environment: BUILD_DIR (default build), CONNECTIONS for wrk (default 50), BASELINE_COMMIT,
+# BASELINE_DIR (its worktree and build, kept between runs; default /tmp/eg-baseline-<commit>).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+source bench/common.sh
+
+rounds=${1:-5}
+seconds=${2:-5}
+connections=${CONNECTIONS:-50}
+build_dir=${BUILD_DIR:-build}
+baseline_commit=$(git rev-parse --verify "${BASELINE_COMMIT:-c064c3a}^{commit}")
+baseline_dir=${BASELINE_DIR:-/tmp/eg-baseline-${baseline_commit:0:7}}
+
+echo "building the current tree in $build_dir" >&2
+cmake -S . -B "$build_dir" -G Ninja -DCMAKE_BUILD_TYPE=Release >/dev/null
+cmake --build "$build_dir" --target event-gateway >/dev/null
+current="$build_dir/event-gateway"
+build_baseline "$baseline_commit" "$baseline_dir"
+
+make_work_dir
+function_port=$(free_port); counting_port=$(free_port)
+start_function "$work" "$function_port" "$counting_port"
+write_emit_script "$work/emit.lua"
+
+# start_gateway BINARY: on fresh ports and data, with the bench function, its sync route and one
+# subscriber of bench.emit on /one (the counting function).
+start_gateway() {
+  config_port=$(free_port); events_port=$(free_port)
+  local data
+  data=$(mktemp -d "$work/gateway.XXXXXX")
+  "$1" -dev -embed-data-dir "$data/eg" -listen-address 127.0.0.1 -config-port "$config_port" \
+    -events-port "$events_port" -log-level warn >"$data/gateway.log" 2>&1 &
+  gateway_pid=$!
+  wait_for_gateway
+  register_bench_function "$function_port"
+  config functions "{\"functionId\":\"counter\",\"type\":\"http\",\"provider\":{\"url\":\"http://127.0.0.1:$counting_port/\"}}"
+  config subscriptions '{"functionId":"counter","event":"bench.emit","path":"/one"}'
+  wait_until_routed
+}
+
+# run_scenario BINARY SCENARIO: one wrk run on a fresh gateway; prints measure's line and the
+# gateway's CPU µs per request.
+run_scenario() {
+  start_gateway "$1"
+  local before after result
+  before=$(cpu_ticks "$gateway_pid")
+  case $2 in
+    sync) result=$(measure "http://127.0.0.1:$events_port/bench") ;;
+    emit) result=$(measure "http://127.0.0.1:$events_port/one" -s "$work/emit.lua") ;;
+  esac
+  after=$(cpu_ticks "$gateway_pid")
+  stop_gateway
+  echo "$result $(awk -v t=$((after - before)) -v hz="$clock_ticks" -v r="$(echo "$result" | cut -d' ' -f3)" \
+    'BEGIN { printf "%.1f", t / hz * 1e6 / r }')"
+}
+
+for round in $(seq "$rounds"); do
+  echo "round $round of $rounds" >&2
+  targets=(current baseline)
+  [ $((round % 2)) -eq 0 ] && targets=(baseline current)
+  for scenario in sync emit; do
+    for target in "${targets[@]}"; do
+      binary=$current
+      [ "$target" = baseline ] && binary=$baseline
+      run_scenario "$binary" "$scenario" >>"$work/$scenario-$target"
+    done
+  done
+done
+
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", a / b }'; }
+round_ratios() {  # FILE_A FILE_B COLUMN: each round's ratio
+  paste -d' ' <(cut -d' ' -f"$3" "$work/$1") <(cut -d' ' -f"$3" "$work/$2") |
+    awk '{ printf "%s%.2f", (NR == 1 ? "" : ", "), $1 / $2 }'
+}
+verdict() { awk -v v="$1" -v t="$2" 'BEGIN { print (v >= t ? "met" : "**missed**") }'; }
+
+report=bench/results/metrics.md
+{
+  echo "# Metrics benchmark (bench/metrics.sh)"
+  echo
+  echo "- commit: \`$(git rev-parse --short HEAD)\`, $(date -u '+%Y-%m-%d %H:%M UTC'); baseline \`${baseline_commit:0:7}\` (before the metrics)"
+  echo "- machine: $(nproc) cores, load $(cut -d' ' -f1-3 /proc/loadavg) at the end"
+  echo "- wrk: 1 thread, $connections connections, $seconds s per run, $rounds alternated rounds, medians; a fresh gateway per run"
+  echo
+  echo "| scenario | target | requests/s | p99 ms | non-2xx | gateway CPU µs per request |"
+  echo "|---|---|---|---|---|---|"
+  for scenario in sync emit; do
+    for target in current baseline; do
+      echo "| $scenario | $target | $(column_median "$scenario-$target" 1) | $(column_median "$scenario-$target" 2) | $(column_median "$scenario-$target" 4) | $(column_median "$scenario-$target" 6) |"
+    done
+  done
+  echo
+  echo "| ratio, current / baseline (of the medians) | value | each round | target |"
+  echo "|---|---|---|---|"
+  for scenario in sync emit; do
+    value=$(ratio "$(column_median "$scenario-current" 1)" "$(column_median "$scenario-baseline" 1)")
+    echo "| $scenario requests/s | ${value}× | $(round_ratios "$scenario-current" "$scenario-baseline" 1) | ≥ 0.97: $(verdict "$value" 0.97) |"
+    value=$(ratio "$(column_median "$scenario-current" 6)" "$(column_median "$scenario-baseline" 6)")
+    echo "| $scenario gateway CPU per request | ${value}× | $(round_ratios "$scenario-current" "$scenario-baseline" 6) | |"
+  done
+} >"$report"
+cat "$report"
