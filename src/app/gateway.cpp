@@ -35,7 +35,7 @@ namespace {
 // bodies) can keep an operator from changing the configuration, and no flood of it can stop events.
 net::HttpServerOptions server_options(const Options& options, std::uint16_t port,
                                       std::shared_ptr<net::TlsServerContext> tls) {
-  return net::HttpServerOptions{.address = options.listen_address,
+  return net::HttpServerOptions{.addresses = options.listen_ips,
                                 .port = port,
                                 .max_body_bytes = options.max_body_bytes,
                                 .limits = std::make_shared<net::ServerLimits>(

@@ -187,6 +187,18 @@ TEST_F(ClusterTest, WithoutKeysEachInstanceWarnsThatAnyoneWhoReachesItCanChangeR
   EXPECT_EQ(keyed.log().find("needs no key"), std::string::npos);
 }
 
+// Only this machine reaches an instance on localhost: the name is resolved, and each of its
+// addresses is loopback.
+TEST_F(ClusterTest, AnInstanceOnLocalhostWithoutKeysDoesNotWarn) {
+  auto options = cluster_options();
+  options.extra_args.insert(options.extra_args.end(), {"-listen-address", "localhost"});
+  GatewayProcess local(options);
+  ASSERT_TRUE(local.start());
+  const auto status = blackbox::request("GET", local.config_url() + "/v1/status").json();
+  EXPECT_FALSE(status.as_object().contains("warnings")) << status;
+  EXPECT_EQ(local.log().find("needs no key"), std::string::npos) << local.log();
+}
+
 TEST_F(ClusterTest, ConcurrentConflictingWritesThroughTwoInstancesEndWithOneSuccess) {
   constexpr int kRounds = 20;
   for (int round = 0; round < kRounds; ++round) {
