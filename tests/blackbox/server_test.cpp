@@ -749,6 +749,26 @@ TEST(ServerFlags, AListenAddressThatDoesNotResolveEndsTheStartNamingTheFlagAndTh
       << r.output();
 }
 
+// Not SQLite's "database is locked" after its busy timeout: the directory, the flag and the holder.
+TEST(ServerFlags, ASecondGatewayOnTheSameDataDirectoryEndsItsStartSayingSo) {
+  Gateway first;
+  ASSERT_TRUE(first.start());
+  const auto data = first.process().data_dir().string();
+  const auto ports = blackbox::pick_free_ports(2);
+  const auto second = blackbox::run_binary({"-dev", "-embed-data-dir", data, "-config-port",
+                                            std::to_string(ports[0]), "-events-port", std::to_string(ports[1])});
+  EXPECT_EQ(second.exit_code, 1) << second.output();
+  EXPECT_NE(second.output().find("-embed-data-dir " + data +
+                                 ": the data directory is in use by another event gateway"),
+            std::string::npos)
+      << second.output();
+  EXPECT_NE(second.output().find("pid " + std::to_string(first.process().pid())), std::string::npos)
+      << second.output();
+  EXPECT_EQ(second.output().find("database is locked"), std::string::npos) << second.output();
+  EXPECT_EQ(blackbox::request("GET", first.process().config_url() + "/v1/status").status, 200)
+      << "the first gateway goes on";
+}
+
 TEST(ServerFlags, AStrayArgumentIsRefusedNamingIt) {
   const auto refused = blackbox::run_binary({"-dev", "foo"});
   EXPECT_EQ(refused.exit_code, 2);
