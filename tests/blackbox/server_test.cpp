@@ -755,8 +755,9 @@ TEST(ServerFlags, ASecondGatewayOnTheSameDataDirectoryEndsItsStartSayingSo) {
   ASSERT_TRUE(first.start());
   const auto data = first.process().data_dir().string();
   const auto ports = blackbox::pick_free_ports(2);
-  const auto second = blackbox::run_binary({"-dev", "-embed-data-dir", data, "-config-port",
-                                            std::to_string(ports[0]), "-events-port", std::to_string(ports[1])});
+  const auto second =
+      blackbox::run_binary({"-dev", "-embed-data-dir", data, "-config-port", std::to_string(ports[0]),
+                            "-events-port", std::to_string(ports[1])});
   EXPECT_EQ(second.exit_code, 1) << second.output();
   EXPECT_NE(second.output().find("-embed-data-dir " + data +
                                  ": the data directory is in use by another event gateway"),
