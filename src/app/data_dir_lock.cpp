@@ -42,6 +42,8 @@ DataDirectoryLock::DataDirectoryLock(const fs::path& directory) {
   const auto file = directory / kFileName;
   fd_ = ::open(file.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
   if (fd_ < 0) throw std::runtime_error(failure("open", file, errno));
+  // Like every file of the data directory, its owner's only, also when an older copy was not.
+  [[maybe_unused]] const int restricted = ::fchmod(fd_, 0600);
   if (::flock(fd_, LOCK_EX | LOCK_NB) != 0) {
     const int error = errno;
     const auto pid = holder(fd_);
