@@ -2,10 +2,8 @@
 // the function of examples/hello (python3, the standard library only) and the real binary. A README
 // whose steps or whose function no longer work fails here.
 
-#include <fcntl.h>
 #include <gtest/gtest.h>
 #include <signal.h>
-#include <spawn.h>
 #include <sys/wait.h>
 
 #include <boost/json.hpp>
@@ -18,11 +16,10 @@
 #include <thread>
 #include <vector>
 
+#include "common/etcd_process.h"
 #include "support/gateway_process.h"
 #include "support/http_client.h"
 #include "support/raw_client.h"
-
-extern char** environ;
 
 // Named: the unity build compiles this file with the other black-box tests, whose anonymous
 // namespaces hold names of the same kind (kSource, read_file).
@@ -44,19 +41,9 @@ std::string read_file(const fs::path& path) {
 // examples/hello/hello.py on `port`, its output in `log`, until destroyed.
 class HelloFunction {
  public:
-  HelloFunction(int port, const fs::path& log) {
-    std::vector<std::string> arguments{"python3", (kSource / "examples/hello/hello.py").string(),
-                                       std::to_string(port)};
-    std::vector<char*> argv;
-    for (auto& argument : arguments) argv.push_back(argument.data());
-    argv.push_back(nullptr);
-    posix_spawn_file_actions_t actions;
-    posix_spawn_file_actions_init(&actions);
-    posix_spawn_file_actions_addopen(&actions, 1, log.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
-    posix_spawn_file_actions_adddup2(&actions, 1, 2);
-    if (posix_spawnp(&pid_, argv[0], &actions, nullptr, argv.data(), environ) != 0) pid_ = -1;
-    posix_spawn_file_actions_destroy(&actions);
-  }
+  HelloFunction(int port, const fs::path& log)
+      : pid_(testsupport::spawn(
+            {"python3", (kSource / "examples/hello/hello.py").string(), std::to_string(port)}, log)) {}
   ~HelloFunction() {
     if (pid_ <= 0) return;
     ::kill(pid_, SIGKILL);
@@ -64,8 +51,6 @@ class HelloFunction {
   }
   HelloFunction(const HelloFunction&) = delete;
   HelloFunction& operator=(const HelloFunction&) = delete;
-
-  bool started() const { return pid_ > 0; }
 
  private:
   pid_t pid_ = -1;
@@ -98,7 +83,6 @@ TEST(QuickStart, TheReadmesStepsGreetThroughTheGateway) {
   blackbox::TempDir dir("eg-quick-start-");
   const int port = blackbox::pick_free_port();
   HelloFunction hello(port, dir.path() / "hello.log");
-  ASSERT_TRUE(hello.started()) << "cannot start python3";
   for (const auto deadline = std::chrono::steady_clock::now() + 10s;
        !blackbox::RawClient(port).connected();) {
     ASSERT_LT(std::chrono::steady_clock::now(), deadline) << read_file(dir.path() / "hello.log");
