@@ -22,7 +22,7 @@ threads=$(nproc)
 for tool in wrk nginx; do
   command -v "$tool" >/dev/null || { echo "$tool is missing: bench/run.sh installs it" >&2; exit 1; }
 done
-cmake -S . -B "$build_dir" -G Ninja -DCMAKE_BUILD_TYPE=Release >/dev/null
+configure_build "$build_dir"
 cmake --build "$build_dir" --target event-gateway >/dev/null
 gateway="$build_dir/event-gateway"
 

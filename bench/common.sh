@@ -1,5 +1,14 @@
 # What the bench scripts share; sourced by bench/run.sh, bench/delivery.sh, bench/access.sh,
-# bench/plugins.sh, bench/metrics.sh and bench/instructions.sh, not run.
+# bench/plugins.sh, bench/metrics.sh, bench/instructions.sh and bench/tls.sh, not run.
+
+# configure_build DIR [-DOPTION=VALUE...]: configures DIR as the Release build the benchmarks measure,
+# setting every option they rely on, whatever an earlier command left in DIR's cache (scripts/dev.sh
+# configures build/ without tests, benchmarks or gRPC; a sanitized or fuzzing build would measure
+# nothing useful). A script that builds more than event-gateway passes the options that needs.
+configure_build() {
+  local dir=$1; shift
+  cmake -S . -B "$dir" -G Ninja -DCMAKE_BUILD_TYPE=Release -DEG_SANITIZE=OFF -DEG_FUZZ=OFF "$@" >/dev/null
+}
 
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
 

@@ -31,7 +31,7 @@ done
 
 # ---- the two gateways -----------------------------------------------------------------------------
 echo "building the current tree in $build_dir" >&2
-cmake -S . -B "$build_dir" -G Ninja -DCMAKE_BUILD_TYPE=Release >/dev/null
+configure_build "$build_dir"
 cmake --build "$build_dir" --target event-gateway >/dev/null
 current="$build_dir/event-gateway"
 

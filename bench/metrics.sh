@@ -19,7 +19,7 @@ baseline_commit=$(git rev-parse --verify "${BASELINE_COMMIT:-c064c3a}^{commit}")
 baseline_dir=${BASELINE_DIR:-/tmp/eg-baseline-${baseline_commit:0:7}}
 
 echo "building the current tree in $build_dir" >&2
-cmake -S . -B "$build_dir" -G Ninja -DCMAKE_BUILD_TYPE=Release >/dev/null
+configure_build "$build_dir"
 cmake --build "$build_dir" --target event-gateway >/dev/null
 current="$build_dir/event-gateway"
 build_baseline "$baseline_commit" "$baseline_dir"

@@ -33,7 +33,7 @@ threads=$(nproc)
 for tool in wrk nginx; do
   command -v "$tool" >/dev/null || { echo "$tool is missing: bench/run.sh installs it" >&2; exit 1; }
 done
-cmake -S . -B "$build_dir" -G Ninja -DCMAKE_BUILD_TYPE=Release -DEG_BUILD_BENCH=ON >/dev/null
+configure_build "$build_dir" -DEG_BUILD_BENCH=ON -DEG_WITH_GRPC=ON  # noop_plugin and the plugin module
 cmake --build "$build_dir" --target event-gateway noop_plugin >/dev/null
 gateway="$build_dir/event-gateway"
 plugin=$(realpath "$build_dir/noop_plugin")

@@ -27,7 +27,8 @@ install_tools() {
 }
 
 build() {
-  cmake -S . -B "$build_dir" -G Ninja -DCMAKE_BUILD_TYPE=Release -DEG_BUILD_BENCH=ON >/dev/null
+  # blackbox_tests for the cluster scenario (etcd module included), and the micro-benchmarks.
+  configure_build "$build_dir" -DEG_BUILD_TESTS=ON -DEG_BUILD_BENCH=ON -DEG_WITH_GRPC=ON
   cmake --build "$build_dir" --target event-gateway route_lookup_bench config_change_bench preload_store blackbox_tests
 }
 

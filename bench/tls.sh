@@ -18,7 +18,7 @@ connections=${CONNECTIONS:-50}
 for tool in wrk nginx openssl; do
   command -v "$tool" >/dev/null || { echo "bench/tls.sh needs $tool: run bench/run.sh once, which installs it" >&2; exit 1; }
 done
-cmake -S . -B "$build_dir" -G Ninja -DCMAKE_BUILD_TYPE=Release >/dev/null
+configure_build "$build_dir"
 cmake --build "$build_dir" --target event-gateway
 gateway="$build_dir/event-gateway"
 threads=$(nproc)

@@ -1,24 +1,47 @@
 #!/usr/bin/env bash
 # Installs the Debian bookworm packages the gateway needs to build, run and be tested.
 # Skips apt entirely when everything is already there, so repeated runs are fast.
+#
+#   scripts/install-deps.sh              everything: build, tests, benchmarks, fuzzers
+#   scripts/install-deps.sh --dev        only what building and running event-gateway in dev mode needs
+#                                        (scripts/dev.sh): no gRPC, protobuf, etcd or test libraries;
+#                                        such a build is configured with -DEG_WITH_GRPC=OFF
+#   scripts/install-deps.sh --with-node  everything, and Node.js and npm (for the Node SDK test)
+#
+# zlib1g-dev is for the spool's CRC-32 (CMakeLists.txt). curl and python3 serve the README's quick
+# start: its curl commands and the function of examples/hello.
 # etcd-client (etcdctl) and openssl are for the tests: they inspect etcd and make TLS certificates.
 # clang-14 and libclang-rt-14-dev (libFuzzer and the sanitizer runtimes) build the fuzzers (fuzz/).
 # python3-grpcio and python3-protobuf run the Python plugins (examples/plugins/python/) and the test plugin.
 # prometheus scrapes a gateway in the metrics tests, and its promtool checks the exposition format.
-# --with-node also installs Node.js and npm (for the Node SDK compatibility test).
 set -euo pipefail
+
+dev_only=false
+with_node=false
+for argument in "$@"; do
+  case "$argument" in
+    --dev) dev_only=true ;;
+    --with-node) with_node=true ;;
+    *) echo "install-deps.sh: unknown option '$argument' (--dev, --with-node)" >&2; exit 2 ;;
+  esac
+done
 
 packages=(
   build-essential cmake ninja-build pkg-config
   libboost1.81-dev libboost-json1.81-dev libboost-url1.81-dev libboost-program-options1.81-dev
-  libcurl4-openssl-dev libssl-dev libspdlog-dev libsqlite3-dev
-  libgrpc++-dev libprotobuf-dev protobuf-compiler-grpc
-  libgtest-dev libgmock-dev libbenchmark-dev
-  etcd-server etcd-client openssl curl python3 python3-grpcio python3-protobuf
-  clang-14 libclang-rt-14-dev
-  prometheus
+  libcurl4-openssl-dev libssl-dev libspdlog-dev libsqlite3-dev zlib1g-dev
+  curl python3
 )
-[ "${1:-}" = "--with-node" ] && packages+=(nodejs npm)
+if ! $dev_only; then
+  packages+=(
+    libgrpc++-dev libprotobuf-dev protobuf-compiler-grpc
+    libgtest-dev libgmock-dev libbenchmark-dev
+    etcd-server etcd-client openssl python3-grpcio python3-protobuf
+    clang-14 libclang-rt-14-dev
+    prometheus
+  )
+fi
+$with_node && packages+=(nodejs npm)
 
 missing=()
 for package in "${packages[@]}"; do

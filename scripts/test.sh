@@ -29,12 +29,13 @@ trap 'rm -f "$npm_log"' EXIT
 ) >"$npm_log" 2>&1 &
 npm_ci=$!
 
-# Every option the suite relies on is set here, whatever an earlier command (scripts/dev.sh) left in
-# the build folder's cache; a ctest that finds no tests fails rather than passing on nothing.
+# Every option the suite relies on is set here, whatever an earlier command (scripts/dev.sh: no tests,
+# no benchmarks, no gRPC modules) left in the build folder's cache; a ctest that finds no tests fails
+# rather than passing on nothing.
 # Unity builds (cmake/unity_build.cmake): a build from scratch, as here, takes about a third less CPU.
 build_suite() {
   local build_dir=$1; shift
-  cmake -S . -B "$build_dir" -G Ninja -DEG_BUILD_TESTS=ON -DEG_UNITY_BUILD=ON "$@"
+  cmake -S . -B "$build_dir" -G Ninja -DEG_BUILD_TESTS=ON -DEG_WITH_GRPC=ON -DEG_FUZZ=OFF -DEG_UNITY_BUILD=ON "$@"
   cmake --build "$build_dir"
 }
 run_tests() {

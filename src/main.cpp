@@ -8,6 +8,7 @@
 #include <utility>
 
 #include "app/gateway.h"
+#include "app/listen_check.h"
 #include "app/logging.h"
 #include "app/options.h"
 #include "app/security.h"
@@ -26,17 +27,24 @@ int main(int argc, char* argv[]) {
     case ParsedCommandLine::Action::Run:
       break;
   }
-  const auto& options = parsed.options;
+  auto options = parsed.options;
   if (options.hash_key) return eg::app::print_key_line(stdin, stdout, stderr);
+  const bool json_logs = options.log_format == "json" || (options.log_format.empty() && !options.dev);
+  eg::app::configure_logging(options.log_level, json_logs ? eg::app::LogFormat::Json : eg::app::LogFormat::Text);
+  for (const auto& warning : options.warnings) spdlog::warn("{}", warning);
+  // Resolved before the security settings, which judge whether the APIs are reachable from elsewhere.
+  try {
+    options.listen_ips = eg::app::resolve_listen_address(options.listen_address);
+  } catch (const eg::app::ListenError& error) {
+    spdlog::critical("cannot start: {}", error.what());
+    return 1;
+  }
   std::string security_error;
   auto security = eg::app::load_security(options, security_error);
   if (!security) {
     std::fprintf(stderr, "event-gateway: %s\n", security_error.c_str());
     return 2;
   }
-  const bool json_logs = options.log_format == "json" || (options.log_format.empty() && !options.dev);
-  eg::app::configure_logging(options.log_level, json_logs ? eg::app::LogFormat::Json : eg::app::LogFormat::Text);
-  for (const auto& warning : options.warnings) spdlog::warn("{}", warning);
   try {
     eg::app::Gateway gateway(options, std::move(*security));
     return gateway.run();

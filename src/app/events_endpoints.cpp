@@ -24,7 +24,7 @@ namespace {
 net::HttpServerOptions server_options(const Options& options, std::uint16_t port,
                                       std::shared_ptr<net::ServerLimits> limits,
                                       std::shared_ptr<net::TlsServerContext> tls) {
-  return net::HttpServerOptions{.address = options.listen_address,
+  return net::HttpServerOptions{.addresses = options.listen_ips,
                                 .port = port,
                                 .max_body_bytes = options.max_body_bytes,
                                 .reuse_port = true,

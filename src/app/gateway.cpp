@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "app/build_info.h"
+#include "app/data_dir_lock.h"
 #include "app/descriptor_limit.h"
 #include "app/events_endpoints.h"
 #include "app/listen_check.h"
@@ -38,7 +39,7 @@ namespace {
 net::HttpServerOptions config_server_options(const Options& options, std::uint16_t port,
                                              std::shared_ptr<net::ServerLimits> limits,
                                              std::shared_ptr<net::TlsServerContext> tls) {
-  return net::HttpServerOptions{.address = options.listen_address,
+  return net::HttpServerOptions{.addresses = options.listen_ips,
                                 .port = port,
                                 .max_body_bytes = options.max_body_bytes,
                                 .limits = std::move(limits),
@@ -133,6 +134,13 @@ Options with_connection_limit(Options options) {
   spdlog::info("at most {} connections per API and {} bytes of buffered bodies per API (descriptor limit {})",
                options.max_connections, options.max_buffered_bytes, descriptors);
   return options;
+}
+
+// Dev mode's data directory, locked before the store (or a plugin) is started: none in cluster mode,
+// which keeps its configuration in etcd.
+std::unique_ptr<DataDirectoryLock> lock_data_directory(const Options& options) {
+  if (!options.dev) return nullptr;
+  return std::make_unique<DataDirectoryLock>(options.embed_data_dir);
 }
 
 // Started before anything serves: the gateway is not ready until every plugin has answered
@@ -267,6 +275,8 @@ struct Gateway::Parts {
   const Options options;
   Security security;
   TlsCertificates tls;
+  // Held until the store, the spool and the dead letters are closed.
+  std::unique_ptr<DataDirectoryLock> data_dir_lock;
   // Before the Events API, which calls them, and destroyed after it.
   std::unique_ptr<plugin::PluginHost> plugins;
   std::unique_ptr<store::Store> store;
@@ -284,6 +294,7 @@ struct Gateway::Parts {
       : options(gateway_options),
         security(std::move(gateway_security)),
         tls(load_certificates(options)),
+        data_dir_lock(lock_data_directory(options)),
         plugins(start_plugins(options)),
         store(open_store(options)),
         spool_dir(spool_directory(options)),

@@ -2,6 +2,7 @@
 // The command line, compatible with the original Go gateway: every flag works with one dash
 // (`-dev`) or two (`--dev`), and `-flag value` or `-flag=value`.
 
+#include <boost/asio/ip/address.hpp>
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -17,7 +18,10 @@ struct Options {
   std::string spool_dir;
   std::uint16_t config_port = 4001;
   std::uint16_t events_port = 4000;
-  std::string listen_address = "0.0.0.0";
+  std::string listen_address = "0.0.0.0";  // an IP address or a host name
+  // What listen_address stands for, resolved once at start (app/listen_check.h); both APIs listen on
+  // each. Not from the command line: empty until main() has resolved it.
+  std::vector<boost::asio::ip::address> listen_ips;
   std::string db_hosts = "127.0.0.1:2379";
   std::string db_tls_ca;    // PEM roots that sign etcd's certificate; any -db-tls-* turns TLS on
   std::string db_tls_cert;  // client certificate presented to etcd

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cstdio>
 
+#include "app/listen_check.h"
 #include "common/text.h"
 
 namespace eg::app {
@@ -43,13 +44,10 @@ std::optional<std::vector<std::string>> allowed_origins(const Options& options, 
   return origins;
 }
 
-bool is_loopback(const std::string& address) {
-  return address == "localhost" || address == "::1" || address.starts_with("127.");
-}
-
 std::vector<std::string> exposure_warnings(const Options& options, const Security& security) {
   std::vector<std::string> warnings;
-  if (!options.dev && !security.config_keys && !is_loopback(options.listen_address)) {
+  // On what -listen-address resolved to: a name counts as loopback only if each of its addresses is.
+  if (!options.dev && !security.config_keys && !only_loopback(options.listen_ips)) {
     warnings.push_back(
         "the Configuration API needs no key: anyone who reaches port " + std::to_string(options.config_port) +
         " can register functions and change routing for every gateway of this cluster; give -config-api-keys "

@@ -27,6 +27,8 @@ struct Security {
 };
 
 // The security settings `options` give, or nothing with `error` naming the flag and what is wrong.
+// Whether the APIs are open beyond this machine is judged on options.listen_ips, once resolved: none
+// counts as open.
 std::optional<Security> load_security(const Options& options, std::string& error);
 
 // The key files again (SIGHUP): true with `keys` replaced when both could be read; false, `keys`

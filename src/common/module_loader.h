@@ -12,6 +12,12 @@ namespace eg::common {
 // The module is loaded once (RTLD_LOCAL: its symbols stay its own) and never unloaded. Throws
 // std::runtime_error naming the module's path, `needed_for` ("cluster mode") and the loader's
 // reason.
+// When the module file is not there, the message says how to get it.
 void* load_module_entry(const std::string& file_name, const char* symbol, const std::string& needed_for);
+
+// What a build configured without the modules (-DEG_WITH_GRPC=OFF, as scripts/dev.sh builds) says
+// when `needed_for` asks for `module` ("the etcd client module"): that this build has none, and how
+// to get a build that has. Throws std::runtime_error.
+[[noreturn]] void module_not_built(const std::string& module, const std::string& needed_for);
 
 }  // namespace eg::common

@@ -10,6 +10,7 @@
 #include <boost/asio/cancellation_signal.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
+#include <boost/asio/ip/v6_only.hpp>
 #include <boost/asio/ssl/error.hpp>
 #include <boost/asio/ssl/stream_base.hpp>
 #include <boost/asio/steady_timer.hpp>
@@ -607,30 +608,40 @@ void spawn_connection(asio::io_context& io, tcp::socket socket, std::shared_ptr<
 
 HttpServer::HttpServer(asio::io_context& io, HttpServerOptions options, Handler handler)
     : io_(io),
-      acceptor_(io),
       connections_(std::make_shared<detail::Connections>(io, std::move(options), std::move(handler))) {
   const auto& settings = connections_->options;
-  const tcp::endpoint endpoint{asio::ip::make_address(settings.address), settings.port};
-  acceptor_.open(endpoint.protocol());
-  acceptor_.set_option(tcp::acceptor::reuse_address(true));
-  if (settings.reuse_port) {
-    acceptor_.set_option(asio::detail::socket_option::boolean<SOL_SOCKET, SO_REUSEPORT>(true));
+  port_ = settings.port;
+  acceptors_.reserve(settings.addresses.size());
+  for (const auto& address : settings.addresses) {
+    const tcp::endpoint endpoint{address, port_};
+    auto& acceptor = acceptors_.emplace_back(io);
+    acceptor.open(endpoint.protocol());
+    acceptor.set_option(tcp::acceptor::reuse_address(true));
+    // Beside an IPv4 address, an IPv6 one is that address only, not IPv4 as well.
+    if (address.is_v6() && settings.addresses.size() > 1) acceptor.set_option(asio::ip::v6_only(true));
+    if (settings.reuse_port) {
+      acceptor.set_option(asio::detail::socket_option::boolean<SOL_SOCKET, SO_REUSEPORT>(true));
+    }
+    acceptor.bind(endpoint);
+    acceptor.listen(asio::socket_base::max_listen_connections);
+    port_ = acceptor.local_endpoint().port();
   }
-  acceptor_.bind(endpoint);
-  acceptor_.listen(asio::socket_base::max_listen_connections);
-  port_ = acceptor_.local_endpoint().port();
 }
 
 HttpServer::~HttpServer() = default;
 
 void HttpServer::start() {
-  asio::co_spawn(io_, accept_loop(), [](std::exception_ptr failure) { log_failure(failure); });
+  for (auto& acceptor : acceptors_) {
+    asio::co_spawn(io_, accept_loop(acceptor), [](std::exception_ptr failure) { log_failure(failure); });
+  }
 }
 
 void HttpServer::stop_accepting() {
   connections_->stopped_accepting = true;
-  beast::error_code ignored;
-  acceptor_.close(ignored);
+  for (auto& acceptor : acceptors_) {
+    beast::error_code ignored;
+    acceptor.close(ignored);
+  }
 }
 
 asio::awaitable<void> HttpServer::close_connections() {
@@ -643,11 +654,11 @@ asio::awaitable<void> HttpServer::close_connections() {
   }
 }
 
-asio::awaitable<void> HttpServer::accept_loop() {
+asio::awaitable<void> HttpServer::accept_loop(tcp::acceptor& acceptor) {
   auto shared = connections_;
   auto& limits = shared->limits;
-  while (acceptor_.is_open()) {
-    auto [error, socket] = co_await acceptor_.async_accept(kUseTuple);
+  while (acceptor.is_open()) {
+    auto [error, socket] = co_await acceptor.async_accept(kUseTuple);
     if (error == asio::error::operation_aborted || shared->stopped_accepting) co_return;
     if (error) {
       // Typically EMFILE: back off briefly instead of spinning on the same error.

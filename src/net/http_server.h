@@ -27,12 +27,14 @@
 
 #include <boost/asio/awaitable.hpp>
 #include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/address.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <chrono>
 #include <cstdint>
 #include <functional>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "net/json_response.h"
 #include "net/server_limits.h"
@@ -47,7 +49,8 @@ struct Connections;
 using Handler = std::function<boost::asio::awaitable<Response>(Request&)>;
 
 struct HttpServerOptions {
-  std::string address = "0.0.0.0";
+  // The server listens on each, on the same port: with port 0, the one picked for the first.
+  std::vector<boost::asio::ip::address> addresses{boost::asio::ip::address_v4::any()};
   std::uint16_t port = 0;  // 0 picks a free port; see HttpServer::port()
   std::size_t max_body_bytes = 1024 * 1024;
   std::size_t max_header_bytes = 16 * 1024;
@@ -74,7 +77,7 @@ class HttpServer {
 
   // Starts accepting connections on the io_context.
   void start();
-  // Closes the listener at once, so that new connections are refused. Connections already open are
+  // Closes the listeners at once, so that new connections are refused. Connections already open are
   // still served; every response from now on carries "Connection: close".
   void stop_accepting();
   // Closes every idle connection gracefully (it stops sending, then reads and drops what the client
@@ -85,10 +88,11 @@ class HttpServer {
   std::uint16_t port() const { return port_; }
 
  private:
-  boost::asio::awaitable<void> accept_loop();
+  boost::asio::awaitable<void> accept_loop(boost::asio::ip::tcp::acceptor& acceptor);
 
   boost::asio::io_context& io_;
-  boost::asio::ip::tcp::acceptor acceptor_;
+  std::vector<boost::asio::ip::tcp::acceptor>
+      acceptors_;  // one per address, never resized after construction
   std::uint16_t port_ = 0;
   std::shared_ptr<detail::Connections> connections_;
 };

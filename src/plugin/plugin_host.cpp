@@ -305,6 +305,12 @@ PluginHost::~PluginHost() { stop(); }
 
 void PluginHost::start() {
   if (options_.paths.empty()) return;
+  // The client module first: without it no plugin could be spoken to, and none is started for nothing.
+  try {
+    load_reacter_module();
+  } catch (const std::runtime_error& error) {
+    throw PluginStartError(error.what());
+  }
   runtime_->publish();  // every plugin down, with no subscriptions yet
   runtime_->thread = std::thread([this] { runtime_->io.run(); });
   std::promise<std::optional<std::string>> started;

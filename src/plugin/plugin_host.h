@@ -79,7 +79,8 @@ class PluginHost {
   PluginHost& operator=(const PluginHost&) = delete;
 
   // Starts every plugin, one after the other in flag order, and returns once each has answered
-  // Subscriptions; throws PluginStartError for the first that did not, within start_timeout.
+  // Subscriptions; throws PluginStartError for the first that did not, within start_timeout, or before
+  // starting any when the plugin client module cannot be loaded.
   void start();
   // Lets the plugins answer the calls and Notify streams in flight (at most call_timeout), so that
   // the async events still queued reach them; then SIGTERM to every plugin, SIGKILL to those still

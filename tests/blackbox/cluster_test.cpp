@@ -187,6 +187,18 @@ TEST_F(ClusterTest, WithoutKeysEachInstanceWarnsThatAnyoneWhoReachesItCanChangeR
   EXPECT_EQ(keyed.log().find("needs no key"), std::string::npos);
 }
 
+// Only this machine reaches an instance on localhost: the name is resolved, and each of its
+// addresses is loopback.
+TEST_F(ClusterTest, AnInstanceOnLocalhostWithoutKeysDoesNotWarn) {
+  auto options = cluster_options();
+  options.extra_args.insert(options.extra_args.end(), {"-listen-address", "localhost"});
+  GatewayProcess local(options);
+  ASSERT_TRUE(local.start());
+  const auto status = blackbox::request("GET", local.config_url() + "/v1/status").json();
+  EXPECT_FALSE(status.as_object().contains("warnings")) << status;
+  EXPECT_EQ(local.log().find("needs no key"), std::string::npos) << local.log();
+}
+
 TEST_F(ClusterTest, ConcurrentConflictingWritesThroughTwoInstancesEndWithOneSuccess) {
   constexpr int kRounds = 20;
   for (int round = 0; round < kRounds; ++round) {
@@ -364,26 +376,7 @@ TEST(ClusterStartup, InconsistentEtcdFlagsAreRefused) {
 
 // The etcd client (gRPC) is a module next to the binary (EG_ETCD_MODULE_FILE), loaded in cluster mode
 // only: these tests run a copy of the binary alone in a directory of its own.
-class BinaryWithoutEtcdModule {
- public:
-  BinaryWithoutEtcdModule() {
-    const auto copy = dir_.path() / "event-gateway";
-    std::filesystem::copy_file(blackbox::binary_path(), copy);
-    if (const char* previous = std::getenv("EG_BINARY")) previous_ = previous;
-    ::setenv("EG_BINARY", copy.c_str(), 1);  // what blackbox::binary_path() runs
-  }
-  ~BinaryWithoutEtcdModule() {
-    if (previous_) {
-      ::setenv("EG_BINARY", previous_->c_str(), 1);
-    } else {
-      ::unsetenv("EG_BINARY");
-    }
-  }
-
- private:
-  blackbox::TempDir dir_{"eg-blackbox-alone-"};
-  std::optional<std::string> previous_;
-};
+using BinaryWithoutEtcdModule = blackbox::BinaryWithoutModules;
 
 TEST(EtcdModule, DevModeNeitherNeedsNorMapsIt) {
   BinaryWithoutEtcdModule binary;
@@ -406,7 +399,10 @@ TEST(EtcdModule, ClusterModeWithoutItSaysWhyAndExits) {
                                        std::to_string(ports[1])});
   EXPECT_FALSE(r.timed_out);
   EXPECT_EQ(r.exit_code, 1) << r.output();
-  EXPECT_NE(r.output().find(EG_ETCD_MODULE_FILE), std::string::npos) << r.output();
+  EXPECT_NE(r.output().find("cluster mode (a start without -dev) needs the module "), std::string::npos)
+      << r.output();
+  EXPECT_NE(r.output().find(EG_ETCD_MODULE_FILE ", which is missing"), std::string::npos) << r.output();
+  EXPECT_NE(r.output().find("copy it from there beside this binary"), std::string::npos) << r.output();
 }
 
 // An etcd that takes TLS clients with a certificate only, and has authentication on.

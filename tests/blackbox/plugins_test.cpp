@@ -580,4 +580,23 @@ TEST(PluginStart, AMissingPluginEndsTheStartNamingIt) {
   EXPECT_NE(r.output().find("No such file or directory"), std::string::npos) << r.output();
 }
 
+// The plugins' gRPC client is a module next to the binary (EG_PLUGIN_MODULE_FILE): without it the start
+// ends before any plugin is started, naming the file that is missing.
+TEST(PluginModule, WithoutItTheStartEndsBeforeAnyPluginRuns) {
+  blackbox::BinaryWithoutModules binary;
+  blackbox::TempDir dir("eg-plugin-module-");
+  const auto started = dir.path() / "started";
+  const auto plugin = dir.path() / "plugin.sh";
+  std::ofstream(plugin) << "#!/bin/sh\ntouch " << shell_quoted(started.string()) << "\nsleep 5\n";
+  fs::permissions(plugin, fs::perms::owner_all);
+  const auto ports = blackbox::pick_free_ports(2);
+  const auto r = blackbox::run_binary({"-dev", "-embed-data-dir", (dir.path() / "data").string(), "-plugin",
+                                       plugin.string(), "-plugin-start-timeout", "2000", "-config-port",
+                                       std::to_string(ports[0]), "-events-port", std::to_string(ports[1])});
+  EXPECT_EQ(r.exit_code, 1) << r.output();
+  EXPECT_NE(r.output().find("-plugin needs the module "), std::string::npos) << r.output();
+  EXPECT_NE(r.output().find(EG_PLUGIN_MODULE_FILE ", which is missing"), std::string::npos) << r.output();
+  EXPECT_FALSE(fs::exists(started)) << "the plugin was started";
+}
+
 }  // namespace

@@ -725,6 +725,51 @@ TEST(ServerFlags, APortInUseEndsTheStartNamingTheApiThePortAndTheFlag) {
   EXPECT_NE(config_taken.output().find("-config-port"), std::string::npos) << config_taken.output();
 }
 
+// A host name is resolved at start, and both APIs listen on what it resolves to (localhost: 127.0.0.1,
+// where the harness reaches them, and ::1 where the machine has IPv6).
+TEST(ServerFlags, AHostNameAsTheListenAddressIsResolvedAndListenedOn) {
+  Gateway gw({"-listen-address", "localhost"});
+  ASSERT_TRUE(gw.start());
+  const auto log = gw.process().log();
+  EXPECT_NE(log.find("-listen-address localhost: listening on "), std::string::npos) << log;
+  EXPECT_NE(log.find("127.0.0.1"), std::string::npos) << log;
+  EXPECT_EQ(blackbox::request("GET", gw.process().config_url() + "/v1/status").status, 200);
+  EXPECT_EQ(blackbox::request("GET", gw.events_url("/nothing")).status, 404);
+}
+
+TEST(ServerFlags, AListenAddressThatDoesNotResolveEndsTheStartNamingTheFlagAndTheName) {
+  const blackbox::TempDir dir{"eg-listen-name-"};
+  const auto ports = blackbox::pick_free_ports(2);
+  const auto r = blackbox::run_binary({"-dev", "-embed-data-dir", (dir.path() / "data").string(),
+                                       "-listen-address", "no-such-host.invalid", "-config-port",
+                                       std::to_string(ports[0]), "-events-port", std::to_string(ports[1])});
+  EXPECT_EQ(r.exit_code, 1) << r.output();
+  EXPECT_NE(r.output().find("-listen-address no-such-host.invalid: the name does not resolve"),
+            std::string::npos)
+      << r.output();
+}
+
+// Not SQLite's "database is locked" after its busy timeout: the directory, the flag and the holder.
+TEST(ServerFlags, ASecondGatewayOnTheSameDataDirectoryEndsItsStartSayingSo) {
+  Gateway first;
+  ASSERT_TRUE(first.start());
+  const auto data = first.process().data_dir().string();
+  const auto ports = blackbox::pick_free_ports(2);
+  const auto second =
+      blackbox::run_binary({"-dev", "-embed-data-dir", data, "-config-port", std::to_string(ports[0]),
+                            "-events-port", std::to_string(ports[1])});
+  EXPECT_EQ(second.exit_code, 1) << second.output();
+  EXPECT_NE(second.output().find("-embed-data-dir " + data +
+                                 ": the data directory is in use by another event gateway"),
+            std::string::npos)
+      << second.output();
+  EXPECT_NE(second.output().find("pid " + std::to_string(first.process().pid())), std::string::npos)
+      << second.output();
+  EXPECT_EQ(second.output().find("database is locked"), std::string::npos) << second.output();
+  EXPECT_EQ(blackbox::request("GET", first.process().config_url() + "/v1/status").status, 200)
+      << "the first gateway goes on";
+}
+
 TEST(ServerFlags, AStrayArgumentIsRefusedNamingIt) {
   const auto refused = blackbox::run_binary({"-dev", "foo"});
   EXPECT_EQ(refused.exit_code, 2);

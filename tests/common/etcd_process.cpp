@@ -32,22 +32,6 @@ std::string binary(const char* variable, const char* fallback) {
   return value != nullptr && *value != '\0' ? value : fallback;
 }
 
-// Starts `arguments` with stdout and stderr appended to `log`.
-pid_t spawn(std::vector<std::string> arguments, const std::filesystem::path& log) {
-  std::vector<char*> argv;
-  for (auto& argument : arguments) argv.push_back(argument.data());
-  argv.push_back(nullptr);
-  posix_spawn_file_actions_t actions;
-  posix_spawn_file_actions_init(&actions);
-  posix_spawn_file_actions_addopen(&actions, 1, log.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
-  posix_spawn_file_actions_adddup2(&actions, 1, 2);
-  pid_t pid = 0;
-  const int error = posix_spawn(&pid, argv[0], &actions, nullptr, argv.data(), environ);
-  posix_spawn_file_actions_destroy(&actions);
-  if (error != 0) throw std::system_error(error, std::generic_category(), "posix_spawn " + arguments[0]);
-  return pid;
-}
-
 }  // namespace
 
 std::string etcd_binary() { return binary("EG_ETCD_BINARY", "/usr/bin/etcd"); }
@@ -70,6 +54,21 @@ int free_port() {
   }
   close(fd);
   return ntohs(address.sin_port);
+}
+
+pid_t spawn(std::vector<std::string> arguments, const std::filesystem::path& log) {
+  std::vector<char*> argv;
+  for (auto& argument : arguments) argv.push_back(argument.data());
+  argv.push_back(nullptr);
+  posix_spawn_file_actions_t actions;
+  posix_spawn_file_actions_init(&actions);
+  posix_spawn_file_actions_addopen(&actions, 1, log.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
+  posix_spawn_file_actions_adddup2(&actions, 1, 2);
+  pid_t pid = 0;
+  const int error = posix_spawnp(&pid, argv[0], &actions, nullptr, argv.data(), environ);
+  posix_spawn_file_actions_destroy(&actions);
+  if (error != 0) throw std::system_error(error, std::generic_category(), "posix_spawnp " + arguments[0]);
+  return pid;
 }
 
 bool run_program(std::vector<std::string> arguments, const std::filesystem::path& log) {

@@ -29,6 +29,9 @@ std::string etcdctl_binary();
 std::optional<std::string> why_no_etcd();
 // A loopback port nobody listens on (for a moment).
 int free_port();
+// Starts a program (the first argument: a path, or a name looked up in PATH) with its stdout and
+// stderr appended to `log`, and returns its process id; throws std::system_error when it cannot.
+pid_t spawn(std::vector<std::string> arguments, const std::filesystem::path& log);
 // Runs a program to completion with its output appended to `log`; true when it exits with 0.
 bool run_program(std::vector<std::string> arguments, const std::filesystem::path& log);
 

@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 
 #include <boost/asio/connect.hpp>
+#include <boost/asio/post.hpp>
 #include <boost/asio/read.hpp>
 #include <boost/asio/read_until.hpp>
 #include <boost/asio/write.hpp>
@@ -27,7 +28,7 @@ using asio::ip::tcp;
 class ServerOnAThread {
  public:
   explicit ServerOnAThread(std::function<Response(const Request&)> respond)
-      : server_(io_, HttpServerOptions{.address = "127.0.0.1"},
+      : server_(io_, HttpServerOptions{.addresses = {asio::ip::address_v4::loopback()}},
                 [respond = std::move(respond)](Request& request) -> asio::awaitable<Response> {
                   co_return respond(request);
                 }) {
@@ -48,10 +49,11 @@ class ServerOnAThread {
 
 // Sends `request` on a new connection and returns everything the server wrote until it closed the
 // connection (the requests end with Connection: close).
-std::string exchange(std::uint16_t port, const std::string& request) {
+std::string exchange(std::uint16_t port, const std::string& request,
+                     const asio::ip::address& address = asio::ip::address_v4::loopback()) {
   asio::io_context io;
   tcp::socket socket(io);
-  socket.connect(tcp::endpoint(asio::ip::make_address("127.0.0.1"), port));
+  socket.connect(tcp::endpoint(address, port));
   asio::write(socket, asio::buffer(request));
   std::string answer;
   boost::system::error_code error;
@@ -133,15 +135,40 @@ TEST(HttpServer, AFieldThatBreaksTheRulesIsNeverWrittenAndIsLoggedAsAnError) {
 
 TEST(HttpServer, StopAcceptingClosesTheListenerAtOnce) {
   asio::io_context io;
-  HttpServer server(io, HttpServerOptions{.address = "127.0.0.1"}, [](Request&) -> asio::awaitable<Response> {
-    co_return empty_response(http::status::ok);
-  });
+  HttpServer server(
+      io, HttpServerOptions{.addresses = {asio::ip::address_v4::loopback()}},
+      [](Request&) -> asio::awaitable<Response> { co_return empty_response(http::status::ok); });
   server.start();
   server.stop_accepting();
   tcp::socket socket(io);
   boost::system::error_code error;
   socket.connect(tcp::endpoint(asio::ip::make_address("127.0.0.1"), server.port()), error);
   EXPECT_EQ(error, asio::error::connection_refused) << error.message();
+}
+
+// What a host name such as localhost resolves to (app/listen_check.h): 127.0.0.1 and ::1, one port.
+TEST(HttpServer, ListensOnEachOfItsAddressesOnOnePort) {
+  const std::vector<asio::ip::address> addresses{asio::ip::address_v4::loopback(),
+                                                 asio::ip::address_v6::loopback()};
+  asio::io_context io;
+  HttpServer server(io, HttpServerOptions{.addresses = addresses}, [](Request&) -> asio::awaitable<Response> {
+    co_return with_body(http::status::ok, "hello");
+  });
+  server.start();
+  std::jthread serving([&io] { io.run(); });
+  for (const auto& address : addresses) {
+    SCOPED_TRACE(address.to_string());
+    EXPECT_TRUE(exchange(server.port(), get(), address).ends_with("\r\n\r\nhello"));
+  }
+  asio::post(io, [&server] { server.stop_accepting(); });
+  asio::post(io, [&io] { io.stop(); });
+  serving.join();
+  for (const auto& address : addresses) {
+    tcp::socket socket(io);
+    boost::system::error_code error;
+    socket.connect(tcp::endpoint(address, server.port()), error);
+    EXPECT_EQ(error, asio::error::connection_refused) << address.to_string() << ": " << error.message();
+  }
 }
 
 TEST(HttpDate, IsAnImfFixdate) {

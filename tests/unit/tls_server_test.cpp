@@ -149,7 +149,9 @@ class TlsClient {
 };
 
 HttpServerOptions tls_options(std::shared_ptr<TlsServerContext> tls) {
-  return HttpServerOptions{.address = "127.0.0.1", .cancel_on_hangup = true, .tls = std::move(tls)};
+  return HttpServerOptions{.addresses = {boost::asio::ip::address_v4::loopback()},
+                           .cancel_on_hangup = true,
+                           .tls = std::move(tls)};
 }
 
 // A handler that waits a minute for nothing, unless cancelled: it says which.

@@ -219,6 +219,21 @@ std::string binary_path() {
   return EG_BINARY_PATH;
 }
 
+BinaryWithoutModules::BinaryWithoutModules() {
+  const auto copy = dir_.path() / "event-gateway";
+  fs::copy_file(binary_path(), copy);
+  if (const char* previous = std::getenv("EG_BINARY")) previous_ = previous;
+  ::setenv("EG_BINARY", copy.c_str(), 1);  // what binary_path() runs
+}
+
+BinaryWithoutModules::~BinaryWithoutModules() {
+  if (previous_) {
+    ::setenv("EG_BINARY", previous_->c_str(), 1);
+  } else {
+    ::unsetenv("EG_BINARY");
+  }
+}
+
 std::vector<int> pick_free_ports(std::size_t n) {
   std::vector<int> fds;
   std::vector<int> ports;

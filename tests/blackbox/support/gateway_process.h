@@ -62,6 +62,21 @@ struct RunResult {
 RunResult run_binary(const std::vector<std::string>& args,
                      std::chrono::milliseconds timeout = std::chrono::seconds(10));
 
+// While it lives, binary_path() (what GatewayProcess and run_binary run) is a copy of the binary alone
+// in a directory of its own, without the modules the build puts beside it (the etcd and plugin
+// clients, loaded from the binary's directory). One at a time.
+class BinaryWithoutModules {
+ public:
+  BinaryWithoutModules();
+  ~BinaryWithoutModules();
+  BinaryWithoutModules(const BinaryWithoutModules&) = delete;
+  BinaryWithoutModules& operator=(const BinaryWithoutModules&) = delete;
+
+ private:
+  TempDir dir_{"eg-blackbox-alone-"};
+  std::optional<std::string> previous_;
+};
+
 struct GatewayOptions {
   // Appended after the standard arguments.
   std::vector<std::string> extra_args;
