@@ -203,6 +203,10 @@ events::Redelivery EventsEndpoints::redeliver(const delivery::DeadLetter& letter
   return future.get();
 }
 
+void EventsEndpoints::use_readiness(const net::Readiness& readiness) {
+  for (auto& loop : loops_) loop->api.use_readiness(readiness);
+}
+
 void EventsEndpoints::use_keys(std::shared_ptr<const auth::ApiKeys> keys) {
   for (auto& loop : loops_) {
     asio::post(loop->io, [api = &loop->api, keys] { api->use_keys(keys); });

@@ -58,6 +58,8 @@ class EventsEndpoints {
   events::Redelivery redeliver(const delivery::DeadLetter& letter);
   // The keys custom events and invoke need from now on (none: no key), on every thread; call from any.
   void use_keys(std::shared_ptr<const auth::ApiKeys> keys);
+  // What every thread's GET /readyz asks, besides whether it drains; call before start().
+  void use_readiness(const net::Readiness& readiness);
 
   std::uint16_t port() const;
   std::size_t threads() const { return loops_.size(); }

@@ -2,6 +2,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include <atomic>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
 #include <boost/asio/io_context.hpp>
@@ -287,6 +288,7 @@ struct Gateway::Parts {
   routing::ConfigWatcher watcher;
   ConfigEndpoint config;
   EventsEndpoints events;
+  std::atomic<bool> draining{false};  // since SIGTERM or SIGINT
   // Last: it reads the parts above at every scrape of /metrics.
   metrics::CollectorHandle collector;
 
@@ -311,6 +313,25 @@ struct Gateway::Parts {
                options.plugins.empty() ? nullptr : plugins.get()) {
     watcher.start();
     collector = metrics::add_collector([this](metrics::Sink& sink) { report_metrics(sink); });
+    config.api.use_readiness([this] {
+      auto reasons = not_ready_because();
+      if (draining) reasons.push_back("the gateway is shutting down");
+      return reasons;
+    });
+    events.use_readiness([this] { return not_ready_because(); });  // each thread knows it drains
+  }
+
+  // What GET /readyz reports on both APIs (docs/api.md), besides draining. Any thread. The store is not
+  // among the reasons: the gateway routes from the snapshot it loaded before it became ready, and an
+  // etcd outage that took every instance out of its load balancer would stop what still works.
+  std::vector<std::string> not_ready_because() {
+    std::vector<std::string> reasons;
+    if (plugins) {
+      for (const auto& plugin : plugins->table().get()->plugins) {
+        if (plugin.clients.empty()) reasons.push_back("plugin " + plugin.name + " is not running");
+      }
+    }
+    return reasons;
   }
 
   // The gauges and the counters others keep, read when /metrics is scraped (on the Configuration
@@ -330,7 +351,9 @@ struct Gateway::Parts {
     sink.set(metrics::deliveries_pending, {}, pending);
     sink.set(metrics::open_connections, {"events"}, static_cast<double>(events.open_connections()));
     sink.set(metrics::open_connections, {"config"}, static_cast<double>(config.limits->connections.taken()));
-    sink.set(metrics::store_available, {}, watcher.following() ? 1 : 0);
+    // The read /v1/status makes: with etcd down it fails at once once gRPC knows (etcd_store.cpp).
+    sink.set(metrics::store_available, {},
+             store_status(*store, config.routing).at("available").as_bool() ? 1 : 0);
     sink.set(metrics::build_info, {build_version(), build_commit()}, 1);
     if (plugins) report_plugin_metrics(sink, *plugins->table().get());
   }
@@ -351,6 +374,7 @@ int Gateway::run() {
   signals.async_wait([&parts](const boost::system::error_code& error, int signal) {
     if (error) return;
     spdlog::info("received signal {}: finishing accepted events, then exiting", signal);
+    parts.draining = true;
     parts.config.server.stop_accepting();
     parts.events.drain_and_stop([&parts] {
       asio::co_spawn(

@@ -16,6 +16,7 @@
 #include "config/validation.h"
 #include "metrics/gateway_metrics.h"
 #include "model/identifiers.h"
+#include "model/subscription.h"
 #include "providers/provider.h"
 #include "store/store.h"
 
@@ -145,6 +146,11 @@ bool is_status(const std::vector<std::string_view>& segments) {
   return segments.size() == 3 && segments[1] == "v1" && segments[2] == "status";
 }
 
+// GET /healthz and GET /readyz (model::is_health_path).
+bool is_health(const std::vector<std::string_view>& segments) {
+  return segments.size() == 2 && model::is_health_path("/" + std::string(segments[1]));
+}
+
 // GET /metrics, the seed's path, and GET /v1/metrics, the original's later one.
 bool is_metrics(const std::vector<std::string_view>& segments) {
   return (segments.size() == 2 && segments[1] == "metrics") ||
@@ -183,6 +189,7 @@ std::string_view operation_of(http::verb method, bool one) {
 
 RequestKind kind_of(const std::vector<std::string_view>& segments, http::verb method) {
   if (is_status(segments)) return {"status", "get"};
+  if (is_health(segments)) return {"health", "get"};
   if (is_metrics(segments)) return {"metrics", "get"};
   if (segments.size() < 5 || segments[1] != "v1" || segments[2] != "spaces") return {};
   const auto collection = segments[4];
@@ -224,7 +231,7 @@ net::Response ConfigApi::answer(const net::Request& request) {
 std::optional<net::Response> ConfigApi::access_refusal(const net::Request& request) const {
   if (!security_.keys) return std::nullopt;
   const auto segments = split_path(request.target());
-  if (is_status(segments)) return std::nullopt;
+  if (is_status(segments) || is_health(segments)) return std::nullopt;  // probes carry no key
   // The metrics name every space: only a key that may act on all of them reads them.
   const auto space =
       is_metrics(segments) ? std::optional<std::string>(auth::kEverySpace) : space_of(segments);
@@ -264,6 +271,11 @@ net::Response ConfigApi::route(const net::Request& request) {
   if (is_metrics(segments)) {
     if (request.method() != http::verb::get) return method_not_allowed("GET");
     return metrics_response();
+  }
+  if (is_health(segments)) {
+    if (request.method() != http::verb::get) return method_not_allowed("GET");
+    if ("/" + std::string(segments[1]) == model::kLivenessPath) return net::liveness_response();
+    return net::readiness_response(readiness_ ? readiness_() : std::vector<std::string>{});
   }
   if (count >= 5 && segments[1] == "v1" && segments[2] == "spaces") {
     const auto space = decode_name(segments[3]);

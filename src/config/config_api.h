@@ -2,6 +2,7 @@
 // The Configuration API (README "Configuration API"): HTTP in, ConfigService calls, JSON out.
 //
 //   GET                /v1/status
+//   GET                /healthz, /readyz (health probes; no key needed)
 //   GET                /metrics, /v1/metrics (Prometheus; docs/metrics.md)
 //   GET, POST          /v1/spaces/<space>/functions
 //   GET, PUT, DELETE   /v1/spaces/<space>/functions/<functionId>
@@ -73,6 +74,8 @@ class ConfigApi {
 
   // The keys from now on (a reload of -config-api-keys); on the API's thread.
   void use_keys(std::shared_ptr<const auth::ApiKeys> keys) { security_.keys = std::move(keys); }
+  // What GET /readyz asks; until it is set, the API is ready.
+  void use_readiness(net::Readiness readiness) { readiness_ = std::move(readiness); }
 
  private:
   net::Response answer(const net::Request& request);
@@ -92,6 +95,7 @@ class ConfigApi {
   delivery::DeadLetters& dead_letters_;
   Redeliver redeliver_;
   ConfigApiSecurity security_;
+  net::Readiness readiness_;
 };
 
 }  // namespace eg::config

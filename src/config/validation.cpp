@@ -232,6 +232,10 @@ model::Subscription parse_subscription(std::string_view space, const boost::json
   }
 
   if (subscription.is_http()) {
+    if (model::is_health_path(subscription.path)) {
+      throw invalid("the path \"" + subscription.path +
+                    "\" is the gateway's own health probe (GET /healthz, GET /readyz): choose another path");
+    }
     subscription.method = parse_http_method(object);
     if (const auto* cors = object.if_contains("cors"); cors && !cors->is_null()) {
       subscription.cors = parse_cors(*cors);

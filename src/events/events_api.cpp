@@ -125,7 +125,19 @@ Response response_to_http_event(const CallResult& result, const model::Function&
 
 }  // namespace
 
+std::optional<Response> EventsApi::health_probe(const net::Request& request) const {
+  if (request.method() != http::verb::get || !request[kEventHeader].empty()) return std::nullopt;
+  const auto target = request.target();
+  const std::string_view path(target.data(), std::min(target.size(), target.find('?')));
+  if (path == model::kLivenessPath) return net::liveness_response();
+  if (path != model::kReadinessPath) return std::nullopt;
+  auto reasons = readiness_ ? readiness_() : std::vector<std::string>{};
+  if (draining_) reasons.push_back("the gateway is shutting down");
+  return net::readiness_response(reasons);
+}
+
 asio::awaitable<Response> EventsApi::handle(net::Request& request) {
+  if (auto probe = health_probe(request)) co_return std::move(*probe);
   const std::string_view event_name = request[kEventHeader];
   if (draining_) {
     metrics::events_refused.add({"", type_label_of(event_name), "draining"});

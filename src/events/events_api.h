@@ -46,8 +46,13 @@ class EventsApi {
   void start_draining() { draining_ = true; }
   // The keys custom events and invoke need from now on (none: no key); on the API's thread.
   void use_keys(std::shared_ptr<const auth::ApiKeys> keys) { keys_ = std::move(keys); }
+  // What GET /readyz asks, besides whether this API drains; until it is set, the API is ready.
+  void use_readiness(net::Readiness readiness) { readiness_ = std::move(readiness); }
 
  private:
+  // GET /healthz and GET /readyz, answered before any route (and while draining); nothing for any
+  // other request.
+  std::optional<net::Response> health_probe(const net::Request& request) const;
   boost::asio::awaitable<net::Response> emit_custom_event(net::Request& request, std::string path,
                                                           std::string event_name,
                                                           const Provenance& provenance);
@@ -92,6 +97,7 @@ class EventsApi {
   EventsApiOptions options_;
   bool draining_ = false;
   std::shared_ptr<const auth::ApiKeys> keys_;
+  net::Readiness readiness_;
 };
 
 }  // namespace eg::events

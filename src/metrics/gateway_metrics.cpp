@@ -69,7 +69,7 @@ const CollectedCounter plugin_restarts("gateway_plugin_restarts_total", "Restart
 const Gauge open_connections("gateway_open_connections", "Open client connections, by API.", {"api"});
 const Gauge store_available(
     "gateway_store_available",
-    "1 while the configuration store answers the watch this instance routes with, else 0.");
+    "1 when a read of the configuration store succeeds at the scrape (as for GET /v1/status), else 0.");
 const Gauge routing_revision("gateway_routing_revision",
                              "The configuration store's revision that this instance routes with.");
 const Gauge build_info("gateway_build_info", "The gateway's version and commit; always 1.",

@@ -17,6 +17,11 @@ inline constexpr std::string_view kInvokeEvent = "invoke";
 // System events (gateway.event.received, gateway.function.invoked, ...) are named under this prefix,
 // which custom events may not use.
 inline constexpr std::string_view kSystemEventPrefix = "gateway.";
+// The health probes both APIs answer themselves (GET /healthz: alive; GET /readyz: ready), before any
+// http subscription is looked up; no http subscription may have these paths (docs/api.md).
+inline constexpr std::string_view kLivenessPath = "/healthz";
+inline constexpr std::string_view kReadinessPath = "/readyz";
+inline bool is_health_path(std::string_view path) { return path == kLivenessPath || path == kReadinessPath; }
 
 struct Cors {
   std::vector<std::string> origins{"*"};
@@ -47,8 +52,8 @@ struct Subscription {
   std::string event;
   std::string function_id;
   std::string path = "/";
-  std::string method;          // http only, upper case
-  std::optional<Cors> cors;    // http only
+  std::string method;        // http only, upper case
+  std::optional<Cors> cors;  // http only
   // http only: with -events-api-keys, a request needs a key of the subscription's space
   // (docs/security.md); http events are public otherwise.
   bool require_api_key = false;

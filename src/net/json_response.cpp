@@ -23,4 +23,14 @@ Response empty_response(http::status status) {
   return response;
 }
 
+Response liveness_response() { return json_response(http::status::ok, {{"status", "ok"}}); }
+
+Response readiness_response(const std::vector<std::string>& not_ready_because) {
+  if (not_ready_because.empty()) return json_response(http::status::ok, {{"status", "ready"}});
+  boost::json::array errors;
+  for (const auto& reason : not_ready_because)
+    errors.push_back(boost::json::object{{"message", "not ready: " + reason}});
+  return json_response(http::status::service_unavailable, {{"errors", std::move(errors)}});
+}
+
 }  // namespace eg::net

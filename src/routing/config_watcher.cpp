@@ -107,9 +107,4 @@ void ConfigWatcher::recover_loop() {
   }
 }
 
-bool ConfigWatcher::following() {
-  const std::lock_guard lock(mutex_);
-  return watch_ != nullptr && !broken_;
-}
-
 }  // namespace eg::routing

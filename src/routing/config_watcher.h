@@ -24,9 +24,6 @@ class ConfigWatcher {
   // routes from its first request), then follows the watch. Throws StoreUnavailable when the
   // first load fails.
   void start();
-  // Whether the watch is followed now (false while it is broken and being recovered): the metrics'
-  // gateway_store_available. Any thread.
-  bool following();
 
  private:
   void load_and_watch();

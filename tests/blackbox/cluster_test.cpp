@@ -267,6 +267,38 @@ TEST_F(ClusterTest, EtcdOutageKeepsRoutingFailsWritesCleanlyAndRecovers) {
   EXPECT_EQ(blackbox::request("GET", b_->config_url() + "/v1/status").json().at("store").at("available"), true);
 }
 
+// Polls GET `url` until its body holds `text` (at most kConvergeTimeout); the last body.
+std::string poll_until_body_has(const std::string& url, const std::string& text) {
+  std::string body;
+  for (const auto deadline = Clock::now() + kConvergeTimeout; Clock::now() < deadline;) {
+    body = blackbox::request("GET", url).body;
+    if (body.find(text) != std::string::npos) break;
+    std::this_thread::sleep_for(50ms);
+  }
+  return body;
+}
+
+// Ready means "routes what it loaded": an etcd outage must not take every instance out of its load
+// balancer. The metrics say the store is down.
+TEST_F(ClusterTest, WithEtcdDownTheInstancesStayReadyRouteAndTheMetricsSayTheStoreIsDown) {
+  ASSERT_TRUE(IsJson(subscribe_get(a(), "/before"), 201));
+  ASSERT_TRUE(wait_for_route(*a_, "/before", 200));
+  const auto metrics = a_->config_url() + "/metrics";
+  EXPECT_NE(blackbox::request("GET", metrics).body.find("\ngateway_store_available 1\n"), std::string::npos);
+  etcd_->stop();
+  const auto down = poll_until_body_has(metrics, "\ngateway_store_available 0\n");
+  EXPECT_NE(down.find("\ngateway_store_available 0\n"), std::string::npos) << down;
+  for (const auto& base : {a_->config_url(), a_->events_url()}) {
+    const auto ready = blackbox::request("GET", base + "/readyz");
+    EXPECT_EQ(ready.status, 200) << base << ": " << ready.describe();
+    EXPECT_EQ(blackbox::request("GET", base + "/healthz").status, 200) << base;
+  }
+  EXPECT_EQ(blackbox::request("GET", a_->events_url() + "/before").body, "routed");
+  etcd_->start();
+  const auto up = poll_until_body_has(metrics, "\ngateway_store_available 1\n");
+  EXPECT_NE(up.find("\ngateway_store_available 1\n"), std::string::npos) << up;
+}
+
 TEST_F(ClusterTest, InstancesConvergeAfterEtcdCompactsItsHistory) {
   for (const auto* path : {"/old/1", "/old/2", "/old/3"}) ASSERT_TRUE(IsJson(subscribe_get(a(), path), 201));
   ASSERT_TRUE(wait_for_route(*b_, "/old/3", 200));

@@ -18,12 +18,14 @@
 #include <boost/json.hpp>
 #include <chrono>
 #include <cstdlib>
+#include <fstream>
 #include <memory>
 #include <regex>
 #include <string>
 #include <thread>
 #include <vector>
 
+#include "common/digest.h"
 #include "support/config_client.h"
 #include "support/gateway_client.h"
 #include "support/gateway_process.h"
@@ -37,12 +39,14 @@ namespace {
 namespace bj = boost::json;
 using namespace std::chrono_literals;
 using blackbox::ConfigClient;
+using blackbox::GatewayClient;
 using blackbox::GatewayOptions;
 using blackbox::GatewayProcess;
 using blackbox::http_subscription;
 using blackbox::IsJsonError;
 using blackbox::RawClient;
 using blackbox::RawHttpResponse;
+using blackbox::request;
 using blackbox::UpstreamResponse;
 using blackbox::UpstreamServer;
 
@@ -537,6 +541,84 @@ TEST(Drain, SigtermRefusesNewConnectionsAtOnce) {
   const auto answer = call.client.read_response(10s);  // the call in flight still ends (504)
   ASSERT_TRUE(answer);
   EXPECT_EQ(answer->status, 504);
+  EXPECT_TRUE(gw.exits_zero());
+}
+
+// ---- health probes ----------------------------------------------------------------------------------------
+
+bj::value json_of(const std::optional<blackbox::RawHttpResponse>& r) {
+  return r ? bj::parse(r->body) : bj::value();
+}
+
+TEST(Health, BothApisAnswerAliveAndReadyWithoutAKey) {
+  // Keys on both APIs: a probe (a kubelet, a load balancer) carries none.
+  blackbox::TempDir dir("eg-health-");
+  std::ofstream(dir.path() / "keys") << eg::common::sha256_hex("admin-0123456789abcdef") << " *\n";
+  const auto keys = (dir.path() / "keys").string();
+  Gateway gw({"-config-api-keys", keys, "-events-api-keys", keys});
+  ASSERT_TRUE(gw.start());
+  for (const auto& base : {gw.process().config_url(), gw.process().events_url()}) {
+    SCOPED_TRACE(base);
+    const auto alive = request("GET", base + "/healthz");
+    EXPECT_EQ(alive.status, 200) << alive.describe();
+    EXPECT_EQ(alive.body, R"({"status":"ok"})");
+    const auto ready = request("GET", base + "/readyz?verbose=1");
+    EXPECT_EQ(ready.status, 200) << ready.describe();
+    EXPECT_EQ(ready.body, R"({"status":"ready"})");
+  }
+}
+
+TEST(Health, NoHttpSubscriptionMayTakeAProbesPathAndNoWildcardShadowsIt) {
+  Gateway gw;
+  ASSERT_TRUE(gw.start());
+  UpstreamServer function;
+  GatewayClient client(gw.process());
+  ASSERT_TRUE(client.add_function("default", "all", function.url("/all")));
+  for (const std::string path : {"/healthz", "/readyz"}) {
+    const auto refused = gw.config().create_subscription("default", http_subscription("all", "GET", path));
+    EXPECT_TRUE(IsJsonError(refused, 400)) << refused.describe();
+    EXPECT_NE(refused.body.find("health probe"), std::string::npos) << refused.body;
+  }
+  // Not GatewayClient::sync(): its probe's path would conflict with /:page.
+  ASSERT_EQ(gw.config().create_subscription("default", http_subscription("all", "GET", "/:page")).status,
+            201);
+  const auto deadline = std::chrono::steady_clock::now() + 10s;
+  while (request("GET", gw.events_url("/else")).status != 200 &&
+         std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(10ms);
+  }
+  EXPECT_EQ(request("GET", gw.events_url("/healthz")).body, R"({"status":"ok"})");
+  EXPECT_EQ(request("GET", gw.events_url("/readyz")).body, R"({"status":"ready"})");
+  EXPECT_EQ(request("GET", gw.events_url("/else")).status, 200);  // the parameter still routes the rest
+  for (const auto& call : function.requests()) EXPECT_NE(call.body.find("/else"), std::string::npos);
+}
+
+TEST(Health, WhileDrainingReadyIs503SayingWhyAndAliveStays200) {
+  Gateway gw({"-events-threads", "1", "-function-timeout", "3000"});
+  ASSERT_TRUE(gw.start());
+  // Open before the signal: the listeners close at SIGTERM.
+  RawClient events_ready(gw.events_port()), events_alive(gw.events_port()), config_ready(gw.config_port()),
+      config_alive(gw.config_port());
+  for (auto* connection : {&events_ready, &events_alive, &config_ready, &config_alive}) {
+    ASSERT_TRUE(connection->send("GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n"));
+    ASSERT_TRUE(connection->read_response());
+  }
+  CallInFlight call(gw);
+  ASSERT_TRUE(gw.sigterm_and_wait_until_refused());
+  for (auto* connection : {&events_ready, &config_ready}) {
+    ASSERT_TRUE(connection->send("GET /readyz HTTP/1.1\r\nHost: x\r\n\r\n"));
+    const auto ready = connection->read_response();
+    ASSERT_TRUE(ready);
+    EXPECT_EQ(ready->status, 503) << ready->body;
+    EXPECT_NE(ready->body.find("not ready: the gateway is shutting down"), std::string::npos) << ready->body;
+  }
+  for (auto* connection : {&events_alive, &config_alive}) {
+    ASSERT_TRUE(connection->send("GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n"));
+    const auto alive = connection->read_response();
+    ASSERT_TRUE(alive);
+    EXPECT_EQ(alive->status, 200) << alive->body;
+    EXPECT_EQ(json_of(alive), bj::parse(R"({"status":"ok"})"));
+  }
   EXPECT_TRUE(gw.exits_zero());
 }
 
