@@ -445,6 +445,13 @@ void a_killed_plugin_fails_closed_then_is_started_again_and_works(bool streams) 
   ASSERT_EQ(::kill(pid, SIGKILL), 0);
   // Until it is back, every request fails closed: never let through unchecked.
   EXPECT_TRUE(IsJsonError(request("GET", gateway.client->events_url("/hello")), 503, "plugin guard"));
+  // And the gateway says it is not ready, for as long as the restart takes (100 ms at least).
+  blackbox::HttpResponse not_ready;
+  for (const auto deadline = std::chrono::steady_clock::now() + 2s;
+       not_ready.status != 503 && std::chrono::steady_clock::now() < deadline;) {
+    not_ready = request("GET", gateway.client->events_url("/readyz"));
+  }
+  EXPECT_TRUE(IsJsonError(not_ready, 503, "not ready: plugin guard is not running"));
 
   int status = 0;
   for (int i = 0; i < 500 && status != 200; ++i) {
@@ -453,6 +460,7 @@ void a_killed_plugin_fails_closed_then_is_started_again_and_works(bool streams) 
     ASSERT_TRUE(status == 200 || status == 503) << status;
   }
   EXPECT_EQ(status, 200);
+  EXPECT_EQ(request("GET", gateway.process->config_url() + "/readyz").status, 200);
   // It is the plugin that answers again, not a bypass: it still refuses what it refuses.
   EXPECT_TRUE(IsJsonError(request("GET", gateway.client->events_url("/hello?forbidden")), 400, "no"));
   EXPECT_NE(gateway.process->log().find("plugin guard was killed by signal 9"), std::string::npos);
