@@ -125,8 +125,9 @@ Response response_to_http_event(const CallResult& result, const model::Function&
 
 }  // namespace
 
-std::optional<Response> EventsApi::health_probe(const net::Request& request) const {
-  if (request.method() != http::verb::get || !request[kEventHeader].empty()) return std::nullopt;
+std::optional<Response> EventsApi::health_probe(const net::Request& request,
+                                                std::string_view event_name) const {
+  if (request.method() != http::verb::get || !event_name.empty()) return std::nullopt;
   const auto target = request.target();
   const std::string_view path(target.data(), std::min(target.size(), target.find('?')));
   if (path == model::kLivenessPath) return net::liveness_response();
@@ -137,8 +138,8 @@ std::optional<Response> EventsApi::health_probe(const net::Request& request) con
 }
 
 asio::awaitable<Response> EventsApi::handle(net::Request& request) {
-  if (auto probe = health_probe(request)) co_return std::move(*probe);
   const std::string_view event_name = request[kEventHeader];
+  if (auto probe = health_probe(request, event_name)) co_return std::move(*probe);
   if (draining_) {
     metrics::events_refused.add({"", type_label_of(event_name), "draining"});
     co_return net::error_response(http::status::service_unavailable, "the event gateway is shutting down");

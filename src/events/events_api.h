@@ -50,9 +50,10 @@ class EventsApi {
   void use_readiness(net::Readiness readiness) { readiness_ = std::move(readiness); }
 
  private:
-  // GET /healthz and GET /readyz, answered before any route (and while draining); nothing for any
-  // other request.
-  std::optional<net::Response> health_probe(const net::Request& request) const;
+  // GET /healthz and GET /readyz (without an Event header), answered before any route and while
+  // draining; nothing for any other request.
+  std::optional<net::Response> health_probe(const net::Request& request,
+                                            std::string_view event_name) const;
   boost::asio::awaitable<net::Response> emit_custom_event(net::Request& request, std::string path,
                                                           std::string event_name,
                                                           const Provenance& provenance);
