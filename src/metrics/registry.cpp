@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <array>
 #include <atomic>
 #include <cassert>
 #include <cmath>
@@ -33,9 +34,16 @@ struct KeyHash {
 // By the label values, each followed by a unit separator.
 using SeriesMap = std::unordered_map<std::string, Series, KeyHash, std::equal_to<>>;
 
+// The series a thread updated last in a family, looked at before the map: most updates repeat a recent
+// label set (one space, one function), and comparing two or three short strings costs a fraction of
+// building the key, hashing it and probing the map.
+constexpr std::size_t kRecentSeries = 4;
+using RecentSeries = std::array<Series*, kRecentSeries>;  // most recent first; null when unused
+
 struct Shard {
   std::mutex mutex;                 // the owner adds series under it, a scrape reads under it
   std::vector<SeriesMap> families;  // by Family::id
+  std::vector<RecentSeries> recent;  // by Family::id; the owner's alone
 };
 
 struct State {
@@ -81,9 +89,27 @@ Series& add_series(SeriesMap& map, const Family& family, std::string key, std::v
   return series;
 }
 
-Series& series_of(const Family& family, Labels labels) {
-  assert(labels.size() == family.label_names().size());
-  auto& shard = this_thread_shard();
+bool has_labels(const Series& series, Labels labels) {
+  return std::equal(labels.begin(), labels.end(), series.labels.begin());
+}
+
+Series* recent_series(Shard& shard, const Family& family, Labels labels) {
+  if (family.id() >= shard.recent.size()) return nullptr;
+  for (auto* series : shard.recent[family.id()]) {
+    if (series == nullptr) return nullptr;
+    if (has_labels(*series, labels)) return series;
+  }
+  return nullptr;
+}
+
+void remember(Shard& shard, const Family& family, Series& series) {
+  if (family.id() >= shard.recent.size()) shard.recent.resize(family.id() + 1);
+  auto& recent = shard.recent[family.id()];
+  std::copy_backward(recent.begin(), recent.end() - 1, recent.end());
+  recent.front() = &series;
+}
+
+Series& series_in_map(Shard& shard, const Family& family, Labels labels) {
   thread_local std::string key;  // reused: no allocation per update once it has grown
   key.clear();
   append_key(key, labels);
@@ -100,6 +126,16 @@ Series& series_of(const Family& family, Labels labels) {
   for (const auto& value : overflow) overflow_key.append(value).push_back('\x1f');
   if (const auto found = map.find(overflow_key); found != map.end()) return found->second;
   return add_series(map, family, std::move(overflow_key), std::move(overflow));
+}
+
+Series& series_of(const Family& family, Labels labels) {
+  assert(labels.size() == family.label_names().size());
+  auto& shard = this_thread_shard();
+  if (auto* series = recent_series(shard, family, labels)) return *series;
+  auto& series = series_in_map(shard, family, labels);
+  // The overflow series is not remembered: its labels are not the ones asked for.
+  if (has_labels(series, labels)) remember(shard, family, series);
+  return series;
 }
 
 // ---- rendering ----

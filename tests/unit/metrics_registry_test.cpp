@@ -7,6 +7,7 @@
 #include <sstream>
 #include <string>
 #include <thread>
+#include <utility>
 #include <vector>
 
 #include "metrics/registry.h"
@@ -90,10 +91,32 @@ TEST(MetricsRegistry, LabelSetsBeyondTheCapAreCountedAsOverflowSoMemoryStaysBoun
   const auto extra = 5;
   for (std::size_t i = 0; i < eg::metrics::kMaxSeries + extra; ++i)
     counter.add({"space-" + std::to_string(i)});
+  counter.add({"space-0"});  // a label set counted before the cap still counts as itself
+  counter.add({"space-" + std::to_string(eg::metrics::kMaxSeries)});  // one after it, as overflow
   const auto lines = lines_of("test_many_spaces_total{");
   EXPECT_EQ(lines.size(), eg::metrics::kMaxSeries + 1);
-  EXPECT_NE(std::find(lines.begin(), lines.end(), R"(test_many_spaces_total{space="overflow"} 5)"),
+  EXPECT_NE(std::find(lines.begin(), lines.end(), R"(test_many_spaces_total{space="overflow"} 6)"),
             lines.end());
+  EXPECT_NE(std::find(lines.begin(), lines.end(), R"(test_many_spaces_total{space="space-0"} 2)"),
+            lines.end());
+}
+
+// A thread remembers the few label sets it used last (registry.cpp); taking more in turn, some of
+// them prefixes of others or equal but for one value, each still counts as itself.
+TEST(MetricsRegistry, LabelSetsTakenInTurnEachCountAsThemselves) {
+  static const Counter counter("test_in_turn_total", "Calls.", {"space", "function"});
+  const std::vector<std::pair<std::string, std::string>> label_sets = {
+      {"a", "f"}, {"a", "g"}, {"ab", "f"}, {"a", "fg"}, {"b", "f"}, {"", "af"}, {"a", ""}};
+  for (int round = 0; round < 3; ++round) {
+    for (const auto& [space, function] : label_sets) counter.add({space, function});
+  }
+  counter.add({"a", "g"});
+  EXPECT_EQ(lines_of("test_in_turn_total{"),
+            (std::vector<std::string>{
+                R"(test_in_turn_total{space="",function="af"} 3)", R"(test_in_turn_total{space="a",function=""} 3)",
+                R"(test_in_turn_total{space="a",function="f"} 3)", R"(test_in_turn_total{space="a",function="fg"} 3)",
+                R"(test_in_turn_total{space="a",function="g"} 4)", R"(test_in_turn_total{space="ab",function="f"} 3)",
+                R"(test_in_turn_total{space="b",function="f"} 3)"}));
 }
 
 TEST(MetricsRegistry, CollectorsReportGaugesAtScrapeTimeUntilTheirHandleGoes) {
