@@ -8,7 +8,7 @@ namespace eg::app {
 
 enum class LogFormat { Text, Json };
 
-// `level` is one of debug, info, warn, error (validated by the option parser).
+// `level` is one of debug, info, warn (or warning), error (validated by the option parser).
 void configure_logging(const std::string& level, LogFormat format);
 
 }  // namespace eg::app

@@ -51,7 +51,7 @@ po::options_description describe_options(Options& options) {
       ("db-timeout", po::value(&options.db_timeout_ms)->default_value(options.db_timeout_ms),
        "milliseconds an etcd request may take; Configuration API calls fail with 503 after it")
       ("log-level", po::value(&options.log_level)->default_value(options.log_level),
-       "debug, info, warn or error")
+       "debug, info, warn (or warning) or error")
       ("log-format", po::value(&options.log_format),
        "text or json (default: text with -dev, json otherwise)")
       ("config-tls-cert", po::value(&options.config_tls_cert),
@@ -128,6 +128,8 @@ po::options_description describe_options(Options& options) {
        "milliseconds a function call may take in all")
       ("max-hops", po::value(&options.max_hops)->default_value(options.max_hops),
        "Events API requests that passed more event gateways than this are refused (508 Loop Detected)")
+      ("access-log", po::bool_switch(&options.access_log),
+       "one info line per Events API request: method, path, status, duration, bytes, event, function, trace id")
       ("cross-space-events", po::bool_switch(&options.cross_space_events),
        "custom events reach subscribers in every space, as in the original gateway, not only in the "
        "event's Space");
@@ -152,9 +154,10 @@ void read_key_files_from_environment(Options& options) {
 }
 
 std::optional<std::string> check_values(const Options& options) {
+  // "warning" is what the log prints for warn.
   if (options.log_level != "debug" && options.log_level != "info" && options.log_level != "warn" &&
-      options.log_level != "error") {
-    return "invalid -log-level \"" + options.log_level + "\": use debug, info, warn or error";
+      options.log_level != "warning" && options.log_level != "error") {
+    return "invalid -log-level \"" + options.log_level + "\": use debug, info, warn (or warning) or error";
   }
   if (!options.log_format.empty() && options.log_format != "text" && options.log_format != "json") {
     return "invalid -log-format \"" + options.log_format + "\": use text or json";

@@ -75,6 +75,7 @@ struct Options {
   unsigned function_connect_timeout_ms = 2'000;
   unsigned function_timeout_ms = 30'000;
   unsigned max_hops = 16;           // requests that passed more gateways are refused with 508
+  bool access_log = false;          // one log line per Events API request (docs/logging.md)
   bool cross_space_events = false;  // custom events reach every space's subscribers (the original's way)
   // What the command line asked for that is accepted but does nothing; logged once the logs are set up.
   std::vector<std::string> warnings;

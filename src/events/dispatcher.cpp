@@ -6,6 +6,7 @@
 #include <boost/asio/use_awaitable.hpp>
 
 #include "common/json.h"
+#include "common/log_fields.h"
 #include "common/rate_limited_log.h"
 #include "events/plugin_steps.h"
 #include "metrics/gateway_metrics.h"
@@ -45,13 +46,14 @@ std::string_view outcome_label(providers::CallResult::Outcome outcome) {
   return "unknown";
 }
 
-void count_call(const model::Function& function, const providers::CallResult& result,
+// Notes how long the call took in `result` and counts it.
+void count_call(const model::Function& function, providers::CallResult& result,
                 std::chrono::steady_clock::time_point started) {
-  const std::chrono::duration<double> took = std::chrono::steady_clock::now() - started;
+  result.took = std::chrono::steady_clock::now() - started;
   const auto outcome = outcome_label(result.outcome);
   metrics::function_calls.add({function.space, function.function_id, outcome});
   metrics::function_call_duration_seconds.observe({function.space, function.function_id, outcome},
-                                                  took.count());
+                                                  result.took.count() / 1000);
 }
 
 // A call that a plugin refused, or could not be asked about: retried when the plugin could not answer.
@@ -62,8 +64,11 @@ providers::CallResult refused_call(const plugin::Verdict& verdict) {
                                .retryable = verdict.kind == plugin::Verdict::Kind::Unavailable};
 }
 
-Provenance provenance_of(const DeliveryTarget& target) {
-  return Provenance{.hops = target.hops, .system_event = target.system_event};
+// A delivery's provenance: the marks its target keeps, and the trace context its event's JSON
+// carries (for a dead-letter notice, that of the event in the letter, the first one in its JSON).
+Provenance provenance_of(const DeliveryTarget& target, std::string_view payload) {
+  return Provenance{
+      .hops = target.hops, .system_event = target.system_event, .trace = trace_context_in(payload)};
 }
 
 // The id of a dead letter: the same for every attempt to dead-letter one delivery, and kept by its
@@ -248,12 +253,14 @@ asio::awaitable<void> Dispatcher::attempt(Scheduled delivery) {
   count_attempt(delivery);
 
   const EventSource event{.payload = *payload};
-  const auto provenance = provenance_of(target);
+  const auto provenance = provenance_of(target, *payload);
   const auto& function = compiled->function;
   const providers::CallMarks marks{.hops = target.hops + 1,
                                    .system_event = target.system_event,
                                    .event_id = delivery::view(delivery.event_id),
-                                   .attempt = state.attempts};
+                                   .attempt = state.attempts,
+                                   .traceparent = provenance.trace.traceparent,
+                                   .tracestate = provenance.trace.tracestate};
   const auto result = co_await invoke(*compiled, event, provenance, *payload, marks);
   if (result.ok()) {
     report_result(function, event, provenance, result, {state.attempts, false});
@@ -267,20 +274,41 @@ asio::awaitable<void> Dispatcher::attempt(Scheduled delivery) {
                                                 result.retry_after, random_)
                          : std::nullopt;
   report_result(function, event, provenance, result, {state.attempts, delay.has_value()});
+  log_failed_attempt(delivery, *payload, provenance, result, delay);
   if (!delay) {
     give_up(delivery, *payload, result.error, subscriber);
     co_return;
   }
   metrics::deliveries_retried.add({target.space});
-  static common::RateLimitedWarning retrying("delivery failed; retrying");
-  retrying.note(fmt::format("event {} to {}/{}, attempt {}, next in {} ms: {}",
-                            delivery::view(delivery.event_id), target.space, target.function_id,
-                            state.attempts, delay->count(), result.error));
   // now is truncated to the millisecond; the +1 rounds up, so the wait is never shorter than the delay
   // (a Retry-After of one second must not be honoured after 999.5 ms).
   state.due_ms = now + delay->count() + 1;
   stores_.spool.retry_at(delivery.key, state);
   scheduler_.schedule(std::move(delivery));
+}
+
+// Every failed attempt is logged, with what a search needs (docs/logging.md): attempts are bounded
+// by the spool's capacity and the retry policy.
+void Dispatcher::log_failed_attempt(const Scheduled& delivery, std::string_view payload,
+                                    const Provenance& provenance, const providers::CallResult& result,
+                                    std::optional<std::chrono::milliseconds> retry_in) {
+  const auto& target = *delivery.target;
+  const auto event_name = event_name_in(payload);
+  const auto event_id = delivery::view(delivery.event_id);
+  const auto next = retry_in ? fmt::format("retrying in {} ms", retry_in->count()) : std::string("not retried");
+  common::log_with_fields(spdlog::level::warn,
+                          {{"space", target.space},
+                           {"functionId", target.function_id},
+                           {"subscriptionId", target.subscription_id},
+                           {"event", event_name},
+                           {"eventId", event_id},
+                           {"status", common::unless_zero(result.status)},
+                           {"durationMs", result.took.count()},
+                           {"error", result.error},
+                           {"traceId", provenance.trace.trace_id()},
+                           {"attempt", static_cast<std::int64_t>(delivery.state.attempts)}},
+                          "delivery of event {} to {}/{} failed, attempt {}, {}: {}", event_id, target.space,
+                          target.function_id, delivery.state.attempts, next, result.error);
 }
 
 // The original's gateway_events_custom_processing_seconds: from accepting the event to the first
@@ -357,7 +385,10 @@ asio::awaitable<providers::CallResult> Dispatcher::call(const providers::Compile
   const auto payload = event.serialize();
   const EventSource source{.event = &event};
   const auto& provenance = event.provenance;
-  const providers::CallMarks marks{.hops = provenance.hops + 1, .system_event = provenance.system_event};
+  const providers::CallMarks marks{.hops = provenance.hops + 1,
+                                   .system_event = provenance.system_event,
+                                   .traceparent = provenance.trace.traceparent,
+                                   .tracestate = provenance.trace.tracestate};
   ++sync_calls_;
   auto result = co_await invoke(compiled, source, provenance, payload, marks);
   if (--sync_calls_ == 0) sync_calls_done_.cancel();
@@ -373,9 +404,10 @@ asio::awaitable<providers::CallResult> Dispatcher::invoke(const providers::Compi
   const auto& function = compiled.function;
   const auto started = std::chrono::steady_clock::now();
   const auto invoking = [&] {
-    return make_json_event(
-        std::string(plugin::event_type_of(plugin::Hook::FunctionInvoking)),
-        {{"event", event.to_json()}, {"space", function.space}, {"functionId", function.function_id}});
+    return make_system_event(
+        plugin::event_type_of(plugin::Hook::FunctionInvoking),
+        {{"event", event.to_json()}, {"space", function.space}, {"functionId", function.function_id}},
+        provenance);
   };
   std::optional<Event> asked;
   if (plugins_) {
@@ -428,7 +460,8 @@ void Dispatcher::emit_system_event(std::string_view space, Event event, const Pr
   const auto routes = pinned_snapshot();
   const auto& subscribers = routes->system_event_subscribers(space, name);
   if (subscribers.empty()) return;
-  event.provenance = Provenance{.hops = cause.hops, .system_event = name};
+  event.provenance.hops = cause.hops;
+  event.provenance.system_event = name;
   std::vector<DeliveryTarget> targets;
   targets.reserve(subscribers.size());
   for (const auto& subscriber : subscribers) {
@@ -460,7 +493,7 @@ void Dispatcher::report_result(const model::Function& function, const EventSourc
     data["attempt"] = attempt.attempt;
     data["willRetry"] = attempt.will_retry;
   }
-  announce(space, hook, make_json_event(std::string(plugin::event_type_of(hook)), std::move(data)),
+  announce(space, hook, make_system_event(plugin::event_type_of(hook), std::move(data), provenance),
            provenance);
 }
 

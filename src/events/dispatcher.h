@@ -139,6 +139,9 @@ class Dispatcher {
                                                        const providers::CallMarks& marks);
   boost::asio::awaitable<void> attempt(delivery::Scheduled delivery);
   void count_attempt(const delivery::Scheduled& delivery);
+  void log_failed_attempt(const delivery::Scheduled& delivery, std::string_view payload,
+                          const Provenance& provenance, const providers::CallResult& result,
+                          std::optional<std::chrono::milliseconds> retry_in);
   void delivered(const delivery::Scheduled& delivery);
   void give_up(const delivery::Scheduled& delivery, const std::string& payload, const std::string& error,
                const routing::Subscriber* subscriber);

@@ -5,6 +5,7 @@
 #include <boost/uuid/random_generator.hpp>
 #include <boost/uuid/uuid_io.hpp>
 #include <chrono>
+#include <optional>
 
 #include "common/base64.h"
 #include "common/json.h"
@@ -13,7 +14,13 @@
 namespace eg::events {
 
 boost::json::object Event::to_json() const {
-  return {{"event", name}, {"id", id}, {"receivedAt", received_at}, {"data", data}, {"dataType", data_type}};
+  boost::json::object json{{"event", name}, {"id", id}, {"receivedAt", received_at}};
+  const auto& trace = provenance.trace;
+  if (!trace.traceparent.empty()) json["traceparent"] = trace.traceparent;
+  if (!trace.tracestate.empty()) json["tracestate"] = trace.tracestate;
+  json["data"] = data;
+  json["dataType"] = data_type;
+  return json;
 }
 
 namespace {
@@ -25,7 +32,39 @@ void append_serialized(std::string& text, boost::json::serializer& serializer) {
   while (!serializer.done()) text.append(serializer.read(chunk, sizeof chunk));
 }
 
+// The JSON string value of member `name` in `text`, which holds no other JSON than members whose
+// values are strings and numbers; nothing when it is absent.
+std::optional<std::string> string_member(std::string_view text, std::string_view name) {
+  const auto key = "\"" + std::string(name) + "\":\"";
+  const auto found = text.find(key);
+  if (found == std::string_view::npos) return std::nullopt;
+  const auto start = found + key.size() - 1;  // the opening quote
+  auto end = start + 1;
+  while (end < text.size() && text[end] != '"') end += text[end] == '\\' ? 2 : 1;
+  if (end >= text.size()) return std::nullopt;
+  boost::system::error_code error;
+  auto value = boost::json::parse(text.substr(start, end - start + 1), error);
+  if (error || !value.is_string()) return std::nullopt;
+  return std::string(value.get_string());
+}
+
 }  // namespace
+
+// Everything before "data" is the gateway's own: names, the id, numbers and the trace context.
+std::string_view head_of(std::string_view serialized_event) {
+  return serialized_event.substr(0, serialized_event.find(R"(,"data":)"));
+}
+
+net::TraceContext trace_context_in(std::string_view serialized_event) {
+  const auto head = head_of(serialized_event);
+  auto traceparent = string_member(head, "traceparent");
+  if (!traceparent || !net::is_valid_traceparent(*traceparent)) return {};
+  return {std::move(*traceparent), string_member(head, "tracestate").value_or("")};
+}
+
+std::string event_name_in(std::string_view serialized_event) {
+  return string_member(head_of(serialized_event), "event").value_or("");
+}
 
 std::string Event::serialize() const {
   // Enough for a typical event in one allocation; a larger one grows by doubling.
@@ -42,6 +81,18 @@ std::string Event::serialize() const {
   append_serialized(text, serializer);
   text += R"(,"receivedAt":)";
   text += std::to_string(received_at);
+  // Before the data, where trace_context_in() finds them.
+  const auto& trace = provenance.trace;
+  if (!trace.traceparent.empty()) {
+    text += R"(,"traceparent":)";
+    serializer.reset(boost::json::string_view(trace.traceparent));
+    append_serialized(text, serializer);
+  }
+  if (!trace.tracestate.empty()) {
+    text += R"(,"tracestate":)";
+    serializer.reset(boost::json::string_view(trace.tracestate));
+    append_serialized(text, serializer);
+  }
   text += R"(,"data":)";
   serializer.reset(&data);
   append_serialized(text, serializer);
@@ -72,6 +123,12 @@ Event make_json_event(std::string name, boost::json::value data) {
                .received_at = now_millis(),
                .data_type = "application/json",
                .data = std::move(data)};
+}
+
+Event make_system_event(std::string_view name, boost::json::value data, const Provenance& cause) {
+  auto event = make_json_event(std::string(name), std::move(data));
+  event.provenance.trace = cause.trace;
+  return event;
 }
 
 bool is_json_media_type(std::string_view content_type) {

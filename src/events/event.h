@@ -1,6 +1,8 @@
 #pragma once
 // The event every function receives (README "Event Definition"):
-//   {"event": name, "id": UUID v4, "receivedAt": ms since epoch, "data": ..., "dataType": MIME type}
+//   {"event": name, "id": UUID v4, "receivedAt": ms since epoch, "traceparent": W3C trace context,
+//    "data": ..., "dataType": MIME type}
+// with "tracestate" after "traceparent" when the request had one (docs/events.md, "Trace context").
 // JSON payloads (application/json and any +json type) travel as JSON; every other payload as base64.
 
 #include <boost/json.hpp>
@@ -8,6 +10,8 @@
 #include <stdexcept>
 #include <string>
 #include <string_view>
+
+#include "net/trace_context.h"
 
 namespace eg::events {
 
@@ -23,6 +27,9 @@ struct Provenance {
   // delivery caused it, so that a subscriber is never told about its own invocations, even when its
   // URL leads back to a gateway.
   bool reported() const { return system_event.empty(); }
+  // The request's W3C trace context, or the one the gateway started for it: passed on to every call
+  // on its account, and part of the event's JSON (the only part of the provenance that is).
+  net::TraceContext trace;
 };
 
 struct Event {
@@ -31,7 +38,8 @@ struct Event {
   std::int64_t received_at = 0;
   std::string data_type;
   boost::json::value data;
-  // Not part of the JSON: what the calls made on the event's account tell the function.
+  // What the calls made on the event's account tell the function; of it, only the trace context is
+  // part of the JSON.
   Provenance provenance;
 
   boost::json::object to_json() const;
@@ -51,6 +59,14 @@ class MalformedJson : public std::invalid_argument {
 Event make_event(std::string name, std::string_view content_type, std::string_view body);
 // Same, with data that is already JSON (http events, system events).
 Event make_json_event(std::string name, boost::json::value data);
+// A system event about what happened on `cause`'s account: it carries the cause's trace context.
+Event make_system_event(std::string_view name, boost::json::value data, const Provenance& cause);
+
+// The trace context in an event's JSON as serialize() wrote it, read without parsing the rest;
+// empty for an event that has none (one spooled by a gateway before trace context).
+net::TraceContext trace_context_in(std::string_view serialized_event);
+// The event's name, read the same way; empty when it has none.
+std::string event_name_in(std::string_view serialized_event);
 
 bool is_json_media_type(std::string_view content_type);
 // The payload as event data: parsed JSON for JSON types (null when empty), base64 text otherwise.

@@ -5,10 +5,13 @@
 
 #include <boost/url/parse.hpp>
 #include <charconv>
+#include <chrono>
+#include <iterator>
 #include <optional>
 
 #include "auth/refusal.h"
 #include "common/json.h"
+#include "common/log_fields.h"
 #include "common/rate_limited_log.h"
 #include "events/cors.h"
 #include "events/function_response.h"
@@ -17,6 +20,7 @@
 #include "metrics/gateway_metrics.h"
 #include "model/identifiers.h"
 #include "model/subscription.h"
+#include "net/trace_context.h"
 
 namespace eg::events {
 namespace {
@@ -72,32 +76,55 @@ std::optional<unsigned> parse_hops(std::string_view text) {
   return hops;
 }
 
+// Logs a failed synchronous call with what a search needs (docs/logging.md); `subscription_id` is
+// the http subscription's, empty for invoke.
+void log_failed_call(const CallResult& result, const model::Function& function, const Event& event,
+                     std::string_view subscription_id, http::status status, std::string_view error,
+                     std::string_view message) {
+  common::log_with_fields(spdlog::level::warn,
+                          {{"space", function.space},
+                           {"functionId", function.function_id},
+                           {"subscriptionId", subscription_id},
+                           {"event", event.name},
+                           {"eventId", event.id},
+                           {"status", static_cast<std::int64_t>(status)},
+                           {"durationMs", result.took.count()},
+                           {"error", error},
+                           {"traceId", event.provenance.trace.trace_id()}},
+                          "{}", message);
+}
+
 // What the caller of a failed synchronous call hears: what kind of failure, and the request id (the
 // event's id) under which the log and gateway.function.invocationFailed tell the rest. Nothing of
 // the function's URL, host, ARN or account reaches the caller.
-Response call_failure(const CallResult& result, const model::Function& function, const Event& event) {
+Response call_failure(const CallResult& result, const model::Function& function, const Event& event,
+                      std::string_view subscription_id = {}) {
   if (result.outcome == CallResult::Outcome::Refused) {
     // A plugin's veto or its failure (docs/plugins.md): the plugin's own words, or why it could not answer.
     return net::error_response(static_cast<http::status>(result.refused_status), result.error);
   }
-  spdlog::warn("{} call of function {}/{} failed (request id {}): {}", event.name, function.space,
-               function.function_id, event.id, result.error);
+  const auto status = result.outcome == CallResult::Outcome::Unreachable ? http::status::bad_gateway
+                      : result.outcome == CallResult::Outcome::Timeout   ? http::status::gateway_timeout
+                                                                         : http::status::internal_server_error;
+  log_failed_call(result, function, event, subscription_id, status, result.error,
+                  fmt::format("{} call of function {}/{} failed (request id {}): {}", event.name,
+                              function.space, function.function_id, event.id, result.error));
   switch (result.outcome) {
     case CallResult::Outcome::Unreachable:
-      return net::error_response(http::status::bad_gateway,
-                                 "the function could not be reached (request id " + event.id + ")");
+      return net::error_response(status, "the function could not be reached (request id " + event.id + ")");
     case CallResult::Outcome::Timeout:
-      return net::error_response(http::status::gateway_timeout,
-                                 "the function did not answer in time (request id " + event.id + ")");
+      return net::error_response(status, "the function did not answer in time (request id " + event.id + ")");
     default:
-      return net::error_response(http::status::internal_server_error,
-                                 "the function failed (request id " + event.id + ")");
+      return net::error_response(status, "the function failed (request id " + event.id + ")");
   }
 }
 
-Response refused_answer(const RefusedAnswer& refusal, const model::Function& function, const Event& event) {
-  spdlog::warn("function {}/{} returned an invalid http response (request id {}): {}", function.space,
-               function.function_id, event.id, refusal.detail);
+Response refused_answer(const RefusedAnswer& refusal, const CallResult& result, const model::Function& function,
+                        const Event& event, std::string_view subscription_id) {
+  log_failed_call(result, function, event, subscription_id, http::status::internal_server_error,
+                  "invalid http response: " + refusal.detail,
+                  fmt::format("function {}/{} returned an invalid http response (request id {}): {}",
+                              function.space, function.function_id, event.id, refusal.detail));
   return net::error_response(
       http::status::internal_server_error,
       "the function returned an invalid http response: " + refusal.reason + " (request id " + event.id + ")");
@@ -108,6 +135,20 @@ Response plugin_refusal(const plugin::Verdict& verdict) {
   return net::error_response(static_cast<http::status>(verdict.status), verdict.message);
 }
 
+// The request's trace context (net/trace_context.h). Two traceparent headers make it invalid, and
+// several tracestate headers are one list, as W3C Trace Context says.
+net::TraceContext trace_context_of_request(const net::Request& request) {
+  const auto [parent, parents_end] = request.equal_range(net::kTraceparentHeader);
+  if (parent == parents_end || std::next(parent) != parents_end) return net::trace_context_of({}, {});
+  std::string tracestate;
+  const auto [state, states_end] = request.equal_range(net::kTracestateHeader);
+  for (auto field = state; field != states_end; ++field) {
+    if (!tracestate.empty()) tracestate += ',';
+    tracestate.append(field->value());
+  }
+  return net::trace_context_of(parent->value(), tracestate);
+}
+
 // The `type` label of an Events API request, from its Event header.
 std::string_view type_label_of(std::string_view event_name) {
   if (event_name.empty()) return metrics::kHttpEvent;
@@ -115,11 +156,12 @@ std::string_view type_label_of(std::string_view event_name) {
   return metrics::kCustomEvent;
 }
 
-Response response_to_http_event(const CallResult& result, const model::Function& function,
-                                const Event& event) {
-  if (!result.ok()) return call_failure(result, function, event);
+Response response_to_http_event(const CallResult& result, const model::Function& function, const Event& event,
+                                std::string_view subscription_id) {
+  if (!result.ok()) return call_failure(result, function, event, subscription_id);
   auto checked = http_response_from_answer(result.body);
-  if (auto* refusal = std::get_if<RefusedAnswer>(&checked)) return refused_answer(*refusal, function, event);
+  if (auto* refusal = std::get_if<RefusedAnswer>(&checked))
+    return refused_answer(*refusal, result, function, event, subscription_id);
   return std::move(std::get<Response>(checked));
 }
 
@@ -137,7 +179,32 @@ std::optional<Response> EventsApi::health_probe(const net::Request& request,
   return net::readiness_response(reasons);
 }
 
-asio::awaitable<Response> EventsApi::handle(net::Request& request) {
+asio::awaitable<Response> EventsApi::handle_and_log(net::Request& request) {
+  const auto started = std::chrono::steady_clock::now();
+  // Read first: handling may change the request (its key is forgotten, its body moved).
+  const std::string method(request.method_string());
+  const auto target = request.target();
+  const std::string path(target.substr(0, target.find('?')));  // a query may hold secrets
+  const std::string event_name(request[kEventHeader]);
+  AccessNotes notes;
+  auto response = co_await handle(request, &notes);
+  const std::chrono::duration<double, std::milli> took = std::chrono::steady_clock::now() - started;
+  const auto status = static_cast<std::int64_t>(response.result_int());
+  common::log_with_fields(spdlog::level::info,
+                          {{"method", method},
+                           {"path", path},
+                           {"status", status},
+                           {"durationMs", took.count()},
+                           {"bytes", static_cast<std::int64_t>(response.body().size())},
+                           {"event", event_name},
+                           {"space", notes.space},
+                           {"functionId", notes.function_id},
+                           {"traceId", notes.trace_id}},
+                          "{} {} {}", method, path, status);
+  co_return response;
+}
+
+asio::awaitable<Response> EventsApi::handle(net::Request& request, AccessNotes* notes) {
   const std::string_view event_name = request[kEventHeader];
   if (auto probe = health_probe(request, event_name)) co_return std::move(*probe);
   if (draining_) {
@@ -151,14 +218,17 @@ asio::awaitable<Response> EventsApi::handle(net::Request& request) {
     }
     co_return std::move(*refusal);
   }
-  const auto& origin = std::get<Provenance>(provenance);
+  auto& origin = std::get<Provenance>(provenance);
+  if (notes != nullptr) notes->trace_id = origin.trace.trace_id();
   auto path = request_path(request);
   if (!path) co_return net::error_response(http::status::bad_request, "malformed request target");
   if (event_name.empty() && is_preflight(request)) co_return preflight(request, *path);
-  if (event_name.empty()) co_return co_await http_event(request, std::move(*path), origin);
-  if (event_name == model::kInvokeEvent) co_return co_await invoke(request, std::move(*path), origin);
+  if (event_name.empty())
+    co_return co_await http_event(request, std::move(*path), std::move(origin), notes);
+  if (event_name == model::kInvokeEvent)
+    co_return co_await invoke(request, std::move(*path), std::move(origin), notes);
   co_return co_await emit_custom_event(request, normalized(std::move(*path)), std::string(event_name),
-                                       origin);
+                                       std::move(origin), notes);
 }
 
 std::variant<Provenance, Response> EventsApi::provenance_of(const net::Request& request) const {
@@ -190,11 +260,13 @@ std::variant<Provenance, Response> EventsApi::provenance_of(const net::Request& 
     }
     provenance.system_event = system_event;
   }
+  provenance.trace = trace_context_of_request(request);
   return provenance;
 }
 
 asio::awaitable<Response> EventsApi::emit_custom_event(net::Request& request, std::string path,
-                                                       std::string event_name, const Provenance& provenance) {
+                                                       std::string event_name, Provenance provenance,
+                                                       AccessNotes* notes) {
   if (request.method() != http::verb::post) {
     co_return net::error_response(http::status::bad_request, "custom events must be sent with POST");
   }
@@ -212,6 +284,7 @@ asio::awaitable<Response> EventsApi::emit_custom_event(net::Request& request, st
   }
   const auto space = space_of(request);
   if (!space) co_return invalid_space();
+  if (notes != nullptr) notes->space = *space;
   // Across spaces, an event reaches every space: its key must be one for every space.
   const auto reached = options_.cross_space_events ? auth::kEverySpace : std::string_view(*space);
   if (auto refusal = access_refusal(request, reached)) {
@@ -226,7 +299,7 @@ asio::awaitable<Response> EventsApi::emit_custom_event(net::Request& request, st
   } catch (const MalformedJson& error) {
     co_return net::error_response(http::status::bad_request, error.what());
   }
-  made->provenance = provenance;
+  made->provenance = std::move(provenance);
   metrics::events_received.add({*space, metrics::kCustomEvent});
   std::optional<Event> asked;  // gateway.event.received, as the sync plugins saw it
   Response refusal;
@@ -261,7 +334,7 @@ asio::awaitable<Response> EventsApi::emit_custom_event(net::Request& request, st
 }
 
 asio::awaitable<Response> EventsApi::invoke(net::Request& request, std::string path,
-                                            const Provenance& provenance) {
+                                            Provenance provenance, AccessNotes* notes) {
   if (request.method() != http::verb::post) {
     co_return net::error_response(http::status::bad_request, "invoke must be sent with POST");
   }
@@ -271,6 +344,10 @@ asio::awaitable<Response> EventsApi::invoke(net::Request& request, std::string p
   }
   const auto space = space_of(request);
   if (!space) co_return invalid_space();
+  if (notes != nullptr) {
+    notes->space = *space;
+    notes->function_id = function_id;
+  }
   if (auto refusal = access_refusal(request, *space)) {
     metrics::events_refused.add({*space, metrics::kInvokeEvent, "unauthorized"});
     co_return std::move(*refusal);
@@ -290,7 +367,7 @@ asio::awaitable<Response> EventsApi::invoke(net::Request& request, std::string p
   } catch (const MalformedJson& error) {
     co_return net::error_response(http::status::bad_request, error.what());
   }
-  event->provenance = provenance;
+  event->provenance = std::move(provenance);
   metrics::events_received.add({*space, metrics::kInvokeEvent});
   std::optional<Event> asked;
   Response refusal;
@@ -313,7 +390,7 @@ asio::awaitable<Response> EventsApi::invoke(net::Request& request, std::string p
 }
 
 asio::awaitable<Response> EventsApi::http_event(net::Request& request, std::string path,
-                                                const Provenance& provenance) {
+                                                Provenance provenance, AccessNotes* notes) {
   const auto routes = dispatcher_.pinned_snapshot();  // alive until the function has answered
   auto match = routes->match_http(request.method_string(), path);
   if (!match) {
@@ -322,6 +399,10 @@ asio::awaitable<Response> EventsApi::http_event(net::Request& request, std::stri
         "no http subscription for " + std::string(request.method_string()) + " " + path);
   }
   const auto& route = *match->value;
+  if (notes != nullptr) {
+    notes->space = route.space;
+    notes->function_id = route.function_id;
+  }
   const auto* function = routes->find_function(route.space, route.function_id);
   if (function == nullptr) {
     spdlog::error("http subscription {}/{} has no function {}", route.space, route.subscription_id,
@@ -345,7 +426,7 @@ asio::awaitable<Response> EventsApi::http_event(net::Request& request, std::stri
   } catch (const MalformedJson& error) {
     co_return net::error_response(http::status::bad_request, error.what());
   }
-  event->provenance = provenance;
+  event->provenance = std::move(provenance);
   metrics::events_received.add({route.space, metrics::kHttpEvent});
   std::optional<Event> asked;
   Response refusal;
@@ -360,7 +441,7 @@ asio::awaitable<Response> EventsApi::http_event(net::Request& request, std::stri
   report_received(route.space, *event, path, request, std::move(asked));
   const auto result = co_await dispatcher_.call(*function, *event);
   metrics::events_processed.add({route.space, metrics::kHttpEvent});
-  auto response = response_to_http_event(result, function->function, *event);
+  auto response = response_to_http_event(result, function->function, *event, route.subscription_id);
   if (route.cors) add_cors_headers(response, *route.cors, request[http::field::origin]);
   co_return response;
 }
@@ -400,9 +481,10 @@ std::optional<Response> EventsApi::required_key_refusal(const net::Request& requ
 
 Event EventsApi::received_system_event(std::string_view space, const Event& event, std::string_view path,
                                        const net::Request& request) const {
-  return make_json_event(
-      std::string(plugin::event_type_of(plugin::Hook::EventReceived)),
-      {{"event", event.to_json()}, {"space", space}, {"path", path}, {"headers", request_headers(request)}});
+  return make_system_event(
+      plugin::event_type_of(plugin::Hook::EventReceived),
+      {{"event", event.to_json()}, {"space", space}, {"path", path}, {"headers", request_headers(request)}},
+      event.provenance);
 }
 
 asio::awaitable<bool> EventsApi::ask_plugins(Event& event, std::string_view space, std::string_view path,

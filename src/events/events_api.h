@@ -22,6 +22,7 @@
 #include <boost/asio/awaitable.hpp>
 #include <memory>
 #include <optional>
+#include <string>
 
 #include "auth/api_keys.h"
 #include "events/dispatcher.h"
@@ -37,11 +38,22 @@ struct EventsApiOptions {
   bool cross_space_events = false;
 };
 
+// What the access log (-access-log, docs/logging.md) says of a request beyond its head and its answer,
+// noted by the handler as it learns it.
+struct AccessNotes {
+  std::string space;
+  std::string function_id;  // the function called synchronously, if any
+  std::string trace_id;
+};
+
 class EventsApi {
  public:
   EventsApi(Dispatcher& dispatcher, EventsApiOptions options) : dispatcher_(dispatcher), options_(options) {}
 
-  boost::asio::awaitable<net::Response> handle(net::Request& request);
+  // `notes`, when given, learns what the access log says.
+  boost::asio::awaitable<net::Response> handle(net::Request& request, AccessNotes* notes = nullptr);
+  // handle(), then one access log line: what the Events API's server calls with -access-log.
+  boost::asio::awaitable<net::Response> handle_and_log(net::Request& request);
   // From now on every request is answered 503: the gateway is shutting down.
   void start_draining() { draining_ = true; }
   // The keys custom events and invoke need from now on (none: no key); on the API's thread.
@@ -55,12 +67,12 @@ class EventsApi {
   std::optional<net::Response> health_probe(const net::Request& request,
                                             std::string_view event_name) const;
   boost::asio::awaitable<net::Response> emit_custom_event(net::Request& request, std::string path,
-                                                          std::string event_name,
-                                                          const Provenance& provenance);
+                                                          std::string event_name, Provenance provenance,
+                                                          AccessNotes* notes);
   boost::asio::awaitable<net::Response> invoke(net::Request& request, std::string path,
-                                               const Provenance& provenance);
+                                               Provenance provenance, AccessNotes* notes);
   boost::asio::awaitable<net::Response> http_event(net::Request& request, std::string path,
-                                                   const Provenance& provenance);
+                                                   Provenance provenance, AccessNotes* notes);
   net::Response preflight(const net::Request& request, std::string_view path);
   // The 401 or 403 for a request whose key may not act on `space`; nothing without keys.
   std::optional<net::Response> access_refusal(const net::Request& request, std::string_view space) const;

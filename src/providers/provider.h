@@ -37,12 +37,15 @@ struct CallResult {
   std::string body;          // the function's response (Success) or its error response
   std::string content_type;  // of `body`, when the function said
   std::string error;         // what went wrong, for logs, system events and sync callers
+  unsigned status = 0;       // the HTTP status the function answered, when it answered over HTTP
   // Whether the same call may succeed later (docs/delivery.md, "What is retried"): connection
   // failures, timeouts, 408, 429, 5xx, a Lambda function error, AWS throttling and AWS 5xx. Any
   // other 4xx is permanent.
   bool retryable = false;
   // How long the function asked to be left alone (Retry-After on a 429 or 503), when it said.
   std::optional<std::chrono::seconds> retry_after;
+  // How long the call took, plugins asked included: set by the caller (events::Dispatcher), not the provider.
+  std::chrono::duration<double, std::milli> took{0};
 
   bool ok() const { return outcome == Outcome::Success; }
 };
@@ -64,6 +67,9 @@ struct CallMarks {
   std::string_view system_event;  // the system event whose delivery led to this call, if any
   std::string_view event_id;      // for asynchronous deliveries: the event's id
   unsigned attempt = 0;           // for asynchronous deliveries: 1 for the first attempt; 0 for sync calls
+  // W3C trace context (net/trace_context.h): the caller's, passed on unchanged, or the gateway's own.
+  std::string_view traceparent;
+  std::string_view tracestate;  // may be empty
 };
 
 // What a provider may use to make a call; one per event-loop thread.

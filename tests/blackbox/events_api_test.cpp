@@ -23,6 +23,7 @@
 #include <chrono>
 #include <memory>
 #include <optional>
+#include <regex>
 #include <set>
 #include <string>
 #include <thread>
@@ -81,17 +82,21 @@ bool is_uuid_v4(std::string_view s) {
 }
 
 // The event envelope of the README: exactly {event, id (UUID v4), receivedAt (ms, within the window),
-// data, dataType}.
+// data, dataType}, and the W3C traceparent the gateway adds (docs/events.md, "Trace context").
 ::testing::AssertionResult IsEvent(const bj::value& v, std::string_view name, std::string_view data_type,
                                    std::int64_t not_before, std::int64_t not_after) {
   const auto* o = v.if_object();
   if (!o) return ::testing::AssertionFailure() << "event is not a JSON object: " << to_json(v);
   std::set<std::string> keys;
   for (const auto& kv : *o) keys.insert(std::string(kv.key()));
-  const std::set<std::string> expected{"event", "id", "receivedAt", "data", "dataType"};
+  const std::set<std::string> expected{"event", "id", "receivedAt", "traceparent", "data", "dataType"};
   if (keys != expected)
     return ::testing::AssertionFailure()
-           << "expected exactly the keys event,id,receivedAt,data,dataType: " << to_json(v);
+           << "expected exactly the keys event,id,receivedAt,traceparent,data,dataType: " << to_json(v);
+  static const std::regex traceparent("00-[0-9a-f]{32}-[0-9a-f]{16}-01");
+  if (!o->at("traceparent").is_string() ||
+      !std::regex_match(std::string(o->at("traceparent").as_string()), traceparent))
+    return ::testing::AssertionFailure() << "traceparent is not one the gateway started: " << to_json(v);
   if (!o->at("event").is_string() || o->at("event").as_string() != name)
     return ::testing::AssertionFailure() << "expected event \"" << name << "\": " << to_json(v);
   if (!o->at("id").is_string() || !is_uuid_v4(o->at("id").as_string()))

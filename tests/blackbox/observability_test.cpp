@@ -1,6 +1,7 @@
-// Black-box tests of what the gateway shows about itself (docs/metrics.md): its Prometheus metrics,
+// Black-box tests of what the gateway shows about itself: its Prometheus metrics (docs/metrics.md),
 // scraped by a real Prometheus (Debian's `prometheus`, which scripts/install-deps.sh installs) and
-// checked by its `promtool`.
+// checked by its `promtool`; the W3C trace context it passes to functions (docs/events.md, "Trace
+// context"); and its log lines' fields (docs/logging.md).
 
 #include <fcntl.h>
 #include <gtest/gtest.h>
@@ -13,7 +14,9 @@
 #include <cstdio>
 #include <fstream>
 #include <optional>
+#include <regex>
 #include <set>
+#include <sstream>
 #include <string>
 #include <thread>
 #include <vector>
@@ -212,6 +215,255 @@ TEST(Metrics, PromtoolFindsNothingButTheOriginalsGaugeNamesOnEitherPath) {
     EXPECT_EQ(findings, expected) << metrics.body;
   }
   EXPECT_EQ(request("POST", observed.process.config_url() + "/metrics").status, 405);
+}
+
+// ---- trace context ----
+
+constexpr const char* kCallersTraceparent = "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01";
+constexpr const char* kCallersTracestate = "congo=t61rcWkgMzE,rojo=00f067aa0ba902b7";
+const blackbox::Headers kCallersTrace = {{"traceparent", kCallersTraceparent},
+                                         {"tracestate", kCallersTracestate}};
+
+// A gateway whose functions answer ("ok"), fail once then answer ("flaky", an async subscriber that
+// retries at once), or always fail ("failing", answering 500), with -log-format json so that its
+// lines can be read as JSON.
+struct TracedGateway {
+  explicit TracedGateway(std::vector<std::string> more_args = {})
+      : process(blackbox::GatewayOptions{.extra_args = with_json_log(std::move(more_args))}) {}
+
+  static std::vector<std::string> with_json_log(std::vector<std::string> args) {
+    args.insert(args.end(), {"-log-format", "json"});
+    return args;
+  }
+
+  blackbox::UpstreamServer upstream;
+  GatewayProcess process;
+  GatewayClient gateway{process};
+
+  ::testing::AssertionResult start() {
+    upstream.respond_in_turn("/flaky", {{.status = 503}, {.status = 200}});
+    upstream.respond("/failing", {.status = 500});
+    upstream.respond("/refusing", {.status = 400});
+    if (auto started = process.start(); !started) return started;
+    auto flaky = blackbox::custom_subscription("user.created", "flaky");
+    flaky["delivery"] = bj::object{{"initialBackoffMs", 1}, {"maxBackoffMs", 5}};
+    for (auto configured :
+         {gateway.add_function("default", "ok", upstream.url("/ok")),
+          gateway.add_function("default", "flaky", upstream.url("/flaky")),
+          gateway.add_function("default", "failing", upstream.url("/failing")),
+          gateway.add_function("default", "refusing", upstream.url("/refusing")),
+          gateway.subscribe("default", http_subscription("ok", "GET", "/ok")),
+          gateway.subscribe("default", http_subscription("failing", "GET", "/failing")),
+          gateway.subscribe("default", bj::object{{"event", "invoke"}, {"functionId", "ok"}}),
+          gateway.subscribe("default", flaky),
+          gateway.subscribe("default", blackbox::custom_subscription("user.deleted", "refusing")),
+          gateway.sync()}) {
+      if (!configured) return configured;
+    }
+    return ::testing::AssertionSuccess();
+  }
+
+  // The log's JSON lines that have `field` equal to `value`.
+  std::vector<bj::object> log_lines_with(const std::string& field, const std::string& value) const {
+    std::vector<bj::object> lines;
+    std::istringstream log(process.log());
+    for (std::string line; std::getline(log, line);) {
+      boost::system::error_code error;
+      auto json = bj::parse(line, error);
+      if (error || !json.is_object()) continue;
+      const auto* found = json.as_object().if_contains(field);
+      if (found != nullptr && found->is_string() && found->as_string() == value) lines.push_back(json.as_object());
+    }
+    return lines;
+  }
+};
+
+std::string trace_id_of(std::string_view traceparent) { return std::string(traceparent.substr(3, 32)); }
+
+TEST(Trace, ACallersTraceparentAndTracestateReachEverySyncCallUnchanged) {
+  TracedGateway traced;
+  ASSERT_TRUE(traced.start());
+  EXPECT_EQ(request("GET", traced.gateway.events_url("/ok"), "", kCallersTrace).status, 200);
+  EXPECT_EQ(request("POST", traced.gateway.events_url("/"), R"({"q":1})",
+                    {{"Event", "invoke"}, {"Function-ID", "ok"}, {"Content-Type", "application/json"},
+                     {"traceparent", kCallersTraceparent}, {"tracestate", kCallersTracestate}})
+                .status,
+            200);
+  const auto calls = traced.upstream.requests("/ok");
+  ASSERT_EQ(calls.size(), 2U);
+  for (const auto& call : calls) {
+    EXPECT_EQ(call.header("traceparent"), kCallersTraceparent);
+    EXPECT_EQ(call.header("tracestate"), kCallersTracestate);
+    const auto event = call.json();
+    EXPECT_EQ(event.at("traceparent").as_string(), kCallersTraceparent) << bj::serialize(event);
+    EXPECT_EQ(event.at("tracestate").as_string(), kCallersTracestate) << bj::serialize(event);
+  }
+}
+
+TEST(Trace, EveryDeliveryAttemptOfAnEventCarriesTheCallersTraceparentRetriesIncluded) {
+  TracedGateway traced;
+  ASSERT_TRUE(traced.start());
+  EXPECT_EQ(traced.gateway.emit("/", "user.created", R"({"n":1})", "application/json", kCallersTrace).status, 202);
+  ASSERT_TRUE(traced.upstream.wait_for_requests("/flaky", 2));
+  const auto attempts = traced.upstream.requests("/flaky");
+  for (const auto& attempt : attempts) {
+    SCOPED_TRACE("attempt " + attempt.header("Delivery-Attempt"));
+    EXPECT_EQ(attempt.header("traceparent"), kCallersTraceparent);
+    EXPECT_EQ(attempt.header("tracestate"), kCallersTracestate);
+    EXPECT_EQ(attempt.json().at("traceparent").as_string(), kCallersTraceparent);
+  }
+}
+
+TEST(Trace, ARequestWithoutOneOrWithAMalformedOneStartsATraceTheFunctionAndTheLogSee) {
+  TracedGateway traced;
+  ASSERT_TRUE(traced.start());
+  EXPECT_EQ(request("GET", traced.gateway.events_url("/ok")).status, 200);
+  EXPECT_EQ(request("GET", traced.gateway.events_url("/ok"), "",
+                    {{"traceparent", "00-0af7651916cd43dd8448eb211c80319c-0000000000000000-01"},
+                     {"tracestate", kCallersTracestate}})
+                .status,
+            200);
+  EXPECT_EQ(request("GET", traced.gateway.events_url("/failing")).status, 500);
+  std::vector<std::string> started;
+  for (const auto& call : traced.upstream.requests()) {
+    const auto traceparent = call.header("traceparent");
+    EXPECT_TRUE(std::regex_match(traceparent, std::regex("00-[0-9a-f]{32}-[0-9a-f]{16}-01"))) << traceparent;
+    EXPECT_FALSE(call.has_header("tracestate"));  // it belonged to the malformed traceparent
+    EXPECT_EQ(call.json().at("traceparent").as_string(), traceparent);
+    started.push_back(trace_id_of(traceparent));
+  }
+  ASSERT_EQ(started.size(), 3U);
+  EXPECT_NE(started[0], started[1]);
+  EXPECT_NE(started[1], started[2]);
+  // The failed call's warning names the trace the gateway started for it.
+  const auto warnings = traced.log_lines_with("functionId", "failing");
+  ASSERT_EQ(warnings.size(), 1U) << traced.process.log();
+  EXPECT_EQ(warnings[0].at("traceId").as_string(), started[2]);
+}
+
+// ---- logs ----
+
+TEST(Logs, AFailedSyncCallIsAWarningWithTheFieldsASearchNeeds) {
+  TracedGateway traced;
+  ASSERT_TRUE(traced.start());
+  EXPECT_EQ(request("GET", traced.gateway.events_url("/failing"), "", kCallersTrace).status, 500);
+  const auto call = traced.upstream.requests("/failing").at(0);
+  const auto lines = traced.log_lines_with("functionId", "failing");
+  ASSERT_EQ(lines.size(), 1U) << traced.process.log();
+  const auto& line = lines[0];
+  EXPECT_EQ(line.at("level").as_string(), "warning");
+  EXPECT_EQ(line.at("space").as_string(), "default");
+  EXPECT_EQ(line.at("subscriptionId").as_string(), "http,GET,%2Ffailing");
+  EXPECT_EQ(line.at("event").as_string(), "http");
+  EXPECT_EQ(line.at("eventId").as_string(), call.json().at("id").as_string());
+  EXPECT_EQ(line.at("status").as_int64(), 500);  // what the caller got
+  EXPECT_GE(line.at("durationMs").as_double(), 0.0);
+  EXPECT_NE(line.at("error").as_string().find("500"), bj::string::npos) << bj::serialize(line);
+  EXPECT_EQ(line.at("traceId").as_string(), trace_id_of(kCallersTraceparent));
+  EXPECT_NE(line.at("msg").as_string().find("failed"), bj::string::npos);
+}
+
+TEST(Logs, AFailedDeliveryIsAWarningWithTheFieldsASearchNeedsAndItsAttempt) {
+  TracedGateway traced;
+  ASSERT_TRUE(traced.start());
+  EXPECT_EQ(traced.gateway.emit("/", "user.deleted", R"({"n":1})", "application/json", kCallersTrace).status, 202);
+  ASSERT_TRUE(traced.upstream.wait_for_requests("/refusing", 1));
+  const auto event_id = std::string(traced.upstream.requests("/refusing").at(0).json().at("id").as_string());
+  std::vector<bj::object> lines;
+  const auto deadline = std::chrono::steady_clock::now() + 10s;
+  while ((lines = traced.log_lines_with("eventId", event_id)).empty() && std::chrono::steady_clock::now() < deadline)
+    std::this_thread::sleep_for(20ms);
+  ASSERT_FALSE(lines.empty()) << traced.process.log();
+  const auto& line = lines[0];  // the attempt; a dead-letter line follows it
+  EXPECT_EQ(line.at("level").as_string(), "warning");
+  EXPECT_EQ(line.at("space").as_string(), "default");
+  EXPECT_EQ(line.at("functionId").as_string(), "refusing");
+  EXPECT_EQ(line.at("subscriptionId").as_string(), "user.deleted,refusing,%2F");
+  EXPECT_EQ(line.at("event").as_string(), "user.deleted");
+  EXPECT_EQ(line.at("status").as_int64(), 400);  // what the function answered
+  EXPECT_GE(line.at("durationMs").as_double(), 0.0);
+  EXPECT_NE(line.at("error").as_string().find("400"), bj::string::npos) << bj::serialize(line);
+  EXPECT_EQ(line.at("traceId").as_string(), trace_id_of(kCallersTraceparent));
+  EXPECT_EQ(line.at("attempt").as_int64(), 1);
+}
+
+TEST(Logs, TheTextLogsTimesCarryTheirZoneAndAWarningItsFields) {
+  GatewayProcess process;
+  ASSERT_TRUE(process.start());
+  GatewayClient gateway{process};
+  ASSERT_TRUE(gateway.add_function("default", "down", "http://127.0.0.1:" + std::to_string(blackbox::closed_port())));
+  ASSERT_TRUE(gateway.subscribe("default", http_subscription("down", "GET", "/down")));
+  ASSERT_TRUE(gateway.sync());
+  EXPECT_EQ(request("GET", gateway.events_url("/down")).status, 502);
+  static const std::regex warning(
+      R"(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}[+-]\d\d:\d\d warning http call of function default/down failed .* space=default functionId=down .*status=502 .*traceId=[0-9a-f]{32})");
+  const auto log = process.log();
+  std::istringstream lines(log);
+  bool found = false;
+  for (std::string line; std::getline(lines, line);) found = found || std::regex_search(line, warning);
+  EXPECT_TRUE(found) << log;
+}
+
+// The level flag takes the names the log prints. (An address that does not resolve ends the start
+// after the flags were read, with an error that either level shows.)
+TEST(Logs, WarningAndWarnAreTheSameLevel) {
+  for (const std::string level : {"warning", "warn"}) {
+    SCOPED_TRACE(level);
+    blackbox::TempDir dir;
+    const auto r = blackbox::run_binary({"-dev", "-embed-data-dir", (dir.path() / "data").string(), "-log-level",
+                                         level, "-listen-address", "no-such-host.invalid"});
+    EXPECT_FALSE(r.timed_out);
+    EXPECT_EQ(r.exit_code, 1) << r.output();
+    EXPECT_EQ(r.output().find("-log-level"), std::string::npos) << r.output();
+    EXPECT_NE(r.output().find("no-such-host.invalid"), std::string::npos) << r.output();
+  }
+}
+
+TEST(Logs, TheAccessLogHasALinePerEventsApiRequestWithWhatItDidAndOnlyWhenAskedFor) {
+  TracedGateway traced({"-access-log"});
+  ASSERT_TRUE(traced.start());
+  EXPECT_EQ(request("GET", traced.gateway.events_url("/ok?token=secret"), "", kCallersTrace).status, 200);
+  EXPECT_EQ(traced.gateway.emit("/", "user.created", R"({"n":1})").status, 202);
+  EXPECT_EQ(request("GET", traced.gateway.events_url("/nowhere")).status, 404);
+  const auto lines = [&] {
+    std::vector<bj::object> found;
+    for (const auto method : {"GET", "POST"}) {
+      for (auto& line : traced.log_lines_with("method", method)) found.push_back(std::move(line));
+    }
+    return found;
+  }();
+  const auto line_for = [&](std::string_view path) -> const bj::object* {
+    for (const auto& line : lines) {
+      if (line.at("path").as_string() == path) return &line;
+    }
+    return nullptr;
+  };
+  const auto* http = line_for("/ok");
+  ASSERT_NE(http, nullptr) << traced.process.log();
+  EXPECT_EQ(http->at("level").as_string(), "info");
+  EXPECT_EQ(http->at("status").as_int64(), 200);
+  EXPECT_EQ(http->at("space").as_string(), "default");
+  EXPECT_EQ(http->at("functionId").as_string(), "ok");
+  EXPECT_EQ(http->at("traceId").as_string(), trace_id_of(kCallersTraceparent));
+  EXPECT_GE(http->at("durationMs").as_double(), 0.0);
+  EXPECT_TRUE(http->at("bytes").is_int64());
+  EXPECT_EQ(traced.process.log().find("secret"), std::string::npos) << "the query is not logged";
+  const auto* emitted = line_for("/");
+  ASSERT_NE(emitted, nullptr) << traced.process.log();
+  EXPECT_EQ(emitted->at("method").as_string(), "POST");
+  EXPECT_EQ(emitted->at("status").as_int64(), 202);
+  EXPECT_EQ(emitted->at("event").as_string(), "user.created");
+  EXPECT_EQ(emitted->at("traceId").as_string().size(), 32U);
+  EXPECT_FALSE(emitted->contains("functionId"));
+  const auto* missing = line_for("/nowhere");
+  ASSERT_NE(missing, nullptr) << traced.process.log();
+  EXPECT_EQ(missing->at("status").as_int64(), 404);
+  EXPECT_GT(missing->at("bytes").as_int64(), 0);
+
+  TracedGateway quiet;  // without the flag
+  ASSERT_TRUE(quiet.start());
+  EXPECT_EQ(request("GET", quiet.gateway.events_url("/ok")).status, 200);
+  EXPECT_TRUE(quiet.log_lines_with("method", "GET").empty()) << quiet.process.log();
 }
 
 }  // namespace

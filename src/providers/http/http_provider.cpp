@@ -3,6 +3,7 @@
 #include <boost/beast/core/string.hpp>
 #include <boost/url/parse.hpp>
 
+#include "net/trace_context.h"
 #include "providers/aws_common.h"
 #include "providers/outcome.h"
 
@@ -33,10 +34,12 @@ std::string content_type_of(const net::OutboundResponse& response) {
 net::OutboundRequest json_post(const std::string& url, const std::string& payload, const CallMarks& marks) {
   net::OutboundRequest request;
   request.url = url;
-  request.headers.reserve(5);
+  request.headers.reserve(7);
   request.headers.emplace_back("Content-Type", "application/json");
   request.headers.emplace_back(kHopsHeader, std::to_string(marks.hops));
   if (!marks.system_event.empty()) request.headers.emplace_back(kSystemEventHeader, marks.system_event);
+  if (!marks.traceparent.empty()) request.headers.emplace_back(net::kTraceparentHeader, marks.traceparent);
+  if (!marks.tracestate.empty()) request.headers.emplace_back(net::kTracestateHeader, marks.tracestate);
   if (marks.attempt > 0) {  // an asynchronous delivery: what the function deduplicates by
     request.headers.emplace_back(kEventIdHeader, marks.event_id);
     request.headers.emplace_back(kDeliveryAttemptHeader, std::to_string(marks.attempt));
@@ -82,7 +85,9 @@ CallResult http_call_result(net::OutboundResult result, std::string_view url, st
                       .retryable = is_retryable(error->kind)};
   }
   auto& response = std::get<net::OutboundResponse>(result);
-  CallResult call{.body = std::move(response.body), .content_type = content_type_of(response)};
+  CallResult call{.body = std::move(response.body),
+                  .content_type = content_type_of(response),
+                  .status = static_cast<unsigned>(response.status)};
   if (response.status < 200 || response.status > 299) {
     call.outcome = CallResult::Outcome::FunctionError;
     call.error = "function " + std::string(function_id) + " answered with HTTP status " +
