@@ -283,6 +283,7 @@ test('a realistic run through both APIs answers only what the documents describe
 
     // Deletions.
     assert.equal((await config.send('DELETE', `${spaceUrl}/subscriptions/user.created,gone,%2Fletters`)).status, 404)
+    assert.equal((await config.send('DELETE', `${spaceUrl}/functions/gone`, { body: 'why', headers: { 'Content-Type': 'text/plain' } })).status, 415)
     assert.equal((await config.send('DELETE', `${spaceUrl}/functions/gone`, { valid: true })).status, 204)
     assert.equal((await config.send('DELETE', `${spaceUrl}/functions/gone`)).status, 404)
 
