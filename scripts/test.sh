@@ -26,6 +26,7 @@ trap 'rm -f "$npm_log"' EXIT
   npm ci --prefix tests/sdk --no-audit --no-fund
   npm ci --prefix tests/aws --no-audit --no-fund --omit=optional  # kinesalite keeps its streams in memory: no leveldown
   npm ci --prefix examples/plugins/node --no-audit --no-fund
+  npm ci --prefix tests/openapi --no-audit --no-fund
 ) >"$npm_log" 2>&1 &
 npm_ci=$!
 
@@ -55,6 +56,9 @@ EG_BINARY="$PWD/build/event-gateway" node --test tests/sdk/sdk_compat.test.js
 
 echo "== AWS providers against local stand-ins (kinesalite; Lambda and Firehose verifying SigV4) =="
 EG_BINARY="$PWD/build/event-gateway" node --test tests/aws/
+
+echo "== OpenAPI: both APIs' answers against docs/openapi/, which the gateway serves as they are =="
+EG_BINARY="$PWD/build/event-gateway" node --test tests/openapi/
 
 echo "== Example plugins: by themselves (Python, Node), and the Node ones under the real gateway =="
 tests/plugins/check_examples.sh

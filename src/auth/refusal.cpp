@@ -7,7 +7,9 @@ namespace {
 
 namespace http = net::http;
 
-net::Response unauthorized(std::string_view message, std::string_view challenge) {
+constexpr std::string_view kChallenge = R"(Bearer realm="event-gateway")";
+
+net::Response challenged(std::string_view message, std::string_view challenge) {
   auto response = net::error_response(http::status::unauthorized, message);
   response.set(http::field::www_authenticate, challenge);
   return response;
@@ -20,11 +22,10 @@ std::optional<net::Response> refusal(Access access, std::string_view api, std::s
     case Access::Granted:
       return std::nullopt;
     case Access::NoKey:
-      return unauthorized(std::string(api) + " needs a key: send Authorization: Bearer <key>",
-                          R"(Bearer realm="event-gateway")");
+      return challenged(std::string(api) + " needs a key: send Authorization: Bearer <key>", kChallenge);
     case Access::UnknownKey:
-      return unauthorized("the key is not one this gateway knows",
-                          R"(Bearer realm="event-gateway", error="invalid_token")");
+      return challenged("the key is not one this gateway knows",
+                        R"(Bearer realm="event-gateway", error="invalid_token")");
     case Access::OutsideSpaces:
       if (space == kEverySpace) {
         return net::error_response(http::status::forbidden,
@@ -36,5 +37,7 @@ std::optional<net::Response> refusal(Access access, std::string_view api, std::s
   }
   return std::nullopt;
 }
+
+net::Response unauthorized(std::string_view message) { return challenged(message, kChallenge); }
 
 }  // namespace eg::auth

@@ -15,4 +15,8 @@ namespace eg::auth {
 // space the request acts on.
 std::optional<net::Response> refusal(Access access, std::string_view api, std::string_view space);
 
+// A 401 that says `message`, with the Bearer challenge every 401 must carry (RFC 9110 §15.5.2), for
+// a key the gateway cannot check at all.
+net::Response unauthorized(std::string_view message);
+
 }  // namespace eg::auth

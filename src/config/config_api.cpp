@@ -13,6 +13,7 @@
 #include "auth/refusal.h"
 #include "common/json.h"
 #include "config/errors.h"
+#include "config/openapi_documents.h"
 #include "config/validation.h"
 #include "metrics/gateway_metrics.h"
 #include "model/identifiers.h"
@@ -157,6 +158,28 @@ bool is_metrics(const std::vector<std::string_view>& segments) {
          (segments.size() == 3 && segments[1] == "v1" && segments[2] == "metrics");
 }
 
+// GET /v1/openapi.json, this API's OpenAPI document, and GET /v1/openapi/events-api.json, the Events
+// API's: served here because every path of the Events API may be a user's http subscription. Nothing
+// for any other path.
+std::optional<std::string_view> openapi_document_of(const std::vector<std::string_view>& segments) {
+  if (segments.size() == 3 && segments[1] == "v1" && segments[2] == "openapi.json") {
+    return configuration_api_document();
+  }
+  if (segments.size() == 4 && segments[1] == "v1" && segments[2] == "openapi" &&
+      segments[3] == "events-api.json") {
+    return events_api_document();
+  }
+  return std::nullopt;
+}
+
+Response document_response(std::string_view document) {
+  Response response{http::status::ok, 11};
+  response.set(http::field::content_type, "application/json");
+  response.body() = document;  // the file of docs/openapi/, as it is (UTF-8, checked by its test)
+  response.prepare_payload();
+  return response;
+}
+
 Response metrics_response() {
   Response response{http::status::ok, 11};
   response.set(http::field::content_type, metrics::kContentType);
@@ -191,6 +214,7 @@ RequestKind kind_of(const std::vector<std::string_view>& segments, http::verb me
   if (is_status(segments)) return {"status", "get"};
   if (is_health(segments)) return {"health", "get"};
   if (is_metrics(segments)) return {"metrics", "get"};
+  if (openapi_document_of(segments)) return {"openapi", "get"};
   if (segments.size() < 5 || segments[1] != "v1" || segments[2] != "spaces") return {};
   const auto collection = segments[4];
   const bool one = segments.size() >= 6;
@@ -231,7 +255,8 @@ net::Response ConfigApi::answer(const net::Request& request) {
 std::optional<net::Response> ConfigApi::access_refusal(const net::Request& request) const {
   if (!security_.keys) return std::nullopt;
   const auto segments = split_path(request.target());
-  if (is_status(segments) || is_health(segments)) return std::nullopt;  // probes carry no key
+  // Probes carry no key; the documents describe the API, not its data.
+  if (is_status(segments) || is_health(segments) || openapi_document_of(segments)) return std::nullopt;
   // The metrics name every space: only a key that may act on all of them reads them.
   const auto space =
       is_metrics(segments) ? std::optional<std::string>(auth::kEverySpace) : space_of(segments);
@@ -271,6 +296,10 @@ net::Response ConfigApi::route(const net::Request& request) {
   if (is_metrics(segments)) {
     if (request.method() != http::verb::get) return method_not_allowed("GET");
     return metrics_response();
+  }
+  if (const auto document = openapi_document_of(segments)) {
+    if (request.method() != http::verb::get) return method_not_allowed("GET");
+    return document_response(*document);
   }
   if (is_health(segments)) {
     if (request.method() != http::verb::get) return method_not_allowed("GET");

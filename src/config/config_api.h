@@ -4,6 +4,8 @@
 //   GET                /v1/status
 //   GET                /healthz, /readyz (health probes; no key needed)
 //   GET                /metrics, /v1/metrics (Prometheus; docs/metrics.md)
+//   GET                /v1/openapi.json, /v1/openapi/events-api.json (the OpenAPI documents of this
+//                      API and of the Events API, docs/openapi/; no key needed)
 //   GET, POST          /v1/spaces/<space>/functions
 //   GET, PUT, DELETE   /v1/spaces/<space>/functions/<functionId>
 //   GET, POST          /v1/spaces/<space>/subscriptions
@@ -13,7 +15,7 @@
 //   POST               /v1/spaces/<space>/deadletters/<deadLetterId>/redeliver
 //
 // Before a request reaches its resource (docs/security.md): with API keys, every request but
-// GET /v1/status needs a key that may act on its space, the metrics a key for every space (401, 403);
+// GET /v1/status, the probes and the documents needs a key that may act on its space, the metrics a key for every space (401, 403);
 // then cross-site writes are refused (403, 415, config/cross_site.h).
 
 #include <functional>

@@ -474,8 +474,7 @@ void EventsApi::forget_key(net::Request& request) const {
 std::optional<Response> EventsApi::required_key_refusal(const net::Request& request,
                                                         std::string_view space) const {
   if (keys_) return access_refusal(request, space);
-  return net::error_response(
-      http::status::unauthorized,
+  return auth::unauthorized(
       "this endpoint needs a key, and this gateway has no -events-api-keys to check it with");
 }
 

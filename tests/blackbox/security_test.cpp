@@ -359,6 +359,7 @@ TEST(EventsApiKeys, AnHttpSubscriptionThatAsksForAKeyIsNeverServedByAGatewayWith
   ASSERT_TRUE(client.sync());
   const auto r = request("GET", gateway.events_url() + "/keyed", {}, bearer(kTeamKey));
   EXPECT_TRUE(IsJsonError(r, 401)) << r.describe();
+  EXPECT_EQ(r.header("WWW-Authenticate"), R"(Bearer realm="event-gateway")") << "every 401 carries a challenge";
   EXPECT_EQ(upstream.count(), 0u);
   auto custom = blackbox::custom_subscription("e", "f", "/");
   custom["requireApiKey"] = true;
