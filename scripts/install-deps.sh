@@ -8,8 +8,9 @@
 #                                        such a build is configured with -DEG_WITH_GRPC=OFF
 #   scripts/install-deps.sh --with-node  everything, and Node.js and npm (for the Node SDK test)
 #
-# zlib1g-dev is for the spool's CRC-32 (CMakeLists.txt). curl and python3 serve the README's quick
-# start: its curl commands and the function of examples/hello.
+# zlib1g-dev is for the spool's CRC-32 (CMakeLists.txt), libsystemd-dev for the header of sd_notify
+# (the systemd unit's Type=notify). curl and python3 serve the README's quick start: its curl
+# commands and the function of examples/hello.
 # etcd-client (etcdctl) and openssl are for the tests: they inspect etcd and make TLS certificates.
 # clang-14 and libclang-rt-14-dev (libFuzzer and the sanitizer runtimes) build the fuzzers (fuzz/).
 # python3-grpcio and python3-protobuf run the Python plugins (examples/plugins/python/) and the test plugin.
@@ -29,7 +30,7 @@ done
 packages=(
   build-essential cmake ninja-build pkg-config
   libboost1.81-dev libboost-json1.81-dev libboost-url1.81-dev libboost-program-options1.81-dev
-  libcurl4-openssl-dev libssl-dev libspdlog-dev libsqlite3-dev zlib1g-dev
+  libcurl4-openssl-dev libssl-dev libspdlog-dev libsqlite3-dev zlib1g-dev libsystemd-dev
   curl python3
 )
 if ! $dev_only; then
