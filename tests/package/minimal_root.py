@@ -29,17 +29,47 @@ def log(message):
     print(f"[{time.strftime('%H:%M:%S')}] {message}", flush=True)
 
 
-def make_root(root):
-    """mmdebstrap's minbase bookworm in `root`, from the machine's own apt sources; the package
-    lists are kept, so that apt in the root needs no update to install."""
-    sources = "".join(open(os.path.join(directory, name)).read() + "\n"
-                      for directory in ("/etc/apt/sources.list.d",) if os.path.isdir(directory)
-                      for name in sorted(os.listdir(directory)) if name.endswith((".sources", ".list")))
+# The suites of the machine's apt sources that the root takes, main only: third-party repositories
+# (Docker's, NodeSource's, PostgreSQL's) may be out of reach, and a root of bookworm needs none.
+DEBIAN_SUITES = {"bookworm", "bookworm-updates", "bookworm-security"}
+
+
+def debian_sources():
+    """The machine's sources of bookworm's own suites, one-line format ("deb URI SUITE main"), from
+    /etc/apt/sources.list and the deb822 files of /etc/apt/sources.list.d."""
+    entries = []
     if os.path.exists("/etc/apt/sources.list"):
-        sources += open("/etc/apt/sources.list").read()
+        for line in open("/etc/apt/sources.list"):
+            words = line.split("#", 1)[0].split()
+            words = [w for w in words if not w.startswith("[")]  # options such as [signed-by=...]
+            if len(words) >= 4 and words[0] == "deb" and "main" in words[3:]:
+                entries.append((words[1], words[2]))
+    directory = "/etc/apt/sources.list.d"
+    for name in sorted(os.listdir(directory)) if os.path.isdir(directory) else []:
+        if not name.endswith(".sources"):
+            continue
+        for stanza in open(os.path.join(directory, name)).read().split("\n\n"):
+            fields = {}
+            for line in stanza.splitlines():
+                if ":" in line and not line.startswith((" ", "#")):
+                    key, value = line.split(":", 1)
+                    fields[key.strip().lower()] = value.split()
+            if "deb" in fields.get("types", []) and "main" in fields.get("components", []) \
+                    and fields.get("enabled", ["yes"]) != ["no"]:
+                entries += [(uri, suite) for uri in fields.get("uris", [])
+                            for suite in fields.get("suites", [])]
+    lines = [f"deb {uri} {suite} main" for uri, suite in entries if suite in DEBIAN_SUITES]
+    if not any(line.endswith(" bookworm main") for line in lines):
+        raise AssertionError(f"no bookworm source among the machine's apt sources: {entries}")
+    return "\n".join(dict.fromkeys(lines)) + "\n"
+
+
+def make_root(root):
+    """mmdebstrap's minbase bookworm in `root`, from the machine's own Debian sources; the package
+    lists are kept, so that apt in the root needs no update to install."""
     subprocess.run(["mmdebstrap", "--quiet", "--variant=minbase", "--mode=root", "--dpkgopt=force-unsafe-io",
                     "--skip=cleanup/apt/lists", "bookworm", root, "-"],
-                   input=sources, text=True, check=True)
+                   input=debian_sources(), text=True, check=True)
 
 
 def in_root(root, argv, *, user=None, env=None, cwd="/", umask=None, volumes=(), private_dirs=()):
