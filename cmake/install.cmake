@@ -13,9 +13,11 @@
 
 include(GNUInstallDirs)
 
-set(EG_INSTALL_MODULE_DIR "${CMAKE_INSTALL_LIBDIR}/event-gateway")
+# lib/, not CMAKE_INSTALL_LIBDIR, which is lib/x86_64-linux-gnu on Debian when configured for /usr:
+# the modules are the gateway's own, which Debian keeps in /usr/lib/<package>.
+set(EG_INSTALL_MODULE_DIR lib/event-gateway)
 file(RELATIVE_PATH EG_MODULE_DIR_FROM_BINARY "${CMAKE_INSTALL_FULL_BINDIR}"
-     "${CMAKE_INSTALL_FULL_LIBDIR}/event-gateway")
+     "${CMAKE_INSTALL_PREFIX}/${EG_INSTALL_MODULE_DIR}")
 target_compile_definitions(eventgateway_core PRIVATE EG_MODULE_DIR_FROM_BINARY="${EG_MODULE_DIR_FROM_BINARY}")
 
 install(TARGETS event-gateway RUNTIME DESTINATION "${CMAKE_INSTALL_BINDIR}")
