@@ -2,7 +2,8 @@
 # One command from a fresh clone to a passing test suite: checks the layering of src/ (a second, before
 # anything is installed or built), installs the Debian packages, then builds
 # and runs every unit and black-box test twice, in Release and under AddressSanitizer +
-# UndefinedBehaviorSanitizer, runs the Node suites and the example plugins' checks, and runs each
+# UndefinedBehaviorSanitizer, runs the Node suites and the example plugins' checks, installs the
+# Debian package and plays the container image's runtime stage in a minimal root, and runs each
 # libFuzzer harness for a bounded
 # time (scripts/fuzz.sh). A throw-away etcd on a free loopback port serves the etcd store tests.
 set -euo pipefail
@@ -63,6 +64,17 @@ EG_BINARY="$PWD/build/event-gateway" node --test tests/openapi/
 echo "== Example plugins: by themselves (Python, Node), and the Node ones under the real gateway =="
 tests/plugins/check_examples.sh
 EG_BINARY="$PWD/build/event-gateway" node --test tests/plugins/node_plugins.test.js
+
+# The package CPack makes of the Release build, installed, run as its systemd unit says and purged in
+# a minimal bookworm root, then the Dockerfile's runtime stage played on the same root: no container
+# engine runs on CI machines (docs/install.md#checks). Needs root, for mmdebstrap, chroot and mount
+# namespaces; the root, its mounts and its processes go when it ends. About a minute.
+echo "== Debian package and container image, in a minimal bookworm root (tests/package/) =="
+deb=$(cd build && cpack -G DEB | sed -n 's/^CPack: - package: \(.*\.deb\) generated\.$/\1/p')
+[ -n "$deb" ] || { echo "test.sh: cpack made no .deb" >&2; exit 1; }
+sudo=""
+[ "$(id -u)" -eq 0 ] || sudo="sudo"
+$sudo timeout 600 python3 tests/package/run_checks.py "$deb"
 
 # On its own rather than beside another stage: the build and every fuzzer are CPU-bound, and the
 # Node suites, the only stage that mostly waits, take seconds.

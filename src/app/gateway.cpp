@@ -17,6 +17,7 @@
 #include "app/descriptor_limit.h"
 #include "app/events_endpoints.h"
 #include "app/listen_check.h"
+#include "app/service_notify.h"
 #include "config/config_api.h"
 #include "config/config_service.h"
 #include "delivery/dead_letters.h"
@@ -374,6 +375,7 @@ int Gateway::run() {
   signals.async_wait([&parts](const boost::system::error_code& error, int signal) {
     if (error) return;
     spdlog::info("received signal {}: finishing accepted events, then exiting", signal);
+    notify_service_stopping();
     parts.draining = true;
     parts.config.server.stop_accepting();
     parts.events.drain_and_stop([&parts] {
@@ -395,10 +397,13 @@ int Gateway::run() {
   for (const auto& warning : parts.security.warnings) spdlog::warn("{}", warning);
   parts.config.server.start();
   parts.events.start();
-  spdlog::info(
-      "event gateway ready: Configuration API on port {}{}, Events API on port {}{} ({} threads), store {}",
-      parts.config.server.port(), parts.tls.config ? " (TLS)" : "", parts.events.port(),
-      parts.tls.events ? " (TLS)" : "", parts.events.threads(), parts.store->describe());
+  const auto ready =
+      fmt::format("Configuration API on port {}{}, Events API on port {}{} ({} threads), store {}",
+                  parts.config.server.port(), parts.tls.config ? " (TLS)" : "", parts.events.port(),
+                  parts.tls.events ? " (TLS)" : "", parts.events.threads(), parts.store->describe());
+  spdlog::info("event gateway ready: {}", ready);
+  // Both APIs listen, every plugin has answered and the configuration is loaded: what /readyz needs.
+  notify_service_ready(ready);
 
   std::thread events_thread([&parts] { parts.events.run(); });
   parts.config.io.run();

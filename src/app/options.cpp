@@ -1,8 +1,14 @@
 #include "app/options.h"
 
+#include <unistd.h>
+
+#include <algorithm>
 #include <boost/program_options.hpp>
+#include <cctype>
 #include <cstdlib>
+#include <map>
 #include <optional>
+#include <set>
 #include <sstream>
 #include <string_view>
 #include <utility>
@@ -47,7 +53,7 @@ po::options_description describe_options(Options& options) {
       ("db-tls-key", po::value(&options.db_tls_key), "key file (PEM) of -db-tls-cert")
       ("db-user", po::value(&options.db_user), "etcd user (etcd authentication)")
       ("db-password", po::value(&options.db_password),
-       "password of -db-user (prefer the EVENT_GATEWAY_DB_PASSWORD environment variable)")
+       "password of -db-user (prefer its variable, EVENT_GATEWAY_DB_PASSWORD: ps shows flags)")
       ("db-timeout", po::value(&options.db_timeout_ms)->default_value(options.db_timeout_ms),
        "milliseconds an etcd request may take; Configuration API calls fail with 503 after it")
       ("log-level", po::value(&options.log_level)->default_value(options.log_level),
@@ -64,10 +70,10 @@ po::options_description describe_options(Options& options) {
       ("events-tls-key", po::value(&options.events_tls_key), "private key (PEM) of -events-tls-cert")
       ("config-api-keys", po::value(&options.config_api_keys),
        "file of API key digests: every Configuration API request but GET /v1/status needs a key "
-       "(docs/security.md; also EVENT_GATEWAY_CONFIG_API_KEYS_FILE)")
+       "(docs/security.md)")
       ("events-api-keys", po::value(&options.events_api_keys),
        "file of API key digests: custom events and invoke need a key of their space "
-       "(docs/security.md; also EVENT_GATEWAY_EVENTS_API_KEYS_FILE)")
+       "(docs/security.md)")
       ("config-allowed-origins", po::value(&options.config_allowed_origins)->multitoken()->composing(),
        "comma-separated web origins (https://console.example.com) whose pages may write to the "
        "Configuration API; repeatable")
@@ -136,23 +142,6 @@ po::options_description describe_options(Options& options) {
   return description;
 }
 
-// A password on the command line shows in `ps`; the environment does not.
-void read_password_from_environment(Options& options) {
-  const char* password = std::getenv("EVENT_GATEWAY_DB_PASSWORD");
-  if (options.db_password.empty() && !options.db_user.empty() && password != nullptr) {
-    options.db_password = password;
-  }
-}
-
-// A flag wins over its variable.
-void read_key_files_from_environment(Options& options) {
-  for (auto [file, variable] : {std::pair{&options.config_api_keys, "EVENT_GATEWAY_CONFIG_API_KEYS_FILE"},
-                                std::pair{&options.events_api_keys, "EVENT_GATEWAY_EVENTS_API_KEYS_FILE"}}) {
-    const char* value = std::getenv(variable);
-    if (file->empty() && value != nullptr) *file = value;
-  }
-}
-
 std::optional<std::string> check_values(const Options& options) {
   // "warning" is what the log prints for warn.
   if (options.log_level != "debug" && options.log_level != "info" && options.log_level != "warn" &&
@@ -187,7 +176,9 @@ std::optional<std::string> check_values(const Options& options) {
   if (options.db_tls_cert.empty() != options.db_tls_key.empty()) {
     return "-db-tls-cert and -db-tls-key must be given together";
   }
-  if (!options.db_password.empty() && options.db_user.empty()) return "-db-password needs -db-user";
+  if (!options.db_password.empty() && options.db_user.empty()) {
+    return "-db-password (or EVENT_GATEWAY_DB_PASSWORD) needs -db-user (or EVENT_GATEWAY_DB_USER)";
+  }
   if (options.plugin_timeout_ms == 0 || options.plugin_start_timeout_ms == 0) {
     return "-plugin-timeout and -plugin-start-timeout must be at least 1 ms";
   }
@@ -208,9 +199,15 @@ std::optional<bool> go_bool(std::string_view text) {
 
 // Go's flag package also writes a switch as -dev=true or -dev=false (the original's users type that);
 // Boost's switches take no value. So, before parsing, "-dev=true" becomes "-dev" and "-dev=false"
-// nothing; any other value is left for Boost to refuse.
-std::vector<std::string> with_go_switches(int argc, const char* const argv[], const po::options_description& flags) {
+// nothing; any other value is left for Boost to refuse. A switch turned off so is remembered, since
+// it was given all the same: its variable must not turn it back on.
+struct GoSwitches {
   std::vector<std::string> args;
+  std::set<std::string> turned_off;
+};
+
+GoSwitches with_go_switches(int argc, const char* const argv[], const po::options_description& flags) {
+  GoSwitches result;
   for (int i = 1; i < argc; ++i) {
     const std::string_view arg = argv[i];
     const auto equals = arg.find('=');
@@ -221,24 +218,164 @@ std::vector<std::string> with_go_switches(int argc, const char* const argv[], co
     const auto value = flag != nullptr && flag->semantic()->max_tokens() == 0 ? go_bool(arg.substr(equals + 1))
                                                                               : std::nullopt;
     if (!value) {
-      args.emplace_back(arg);
+      result.args.emplace_back(arg);
     } else if (*value) {
-      args.emplace_back(arg.substr(0, equals));
+      result.args.emplace_back(arg.substr(0, equals));
+    } else {
+      result.turned_off.insert(flag->long_name());
     }
   }
-  return args;
+  return result;
+}
+
+// Every flag that sets something can also be set by its variable, EVENT_GATEWAY_ and the flag's name
+// in capitals with '_' for '-' (EVENT_GATEWAY_DB_HOSTS for -db-hosts), so that a container or a
+// service unit is configured without a command line (docs/install.md#environment-variables).
+constexpr std::string_view kVariablePrefix = "EVENT_GATEWAY_";
+
+// The names these flags had as variables before every flag had one.
+const std::map<std::string, std::string, std::less<>> kVariableAliases = {
+    {"EVENT_GATEWAY_CONFIG_API_KEYS_FILE", "config-api-keys"},
+    {"EVENT_GATEWAY_EVENTS_API_KEYS_FILE", "events-api-keys"},
+};
+
+// Variables of the prefix that others read, in environments the gateway inherits: the Node SDK's key
+// (its tests and its users' shells set it beside a gateway) and go-plugin's cookie, which the gateway
+// sets for its plugins. Neither is a mistake, so neither is warned about.
+const std::set<std::string, std::less<>> kOthersVariables = {"EVENT_GATEWAY_API_KEY",
+                                                              "EVENT_GATEWAY_MAGIC_COOKIE"};
+
+// Flags that do something and exit rather than set something: no variable asks for them.
+bool is_action(const std::string& flag) {
+  return flag == "help" || flag == "version" || flag == "hash-key";
+}
+
+std::string variable_of(const std::string& flag) {
+  std::string variable(kVariablePrefix);
+  for (const char c : flag) {
+    variable += c == '-' ? '_' : static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+  }
+  return variable;
+}
+
+// The flag a variable sets, or "" when it sets none.
+std::string flag_of(std::string_view variable, const po::options_description& flags) {
+  const auto alias = kVariableAliases.find(variable);
+  if (alias != kVariableAliases.end()) return alias->second;
+  if (variable.size() == kVariablePrefix.size()) return "";
+  std::string flag;
+  for (const char c : variable.substr(kVariablePrefix.size())) {
+    flag += c == '_' ? '-' : static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  }
+  const auto* description = flags.find_nothrow(flag, false);
+  // Only the variable spelled as variable_of() spells it: EVENT_GATEWAY_Dev is not EVENT_GATEWAY_DEV.
+  if (description == nullptr || is_action(flag) || variable_of(flag) != variable) return "";
+  return flag;
+}
+
+// What the variable's value stands for, as tokens of its flag: a switch takes Go's true or false (as
+// -dev=true does), a repeatable flag (-plugin) a comma-separated list, one item per flag given.
+std::vector<std::string> tokens_of(const std::string& variable, const std::string& value,
+                                   const po::option_description& flag) {
+  if (flag.semantic()->max_tokens() == 0) {
+    const auto on = go_bool(value);
+    if (!on) {
+      throw po::error(variable + "=" + value + ": a switch's variable is true or false (Go's spellings)");
+    }
+    return {*on ? "true" : "false"};
+  }
+  if (!flag.semantic()->is_composing()) return {value};
+  std::vector<std::string> items;
+  std::string_view rest = value;
+  for (auto comma = rest.find(',');; comma = rest.find(',')) {
+    items.emplace_back(rest.substr(0, comma));
+    if (items.back().empty()) {
+      throw po::error(variable + "=" + value + ": an empty item in its comma-separated list");
+    }
+    if (comma == std::string_view::npos) break;
+    rest.remove_prefix(comma + 1);
+  }
+  return items;
+}
+
+// Stores the flags the variables of `environment` ("NAME=value") set, but for those in `given` (the
+// command line's: a flag wins over its variable, its whole list for a repeatable one). A variable of
+// the prefix that sets no flag is ignored with a warning rather than refused: environments are
+// inherited, and others use the prefix too (kOthersVariables).
+void store_environment(const std::vector<std::string>& environment, const po::options_description& flags,
+                       const std::set<std::string>& given, po::variables_map& values, Options& options) {
+  std::map<std::string, std::string> variable_of_flag;  // which variable set each flag, for conflicts
+  std::vector<std::string> sorted(environment);
+  std::sort(sorted.begin(), sorted.end());  // warnings and conflicts in a stable order
+  for (const auto& entry : sorted) {
+    const auto equals = entry.find('=');
+    if (!entry.starts_with(kVariablePrefix) || equals == std::string::npos) continue;
+    const auto variable = entry.substr(0, equals);
+    const auto value = entry.substr(equals + 1);
+    if (kOthersVariables.contains(variable)) continue;
+    const auto flag = flag_of(variable, flags);
+    if (flag.empty()) {
+      options.warnings.push_back("the environment variable " + variable +
+                                 " sets no flag and is ignored (every flag's variable is listed by -help)");
+      continue;
+    }
+    if (given.contains(flag)) continue;
+    if (const auto [earlier, fresh] = variable_of_flag.emplace(flag, variable); !fresh) {
+      throw po::error(earlier->second + " and " + variable + " both set -" + flag + ": unset one of them");
+    }
+    const auto& description = flags.find(flag, false);
+    po::parsed_options parsed(&flags);
+    parsed.options.emplace_back(flag, tokens_of(variable, value, description));
+    try {
+      po::store(parsed, values);
+    } catch (const po::error& error) {
+      throw po::error("the environment variable " + variable + ": " + error.what());
+    }
+  }
+}
+
+// The end of -help: how the variables work, and each one's name.
+std::string variables_help(const po::options_description& flags) {
+  std::string text =
+      "\nEnvironment variables: every flag but -help, -version and -hash-key can be set by EVENT_GATEWAY_\n"
+      "and its name in capitals, '_' for '-' (EVENT_GATEWAY_DB_HOSTS=10.0.0.1:2379 for -db-hosts); a flag\n"
+      "given wins over its variable. A switch's variable is true or false (EVENT_GATEWAY_DEV=true); a\n"
+      "repeatable flag's is a comma-separated list (EVENT_GATEWAY_PLUGIN=/opt/a,/opt/b). Other\n"
+      "EVENT_GATEWAY_* variables are ignored with a warning. The variables:\n";
+  std::string line = " ";
+  for (const auto& flag : flags.options()) {
+    if (is_action(flag->long_name())) continue;
+    const auto variable = variable_of(flag->long_name());
+    if (line.size() + variable.size() + 1 > 106) {
+      text += line + "\n";
+      line = " ";
+    }
+    line += " " + variable;
+  }
+  return text + line + "\n";
+}
+
+std::vector<std::string> environment_of_this_process() {
+  std::vector<std::string> environment;
+  for (char** variable = environ; *variable != nullptr; ++variable) environment.emplace_back(*variable);
+  return environment;
 }
 
 }  // namespace
 
 ParsedCommandLine parse_command_line(int argc, const char* const argv[]) {
+  return parse_command_line(argc, argv, environment_of_this_process());
+}
+
+ParsedCommandLine parse_command_line(int argc, const char* const argv[],
+                                     const std::vector<std::string>& environment) {
   ParsedCommandLine parsed;
   const auto description = describe_options(parsed.options);
   po::variables_map values;
   try {
     const auto style = po::command_line_style::unix_style | po::command_line_style::allow_long_disguise;
-    const auto given =
-        po::command_line_parser(with_go_switches(argc, argv, description)).options(description).style(style).run();
+    auto switches = with_go_switches(argc, argv, description);
+    const auto given = po::command_line_parser(switches.args).options(description).style(style).run();
     // store() would drop them silently: "event-gateway -dev foo" must not run as if "foo" meant something.
     for (const auto& option : given.options) {
       if (option.position_key >= 0) {
@@ -246,9 +383,13 @@ ParsedCommandLine parse_command_line(int argc, const char* const argv[]) {
       }
     }
     po::store(given, values);
+    // -help and -version answer whatever the environment holds.
+    if (values.count("help") == 0U && values.count("version") == 0U) {
+      auto& on_command_line = switches.turned_off;
+      for (const auto& option : given.options) on_command_line.insert(option.string_key);
+      store_environment(environment, description, on_command_line, values, parsed.options);
+    }
     po::notify(values);
-    read_password_from_environment(parsed.options);
-    read_key_files_from_environment(parsed.options);
   } catch (const po::error& error) {
     parsed.action = ParsedCommandLine::Action::Fail;
     parsed.message = std::string(error.what()) + " (see -help)";
@@ -256,7 +397,7 @@ ParsedCommandLine parse_command_line(int argc, const char* const argv[]) {
   }
   if (values.count("help") != 0U) {
     std::ostringstream usage;
-    usage << description;
+    usage << description << variables_help(description);
     parsed.action = ParsedCommandLine::Action::PrintAndExit;
     parsed.message = usage.str();
   } else if (values.count("version") != 0U) {

@@ -1,6 +1,8 @@
 #pragma once
 // The command line, compatible with the original Go gateway: every flag works with one dash
-// (`-dev`) or two (`--dev`), and `-flag value` or `-flag=value`.
+// (`-dev`) or two (`--dev`), and `-flag value` or `-flag=value`. Every flag that sets something can
+// also be set by an environment variable, EVENT_GATEWAY_<FLAG> (EVENT_GATEWAY_DB_HOSTS for -db-hosts);
+// a flag given wins over its variable.
 
 #include <boost/asio/ip/address.hpp>
 #include <cstdint>
@@ -26,8 +28,8 @@ struct Options {
   std::string db_tls_ca;    // PEM roots that sign etcd's certificate; any -db-tls-* turns TLS on
   std::string db_tls_cert;  // client certificate presented to etcd
   std::string db_tls_key;
-  std::string db_user;      // etcd authentication; the password comes from -db-password or
-  std::string db_password;  // the EVENT_GATEWAY_DB_PASSWORD environment variable
+  std::string db_user;      // etcd authentication; the password comes from -db-password or,
+  std::string db_password;  // better (ps shows flags), its variable EVENT_GATEWAY_DB_PASSWORD
   unsigned db_timeout_ms = 2'000;
   std::string log_level = "info";   // debug | info | warn | error
   std::string log_format;           // text | json; empty: text in dev mode, json otherwise
@@ -36,7 +38,8 @@ struct Options {
   std::string events_tls_cert;
   std::string events_tls_key;
   // API keys (docs/security.md): files of key digests and the spaces each key may act on; empty: no key
-  // needed. Also from EVENT_GATEWAY_CONFIG_API_KEYS_FILE and EVENT_GATEWAY_EVENTS_API_KEYS_FILE.
+  // needed. Their variables also go by the names they had first, EVENT_GATEWAY_CONFIG_API_KEYS_FILE
+  // and EVENT_GATEWAY_EVENTS_API_KEYS_FILE.
   std::string config_api_keys;
   std::string events_api_keys;
   // Web origins ("https://console.example.com") whose pages may write to the Configuration API.
@@ -77,7 +80,8 @@ struct Options {
   unsigned max_hops = 16;           // requests that passed more gateways are refused with 508
   bool access_log = false;          // one log line per Events API request (docs/logging.md)
   bool cross_space_events = false;  // custom events reach every space's subscribers (the original's way)
-  // What the command line asked for that is accepted but does nothing; logged once the logs are set up.
+  // What the command line or the environment asked for that is accepted but does nothing (an ignored
+  // flag, a variable that sets no flag); logged once the logs are set up.
   std::vector<std::string> warnings;
 };
 
@@ -88,6 +92,10 @@ struct ParsedCommandLine {
   std::string message;  // usage or version text for PrintAndExit, the error for Fail
 };
 
+// The flags of argv, and those that the variables of the process's environment set.
 ParsedCommandLine parse_command_line(int argc, const char* const argv[]);
+// The same with the environment given as "NAME=value" entries (the tests' way).
+ParsedCommandLine parse_command_line(int argc, const char* const argv[],
+                                     const std::vector<std::string>& environment);
 
 }  // namespace eg::app

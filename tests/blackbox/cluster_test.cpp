@@ -434,7 +434,7 @@ TEST(EtcdModule, ClusterModeWithoutItSaysWhyAndExits) {
   EXPECT_NE(r.output().find("cluster mode (a start without -dev) needs the module "), std::string::npos)
       << r.output();
   EXPECT_NE(r.output().find(EG_ETCD_MODULE_FILE ", which is missing"), std::string::npos) << r.output();
-  EXPECT_NE(r.output().find("copy it from there beside this binary"), std::string::npos) << r.output();
+  EXPECT_NE(r.output().find("copy it from the build into either"), std::string::npos) << r.output();
 }
 
 // An etcd that takes TLS clients with a certificate only, and has authentication on.
