@@ -32,38 +32,59 @@ void append_serialized(std::string& text, boost::json::serializer& serializer) {
   while (!serializer.done()) text.append(serializer.read(chunk, sizeof chunk));
 }
 
-// The JSON string value of member `name` in `text`, which holds no other JSON than members whose
-// values are strings and numbers; nothing when it is absent.
-std::optional<std::string> string_member(std::string_view text, std::string_view name) {
-  const auto key = "\"" + std::string(name) + "\":\"";
-  const auto found = text.find(key);
-  if (found == std::string_view::npos) return std::nullopt;
-  const auto start = found + key.size() - 1;  // the opening quote
-  auto end = start + 1;
-  while (end < text.size() && text[end] != '"') end += text[end] == '\\' ? 2 : 1;
+// The JSON string value that starts right after `key` (`,"name":"`, its opening quote included) at
+// `at` in `text`; `at` moves past its closing quote. Nothing when `key` is not there. Only the escapes
+// JSON writes for printable ASCII (\" and \\) are undone by hand: a value with any other goes through
+// the parser, far dearer than the rest of this.
+std::optional<std::string> string_at(std::string_view text, std::size_t& at, std::string_view key) {
+  if (text.substr(at, key.size()) != key) return std::nullopt;
+  const auto start = at + key.size();
+  bool escaped = false;
+  bool other_escapes = false;
+  auto end = start;
+  for (; end < text.size() && text[end] != '"'; ++end) {
+    if (text[end] != '\\') continue;
+    escaped = true;
+    if (++end < text.size()) other_escapes |= text[end] != '"' && text[end] != '\\';
+  }
   if (end >= text.size()) return std::nullopt;
-  boost::system::error_code error;
-  auto value = boost::json::parse(text.substr(start, end - start + 1), error);
-  if (error || !value.is_string()) return std::nullopt;
-  return std::string(value.get_string());
+  at = end + 1;
+  const auto quoted = text.substr(start, end - start);
+  if (!escaped) return std::string(quoted);  // most values: one copy
+  if (other_escapes) {
+    boost::system::error_code error;
+    const auto parsed = boost::json::parse(text.substr(start - 1, end - start + 2), error);
+    if (error || !parsed.is_string()) return std::nullopt;
+    return std::string(parsed.get_string());
+  }
+  std::string value;
+  for (std::size_t i = 0; i < quoted.size(); ++i) value += quoted[i] == '\\' ? quoted[++i] : quoted[i];
+  return value;
 }
 
 }  // namespace
 
-// Everything before "data" is the gateway's own: names, the id, numbers and the trace context.
-std::string_view head_of(std::string_view serialized_event) {
-  return serialized_event.substr(0, serialized_event.find(R"(,"data":)"));
-}
-
 net::TraceContext trace_context_in(std::string_view serialized_event) {
-  const auto head = head_of(serialized_event);
-  auto traceparent = string_member(head, "traceparent");
+  // serialize() writes the trace context right after receivedAt's digits; before them come only
+  // the name and the id, which hold no quote, so the first "receivedAt" is the event's own (for a
+  // dead-letter notice, that of the event in the letter).
+  constexpr std::string_view kReceivedAt = R"("receivedAt":)";
+  auto at = serialized_event.find(kReceivedAt);
+  if (at == std::string_view::npos) return {};
+  at += kReceivedAt.size();
+  while (at < serialized_event.size() && serialized_event[at] >= '0' && serialized_event[at] <= '9') ++at;
+  auto traceparent = string_at(serialized_event, at, R"(,"traceparent":")");
   if (!traceparent || !net::is_valid_traceparent(*traceparent)) return {};
-  return {std::move(*traceparent), string_member(head, "tracestate").value_or("")};
+  return {std::move(*traceparent), string_at(serialized_event, at, R"(,"tracestate":")").value_or("")};
 }
 
 std::string event_name_in(std::string_view serialized_event) {
-  return string_member(head_of(serialized_event), "event").value_or("");
+  // The first "event" member: the event's own, or for a dead-letter notice that of the letter's
+  // event (the names before it hold no quote).
+  constexpr std::string_view kName = R"("event":")";
+  auto at = serialized_event.find(kName);
+  if (at == std::string_view::npos) return {};
+  return string_at(serialized_event, at, kName).value_or("");
 }
 
 std::string Event::serialize() const {
@@ -81,12 +102,12 @@ std::string Event::serialize() const {
   append_serialized(text, serializer);
   text += R"(,"receivedAt":)";
   text += std::to_string(received_at);
-  // Before the data, where trace_context_in() finds them.
+  // Right after receivedAt, where trace_context_in() finds them.
   const auto& trace = provenance.trace;
-  if (!trace.traceparent.empty()) {
-    text += R"(,"traceparent":)";
-    serializer.reset(boost::json::string_view(trace.traceparent));
-    append_serialized(text, serializer);
+  if (!trace.traceparent.empty()) {  // lowercase hex and dashes only (net::is_valid_traceparent)
+    text += R"(,"traceparent":")";
+    text += trace.traceparent;
+    text += '"';
   }
   if (!trace.tracestate.empty()) {
     text += R"(,"tracestate":)";

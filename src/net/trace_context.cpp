@@ -9,24 +9,36 @@ namespace {
 
 constexpr std::size_t kVersion00Size = 55;  // 2 + 1 + 32 + 1 + 16 + 1 + 2
 
-bool is_trace_hex_digit(char c) { return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'); }
+inline bool is_trace_hex_digit(char c) { return static_cast<unsigned char>(c - '0') < 10 || static_cast<unsigned char>(c - 'a') < 6; }
 
 bool is_trace_hex(std::string_view field) {
-  return std::all_of(field.begin(), field.end(), is_trace_hex_digit);
+  for (const char c : field) {
+    if (!is_trace_hex_digit(c)) return false;
+  }
+  return true;
 }
 
 bool is_all_zero_digits(std::string_view field) {
   return std::all_of(field.begin(), field.end(), [](char c) { return c == '0'; });
 }
 
+// SplitMix64 (Steele, Lea and Flood), seeded once per thread from the OS: ids that are random
+// enough to tell traces apart, for a few instructions a word (a Mersenne Twister's ran to hundreds
+// per request). Trace ids are not secrets: W3C asks only that they be unlikely to repeat.
+std::uint64_t next_random_word() {
+  thread_local std::uint64_t state = (static_cast<std::uint64_t>(std::random_device{}()) << 32) ^ std::random_device{}();
+  std::uint64_t z = (state += 0x9e3779b97f4a7c15ULL);
+  z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+  z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+  return z ^ (z >> 31);
+}
+
 // Writes 16 random hex digits per word at `out`; no word is all zeros.
 void write_random_hex(char* out, std::size_t words) {
-  // One generator per thread, seeded once from the OS, as event ids are (events/event.cpp).
-  thread_local std::mt19937_64 generator{std::random_device{}()};
   static constexpr char kDigits[] = "0123456789abcdef";
   for (std::size_t word = 0; word < words; ++word) {
     std::uint64_t bits = 0;
-    while (bits == 0) bits = generator();
+    while (bits == 0) bits = next_random_word();
     for (int digit = 0; digit < 16; ++digit, bits >>= 4) *out++ = kDigits[bits & 0xf];
   }
 }
@@ -44,8 +56,12 @@ bool is_valid_traceparent(std::string_view value) {
     return false;
   if (version == "ff" || is_all_zero_digits(trace_id) || is_all_zero_digits(parent_id)) return false;
   if (version == "00") return value.size() == kVersion00Size;
-  // A later version may add fields after a dash; a receiver of version 00 reads the first ones.
-  return value.size() == kVersion00Size || value[kVersion00Size] == '-';
+  // A later version may add fields after a dash; a receiver of version 00 reads the first ones. They
+  // too are lowercase hex and dashes, so that the value goes into headers and JSON as it is.
+  if (value.size() == kVersion00Size) return true;
+  return value[kVersion00Size] == '-' && std::all_of(value.begin() + kVersion00Size, value.end(), [](char c) {
+           return c == '-' || is_trace_hex_digit(c);
+         });
 }
 
 TraceContext trace_context_of(std::string_view traceparent, std::string_view tracestate) {

@@ -27,9 +27,12 @@ TEST(TraceContext, AValidTraceparentAndItsTracestateArePassedOnUnchanged) {
 
 TEST(TraceContext, ALaterVersionIsReadByVersion00sFieldsAndPassedOnWhole) {
   EXPECT_TRUE(is_valid_traceparent("01-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"));
-  EXPECT_TRUE(is_valid_traceparent("cc-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-09-what-comes"));
-  EXPECT_EQ(trace_context_of("cc-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-09-x", "").traceparent,
-            "cc-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-09-x");
+  EXPECT_TRUE(is_valid_traceparent("cc-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-09-0a1b-2c"));
+  EXPECT_EQ(trace_context_of("cc-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-09-ab", "").traceparent,
+            "cc-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-09-ab");
+  // What follows must go into headers and JSON as it is: lowercase hex and dashes only.
+  EXPECT_FALSE(is_valid_traceparent("cc-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-09-\"x"));
+  EXPECT_FALSE(is_valid_traceparent("cc-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-09-what"));
 }
 
 TEST(TraceContext, MalformedTraceparentsAreRefused) {
@@ -77,6 +80,13 @@ TEST(TraceContext, TheEventsJsonCarriesItBeforeTheDataAndTheSpooledTextGivesItBa
   const auto read = eg::events::trace_context_in(text);
   EXPECT_EQ(read.traceparent, kParent);
   EXPECT_EQ(read.tracestate, trace.tracestate);
+}
+
+TEST(TraceContext, ATracestateWithBytesJsonEscapesOtherwiseIsReadBackAsItWas) {
+  const eg::net::TraceContext trace{kParent, "vendor=caf\xc3\xa9\t\"q\""};
+  const auto text = event_with(trace, nullptr).serialize();
+  EXPECT_EQ(eg::events::trace_context_in(text).tracestate, trace.tracestate) << text;
+  EXPECT_EQ(eg::events::event_name_in(text), "user.created");
 }
 
 TEST(TraceContext, AnEventWithoutOneHasNoneInItsJsonAndGivesNoneBack) {
