@@ -172,3 +172,41 @@ build_baseline() {
   cmake --build "$dir/build" --target event-gateway >/dev/null
   baseline="$dir/build/event-gateway"
 }
+
+# start_scenario_gateway BINARY [FLAGS...]: a gateway on fresh ports and data, with the bench
+# function, its sync route and one subscriber of bench.emit on /one (the counting function on
+# $counting_port). Needs $work and $function_port. Without FLAGS, -log-level warn.
+start_scenario_gateway() {
+  local binary=$1; shift
+  local flags=("$@")
+  [ ${#flags[@]} -gt 0 ] || flags=(-log-level warn)
+  config_port=$(free_port); events_port=$(free_port)
+  local data
+  data=$(mktemp -d "$work/gateway.XXXXXX")
+  "$binary" -dev -embed-data-dir "$data/eg" -listen-address 127.0.0.1 -config-port "$config_port" \
+    -events-port "$events_port" "${flags[@]}" >"$data/gateway.log" 2>&1 &
+  gateway_pid=$!
+  wait_for_gateway
+  register_bench_function "$function_port"
+  config functions "{\"functionId\":\"counter\",\"type\":\"http\",\"provider\":{\"url\":\"http://127.0.0.1:$counting_port/\"}}"
+  config subscriptions '{"functionId":"counter","event":"bench.emit","path":"/one"}'
+  wait_until_routed
+}
+
+# run_scenario BINARY SCENARIO [FLAGS...]: one wrk run of sync (GET /bench) or emit (a 1 KiB custom
+# event, $work/emit.lua) on a fresh gateway; prints measure's line and the gateway's CPU µs per
+# request.
+run_scenario() {
+  local binary=$1 scenario=$2; shift 2
+  start_scenario_gateway "$binary" "$@"
+  local before after result
+  before=$(cpu_ticks "$gateway_pid")
+  case $scenario in
+    sync) result=$(measure "http://127.0.0.1:$events_port/bench") ;;
+    emit) result=$(measure "http://127.0.0.1:$events_port/one" -s "$work/emit.lua") ;;
+  esac
+  after=$(cpu_ticks "$gateway_pid")
+  stop_gateway
+  echo "$result $(awk -v t=$((after - before)) -v hz="$clock_ticks" -v r="$(echo "$result" | cut -d' ' -f3)" \
+    'BEGIN { printf "%.1f", t / hz * 1e6 / r }')"
+}

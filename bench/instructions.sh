@@ -4,7 +4,9 @@
 # commits' code paths; run.sh is where throughput is measured.
 #
 # Usage: bench/instructions.sh [requests per scenario, default 2000]
-# Environment: BUILD_DIR (default build). Needs valgrind and nginx (installed when missing).
+# Environment: BUILD_DIR (default build); BASELINE_COMMIT, to count a commit's gateway too, in the
+# same run (its worktree and build in BASELINE_DIR, default /tmp/eg-baseline-<commit>). Needs
+# valgrind and nginx (installed when missing).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source bench/common.sh
@@ -21,19 +23,18 @@ if [ ${#missing[@]} -gt 0 ]; then
 fi
 configure_build "$build_dir"
 cmake --build "$build_dir" --target event-gateway >/dev/null
+binaries=("$build_dir/event-gateway")
+names=(current)
+if [ -n "${BASELINE_COMMIT:-}" ]; then
+  baseline_commit=$(git rev-parse --verify "$BASELINE_COMMIT^{commit}")
+  build_baseline "$baseline_commit" "${BASELINE_DIR:-/tmp/eg-baseline-${baseline_commit:0:7}}"
+  binaries+=("$baseline")
+  names+=("${baseline_commit:0:7}")
+fi
 
 make_work_dir
-function_port=$(free_port); config_port=$(free_port); events_port=$(free_port)
+function_port=$(free_port)
 start_function "$work" "$function_port" "$(free_port)"
-
-valgrind --tool=callgrind --callgrind-out-file="$work/callgrind.out" \
-  "$build_dir/event-gateway" -dev -embed-data-dir "$work/gateway.eg" -listen-address 127.0.0.1 \
-  -config-port "$config_port" -events-port "$events_port" -log-level warn >"$work/gateway.log" 2>&1 &
-gateway_pid=$!
-wait_for_gateway
-register_bench_function "$function_port"
-config subscriptions '{"functionId":"bench","event":"bench.emit","path":"/one"}'
-sleep 1  # every event thread routes from the new snapshot
 
 # Sends COUNT requests of one scenario over 4 keep-alive connections, as run.sh's wrk scripts do.
 send() {
@@ -59,17 +60,54 @@ threads = [threading.Thread(target=run, args=(count // 4,)) for _ in range(4)]
 PY
 }
 
-echo "| scenario | instructions per request |"
-echo "|---|---|"
-for scenario in sync invoke emit; do
-  send "$scenario" 400  # warm up: connections, pools, caches
-  sleep 1
-  callgrind_control -z "$gateway_pid" >/dev/null 2>&1
-  send "$scenario" "$requests"
-  sleep 2  # emitted events are delivered after their 202
-  callgrind_control -d "$gateway_pid" >/dev/null 2>&1
-  sleep 1
-  dump=$(ls -t "$work"/callgrind.out.* | head -1)
-  total=$(callgrind_annotate "$dump" 2>/dev/null | awk '/PROGRAM TOTALS/ { gsub(",", "", $1); print $1 }')
-  echo "| $scenario | $((total / requests)) |"
+# count_instructions BINARY: instructions per request of each scenario, "sync invoke emit", each
+# counted by callgrind from a warm gateway on fresh ports and data.
+count_instructions() {
+  config_port=$(free_port); events_port=$(free_port)
+  local data counts=()
+  data=$(mktemp -d "$work/gateway.XXXXXX")
+  valgrind --tool=callgrind --callgrind-out-file="$data/callgrind.out" \
+    "$1" -dev -embed-data-dir "$data/gateway.eg" -listen-address 127.0.0.1 \
+    -config-port "$config_port" -events-port "$events_port" -log-level warn >"$data/gateway.log" 2>&1 &
+  gateway_pid=$!
+  wait_for_gateway
+  register_bench_function "$function_port"
+  config subscriptions '{"functionId":"bench","event":"bench.emit","path":"/one"}'
+  sleep 1  # every event thread routes from the new snapshot
+  for scenario in sync invoke emit; do
+    send "$scenario" 400  # warm up: connections, pools, caches
+    sleep 1
+    callgrind_control -z "$gateway_pid" >/dev/null 2>&1
+    send "$scenario" "$requests"
+    sleep 2  # emitted events are delivered after their 202
+    callgrind_control -d "$gateway_pid" >/dev/null 2>&1
+    sleep 1
+    local dump total
+    dump=$(ls -t "$data"/callgrind.out.* | head -1)
+    total=$(callgrind_annotate "$dump" 2>/dev/null | awk '/PROGRAM TOTALS/ { gsub(",", "", $1); print $1 }')
+    counts+=("$((total / requests))")
+  done
+  stop_gateway
+  echo "${counts[*]}"
+}
+
+results=()
+for binary in "${binaries[@]}"; do results+=("$(count_instructions "$binary")"); done
+
+if [ ${#binaries[@]} -eq 1 ]; then
+  echo "| scenario | instructions per request |"
+  echo "|---|---|"
+else
+  echo "| scenario | ${names[0]} | ${names[1]} | change |"
+  echo "|---|---|---|---|"
+fi
+scenarios=(sync invoke emit)
+for i in 0 1 2; do
+  current=$(echo "${results[0]}" | cut -d' ' -f$((i + 1)))
+  if [ ${#binaries[@]} -eq 1 ]; then
+    echo "| ${scenarios[$i]} | $current |"
+  else
+    base=$(echo "${results[1]}" | cut -d' ' -f$((i + 1)))
+    echo "| ${scenarios[$i]} | $current | $base | $(awk -v c="$current" -v b="$base" 'BEGIN { printf "%+.1f%%", (c - b) * 100 / b }') |"
+  fi
 done

@@ -29,38 +29,6 @@ function_port=$(free_port); counting_port=$(free_port)
 start_function "$work" "$function_port" "$counting_port"
 write_emit_script "$work/emit.lua"
 
-# start_gateway BINARY: on fresh ports and data, with the bench function, its sync route and one
-# subscriber of bench.emit on /one (the counting function).
-start_gateway() {
-  config_port=$(free_port); events_port=$(free_port)
-  local data
-  data=$(mktemp -d "$work/gateway.XXXXXX")
-  "$1" -dev -embed-data-dir "$data/eg" -listen-address 127.0.0.1 -config-port "$config_port" \
-    -events-port "$events_port" -log-level warn >"$data/gateway.log" 2>&1 &
-  gateway_pid=$!
-  wait_for_gateway
-  register_bench_function "$function_port"
-  config functions "{\"functionId\":\"counter\",\"type\":\"http\",\"provider\":{\"url\":\"http://127.0.0.1:$counting_port/\"}}"
-  config subscriptions '{"functionId":"counter","event":"bench.emit","path":"/one"}'
-  wait_until_routed
-}
-
-# run_scenario BINARY SCENARIO: one wrk run on a fresh gateway; prints measure's line and the
-# gateway's CPU µs per request.
-run_scenario() {
-  start_gateway "$1"
-  local before after result
-  before=$(cpu_ticks "$gateway_pid")
-  case $2 in
-    sync) result=$(measure "http://127.0.0.1:$events_port/bench") ;;
-    emit) result=$(measure "http://127.0.0.1:$events_port/one" -s "$work/emit.lua") ;;
-  esac
-  after=$(cpu_ticks "$gateway_pid")
-  stop_gateway
-  echo "$result $(awk -v t=$((after - before)) -v hz="$clock_ticks" -v r="$(echo "$result" | cut -d' ' -f3)" \
-    'BEGIN { printf "%.1f", t / hz * 1e6 / r }')"
-}
-
 for round in $(seq "$rounds"); do
   echo "round $round of $rounds" >&2
   targets=(current baseline)
