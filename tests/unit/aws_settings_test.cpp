@@ -37,15 +37,24 @@ class AwsSettings : public ::testing::Test {
 
  private:
   ScopedEnv home_env_;
-  ScopedEnv vars_[9]{{"AWS_ACCESS_KEY_ID", std::nullopt},
-                     {"AWS_SECRET_ACCESS_KEY", std::nullopt},
-                     {"AWS_SESSION_TOKEN", std::nullopt},
-                     {"AWS_PROFILE", std::nullopt},
-                     {"AWS_SHARED_CREDENTIALS_FILE", std::nullopt},
-                     {"AWS_REGION", std::nullopt},
-                     {"AWS_ENDPOINT_URL", std::nullopt},
-                     {"AWS_ENDPOINT_URL_LAMBDA", std::nullopt},
-                     {"AWS_ENDPOINT_URL_KINESIS", std::nullopt}};
+  // The metadata service off: 169.254.169.254 is no place for a unit test to go.
+  ScopedEnv vars_[17]{{"AWS_ACCESS_KEY_ID", std::nullopt},
+                      {"AWS_SECRET_ACCESS_KEY", std::nullopt},
+                      {"AWS_SESSION_TOKEN", std::nullopt},
+                      {"AWS_PROFILE", std::nullopt},
+                      {"AWS_SHARED_CREDENTIALS_FILE", std::nullopt},
+                      {"AWS_CONFIG_FILE", std::nullopt},
+                      {"AWS_REGION", std::nullopt},
+                      {"AWS_DEFAULT_REGION", std::nullopt},
+                      {"AWS_ENDPOINT_URL", std::nullopt},
+                      {"AWS_ENDPOINT_URL_LAMBDA", std::nullopt},
+                      {"AWS_ENDPOINT_URL_KINESIS", std::nullopt},
+                      {"AWS_ENDPOINT_URL_STS", std::nullopt},
+                      {"AWS_WEB_IDENTITY_TOKEN_FILE", std::nullopt},
+                      {"AWS_ROLE_ARN", std::nullopt},
+                      {"AWS_CONTAINER_CREDENTIALS_FULL_URI", std::nullopt},
+                      {"AWS_CONTAINER_CREDENTIALS_RELATIVE_URI", std::nullopt},
+                      {"AWS_EC2_METADATA_DISABLED", "true"}};
 };
 
 const Service kLambda{.name = "lambda", .env_suffix = "LAMBDA", .permission = "lambda:InvokeFunction"};
