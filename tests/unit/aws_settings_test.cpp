@@ -146,6 +146,22 @@ TEST_F(AwsSettings, RegionFromTheFunctionElseAwsRegion) {
   EXPECT_NE(std::get<std::string>(resolve_target(kLambda, {})).find("invalid AWS region"), std::string::npos);
 }
 
+TEST_F(AwsSettings, RegionThenFromAwsDefaultRegionThenTheConfigFile) {
+  std::filesystem::create_directories(home_ / ".aws");
+  std::ofstream(home_ / ".aws" / "config")
+      << "[default]\nregion = eu-central-1\n[profile ci]\nregion = sa-east-1\n";
+  EXPECT_EQ(std::get<Target>(resolve_target(kLambda, {})).region, "eu-central-1");
+  {
+    ScopedEnv profile("AWS_PROFILE", "ci");
+    EXPECT_EQ(std::get<Target>(resolve_target(kLambda, {})).region, "sa-east-1");
+  }
+  ScopedEnv fallback("AWS_DEFAULT_REGION", "ca-central-1");
+  EXPECT_EQ(std::get<Target>(resolve_target(kLambda, {})).region, "ca-central-1");
+  ScopedEnv region("AWS_REGION", "ap-south-1");
+  EXPECT_EQ(std::get<Target>(resolve_target(kLambda, {})).region, "ap-south-1");
+  std::filesystem::remove(home_ / ".aws" / "config");
+}
+
 TEST_F(AwsSettings, BadEndpointVariableIsAnError) {
   ScopedEnv region("AWS_REGION", "us-east-1"), endpoint("AWS_ENDPOINT_URL_LAMBDA", "localhost:4566");
   EXPECT_EQ(std::get<std::string>(resolve_target(kLambda, {})),

@@ -7,14 +7,14 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <array>
 #include <boost/json.hpp>
 #include <boost/property_tree/ptree.hpp>
 #include <boost/property_tree/xml_parser.hpp>
 #include <boost/url/parse.hpp>
-#include <array>
 #include <cerrno>
-#include <cstring>
 #include <cstdio>
+#include <cstring>
 #include <ctime>
 #include <sstream>
 
@@ -55,15 +55,14 @@ FetchResult call_sts(const StsEndpoint& sts, std::string_view action, std::strin
   SignableRequest request{.method = "POST", .path = std::string(parsed->encoded_path()) + "/", .body = body};
   request.headers.emplace_back("Host", std::string(parsed->encoded_authority()));
   request.headers.emplace_back("Content-Type", "application/x-www-form-urlencoded; charset=utf-8");
-  if (signing_credentials != nullptr)
-    sign(request, *signing_credentials, sts.region, "sts", Clock::now());
+  if (signing_credentials != nullptr) sign(request, *signing_credentials, sts.region, "sts", Clock::now());
 
-  BlockingRequest outbound{.method = "POST",
-                           .url = std::string(parsed->scheme()) + "://" +
-                                  std::string(parsed->encoded_authority()) + request.path,
-                           .body = std::move(request.body),
-                           .timeout = kStsTimeout,
-                           .through_proxy = true};
+  BlockingRequest outbound{
+      .method = "POST",
+      .url = std::string(parsed->scheme()) + "://" + std::string(parsed->encoded_authority()) + request.path,
+      .body = std::move(request.body),
+      .timeout = kStsTimeout,
+      .through_proxy = true};
   for (auto& header : request.headers) {
     if (header.first != "Host") outbound.headers.push_back(std::move(header));
   }
@@ -97,7 +96,8 @@ ProcessOutput collect(pid_t child, int out_fd, int err_fd) {
   std::array<pollfd, 2> fds{pollfd{out_fd, POLLIN, 0}, pollfd{err_fd, POLLIN, 0}};
   std::array<std::string*, 2> sinks{&output.out, &output.err};
   while (fds[0].fd >= 0 || fds[1].fd >= 0) {
-    const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
+    const auto left =
+        std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
     if (left.count() <= 0) {
       output.timed_out = true;
       break;
@@ -142,7 +142,8 @@ std::optional<Clock::time_point> parse_aws_time(std::string_view text) {
   if (rest == "Z" || rest == "z") {
   } else if (rest.size() == 6 && (rest[0] == '+' || rest[0] == '-') && rest[3] == ':') {
     int hours = 0, minutes = 0;
-    if (std::sscanf(std::string(rest.substr(1)).c_str(), "%2d:%2d", &hours, &minutes) != 2) return std::nullopt;
+    if (std::sscanf(std::string(rest.substr(1)).c_str(), "%2d:%2d", &hours, &minutes) != 2)
+      return std::nullopt;
     offset_seconds = (hours * 3600L + minutes * 60L) * (rest[0] == '-' ? -1 : 1);
   } else {
     return std::nullopt;
@@ -236,7 +237,8 @@ FetchResult assume_role(const StsEndpoint& sts, const RoleRequest& role, const C
 
 FetchResult run_credential_process(const std::string& command) {
   int out[2], err[2];
-  if (::pipe2(out, O_CLOEXEC) != 0) return "credential_process: no pipe: " + std::string(std::strerror(errno));
+  if (::pipe2(out, O_CLOEXEC) != 0)
+    return "credential_process: no pipe: " + std::string(std::strerror(errno));
   if (::pipe2(err, O_CLOEXEC) != 0) {
     ::close(out[0]);
     ::close(out[1]);
@@ -285,7 +287,8 @@ std::variant<std::string, std::string> container_credentials_url(std::string_vie
   }
   const auto parsed = boost::urls::parse_absolute_uri(full_uri);
   if (!parsed || (parsed->scheme() != "http" && parsed->scheme() != "https"))
-    return Result(std::in_place_index<1>, "AWS_CONTAINER_CREDENTIALS_FULL_URI must be an http:// or https:// URL");
+    return Result(std::in_place_index<1>,
+                  "AWS_CONTAINER_CREDENTIALS_FULL_URI must be an http:// or https:// URL");
   if (parsed->scheme() == "https") return Result(std::in_place_index<0>, std::string(full_uri));
   const auto host = std::string(parsed->host());
   const bool allowed = host == "localhost" || host.starts_with("127.") || host == "[::1]" ||
@@ -294,7 +297,8 @@ std::variant<std::string, std::string> container_credentials_url(std::string_vie
     return Result(std::in_place_index<1>,
                   "AWS_CONTAINER_CREDENTIALS_FULL_URI over http:// must be on a loopback address or on the "
                   "ECS or EKS container address (169.254.170.2, 169.254.170.23, fd00:ec2::23), as the AWS "
-                  "SDKs require; it is on " + host);
+                  "SDKs require; it is on " +
+                      host);
   }
   return Result(std::in_place_index<0>, std::string(full_uri));
 }
@@ -322,7 +326,8 @@ FetchResult fetch_instance_metadata_credentials(const std::string& endpoint) {
   };
   auto base = endpoint;
   while (!base.empty() && base.back() == '/') base.pop_back();
-  BlockingRequest token_request{.method = "PUT", .url = base + "/latest/api/token", .timeout = kLinkLocalTimeout};
+  BlockingRequest token_request{
+      .method = "PUT", .url = base + "/latest/api/token", .timeout = kLinkLocalTimeout};
   token_request.headers.emplace_back("X-aws-ec2-metadata-token-ttl-seconds", "21600");
   auto token = blocking_http(token_request);
   if (auto* error = std::get_if<std::string>(&token)) return fail("did not answer: " + *error);

@@ -5,10 +5,10 @@
 #include <sys/stat.h>
 
 #include <algorithm>
-#include <cctype>
-#include <ctime>
 #include <atomic>
+#include <cctype>
 #include <condition_variable>
+#include <ctime>
 #include <map>
 #include <mutex>
 #include <stop_token>
@@ -89,7 +89,8 @@ ChainSettings chain_settings_from_environment() {
                          .sts_endpoint = environment("AWS_ENDPOINT_URL_STS"),
                          .region = environment("AWS_REGION")};
   auto disabled = environment("AWS_EC2_METADATA_DISABLED");
-  std::transform(disabled.begin(), disabled.end(), disabled.begin(), [](unsigned char c) { return std::tolower(c); });
+  std::transform(disabled.begin(), disabled.end(), disabled.begin(),
+                 [](unsigned char c) { return std::tolower(c); });
   settings.metadata_disabled = disabled == "true";
   if (settings.metadata_endpoint.empty()) settings.metadata_endpoint = std::string(kDefaultMetadataEndpoint);
   if (settings.sts_endpoint.empty()) settings.sts_endpoint = environment("AWS_ENDPOINT_URL");
@@ -130,7 +131,8 @@ StsEndpoint sts_endpoint(const ChainSettings& settings, const std::string& profi
                   .region = !settings.region.empty() ? settings.region : profile_region};
   if (sts.region.empty()) sts.region = "us-east-1";
   if (sts.url.empty()) {
-    sts.url = "https://sts." + sts.region + (sts.region.starts_with("cn-") ? ".amazonaws.com.cn" : ".amazonaws.com");
+    sts.url = "https://sts." + sts.region +
+              (sts.region.starts_with("cn-") ? ".amazonaws.com.cn" : ".amazonaws.com");
   }
   while (sts.url.ends_with('/')) sts.url.pop_back();
   return sts;
@@ -190,10 +192,12 @@ std::optional<ChainResult> from_profile(const ChainSettings& settings, const std
   if (const auto role_arn = profile.get("role_arn"); !role_arn.empty()) {
     const auto source_name = profile.get("source_profile");
     if (!profile.get("credential_source").empty() && source_name.empty())
-      return ChainResult(where + " has credential_source, which the gateway does not support: use source_profile");
+      return ChainResult(where +
+                         " has credential_source, which the gateway does not support: use source_profile");
     if (source_name.empty()) return ChainResult(where + " has role_arn but no source_profile");
     if (depth >= kMaxRoleChain)
-      return ChainResult(where + ": role_arn and source_profile chain more than " + std::to_string(kMaxRoleChain) + " profiles");
+      return ChainResult(where + ": role_arn and source_profile chain more than " +
+                         std::to_string(kMaxRoleChain) + " profiles");
     // A profile that is its own source signs with its own keys (the SDKs allow it).
     std::optional<ChainResult> source;
     if (source_name == name) {
@@ -208,8 +212,9 @@ std::optional<ChainResult> from_profile(const ChainSettings& settings, const std
                            .session_name = session_name(profile.get("role_session_name")),
                            .external_id = profile.get("external_id"),
                            .duration_seconds = profile.get("duration_seconds")};
-    return with_source(assume_role(sts_endpoint(settings, profile.get("region")), role, signer.fetched.credentials),
-                       "role " + role_arn + " of " + where + ", assumed with " + signer.source);
+    return with_source(
+        assume_role(sts_endpoint(settings, profile.get("region")), role, signer.fetched.credentials),
+        "role " + role_arn + " of " + where + ", assumed with " + signer.source);
   }
   if (const auto command = profile.get("credential_process"); !command.empty())
     return with_source(run_credential_process(command), "credential_process of " + where);
@@ -225,11 +230,13 @@ std::string trimmed_token(std::string text) {
 ChainResult from_web_identity(const ChainSettings& settings) {
   const auto token = read_text_file(settings.web_identity_token_file);
   if (!token) return "the web identity token file " + settings.web_identity_token_file + " cannot be read";
-  const RoleRequest role{.role_arn = settings.role_arn, .session_name = session_name(settings.role_session_name)};
+  const RoleRequest role{.role_arn = settings.role_arn,
+                         .session_name = session_name(settings.role_session_name)};
   const auto region = config_file_value(settings.files, "region");
-  return with_source(assume_role_with_web_identity(sts_endpoint(settings, region), role, trimmed_token(*token)),
-                     "role " + settings.role_arn + " assumed with the web identity token in " +
-                         settings.web_identity_token_file);
+  return with_source(
+      assume_role_with_web_identity(sts_endpoint(settings, region), role, trimmed_token(*token)),
+      "role " + settings.role_arn + " assumed with the web identity token in " +
+          settings.web_identity_token_file);
 }
 
 ChainResult from_container(const ChainSettings& settings) {
@@ -238,7 +245,8 @@ ChainResult from_container(const ChainSettings& settings) {
   auto authorization = settings.container_token;
   if (!settings.container_token_file.empty()) {
     const auto token = read_text_file(settings.container_token_file);
-    if (!token) return "AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE " + settings.container_token_file + " cannot be read";
+    if (!token)
+      return "AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE " + settings.container_token_file + " cannot be read";
     authorization = trimmed_token(*token);
   }
   const auto& target = std::get<0>(url);
@@ -248,7 +256,8 @@ ChainResult from_container(const ChainSettings& settings) {
 
 // The chain from source 3 on, as it stands now.
 ChainResult fetch_chain(const ChainSettings& settings) {
-  if (!settings.web_identity_token_file.empty() && !settings.role_arn.empty()) return from_web_identity(settings);
+  if (!settings.web_identity_token_file.empty() && !settings.role_arn.empty())
+    return from_web_identity(settings);
   if (auto profile = from_profile(settings, settings.files.profile, 0)) return std::move(*profile);
   if (!settings.container_full_uri.empty() || !settings.container_relative_uri.empty())
     return from_container(settings);
@@ -275,7 +284,9 @@ struct FileStamp {
 FileStamp stamp_of(const std::string& path) {
   struct stat status {};
   if (::stat(path.c_str(), &status) != 0) return {};
-  const auto ns = [](const timespec& time) { return std::int64_t{time.tv_sec} * 1'000'000'000 + time.tv_nsec; };
+  const auto ns = [](const timespec& time) {
+    return std::int64_t{time.tv_sec} * 1'000'000'000 + time.tv_nsec;
+  };
   return FileStamp{.exists = true,
                    .device = status.st_dev,
                    .inode = status.st_ino,
@@ -288,7 +299,8 @@ std::string time_text(Clock::time_point time) {
   const auto seconds = Clock::to_time_t(time);
   std::tm parts{};
   char text[32];
-  if (::gmtime_r(&seconds, &parts) == nullptr || std::strftime(text, sizeof text, "%Y-%m-%dT%H:%M:%SZ", &parts) == 0)
+  if (::gmtime_r(&seconds, &parts) == nullptr ||
+      std::strftime(text, sizeof text, "%Y-%m-%dT%H:%M:%SZ", &parts) == 0)
     return "?";
   return text;
 }

@@ -65,7 +65,8 @@ std::variant<Target, std::string> resolve_target(const Service& service,
     return "invalid AWS region \"" + region.value + "\" (from " + region.where + ")";
   if (region.value.empty()) {
     return "no AWS region: give the function provider.region or set AWS_REGION (or AWS_DEFAULT_REGION, "
-           "or region in " + region.where + ")";
+           "or region in " +
+           region.where + ")";
   }
   Target target{.region = std::move(region.value)};
 

@@ -37,7 +37,8 @@ std::optional<Profile> parse_profile(std::string_view text, std::string_view pro
     if (in_sub_section && indented) continue;
     in_sub_section = false;
     if (line.front() == '[') {
-      in_profile = line.back() == ']' && names_profile(trimmed(line.substr(1, line.size() - 2)), profile, kind);
+      in_profile =
+          line.back() == ']' && names_profile(trimmed(line.substr(1, line.size() - 2)), profile, kind);
       if (in_profile && !found) found.emplace();
       continue;
     }
@@ -67,7 +68,8 @@ ProfileLocation profile_location_from_environment() {
   ProfileLocation location{.credentials_path = environment("AWS_SHARED_CREDENTIALS_FILE"),
                            .config_path = environment("AWS_CONFIG_FILE"),
                            .profile = environment("AWS_PROFILE")};
-  if (location.credentials_path.empty()) location.credentials_path = environment("HOME") + "/.aws/credentials";
+  if (location.credentials_path.empty())
+    location.credentials_path = environment("HOME") + "/.aws/credentials";
   if (location.config_path.empty()) location.config_path = environment("HOME") + "/.aws/config";
   if (location.profile.empty()) location.profile = "default";
   return location;
