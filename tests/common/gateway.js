@@ -1,8 +1,9 @@
 'use strict'
 // For the Node test suites (tests/sdk, tests/aws, tests/plugins): starts the real event-gateway
 // binary in dev mode on free loopback ports, with an environment of the test's choosing: every AWS_*
-// variable of the caller removed and HOME pointed at an empty directory, so that neither the
-// developer's nor the CI's AWS setup can leak into a test.
+// variable of the caller removed, HOME pointed at an empty directory and the EC2 metadata service
+// off (AWS_EC2_METADATA_DISABLED=true), so that neither the developer's nor the CI's AWS setup can
+// leak into a test.
 
 const { spawn } = require('node:child_process')
 const fs = require('node:fs')
@@ -32,8 +33,10 @@ async function waitUntil (predicate, what, attempts = 500) {
   throw new Error(`timed out waiting for ${what}`)
 }
 
+// The metadata service is off unless a test turns it on: a CI runner on EC2 would answer with its own
+// credentials.
 function cleanEnvironment (home) {
-  const env = { HOME: home }
+  const env = { HOME: home, AWS_EC2_METADATA_DISABLED: 'true' }
   for (const [name, value] of Object.entries(process.env)) {
     if (!name.startsWith('AWS_') && name !== 'HOME') env[name] = value
   }

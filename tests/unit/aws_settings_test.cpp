@@ -37,15 +37,24 @@ class AwsSettings : public ::testing::Test {
 
  private:
   ScopedEnv home_env_;
-  ScopedEnv vars_[9]{{"AWS_ACCESS_KEY_ID", std::nullopt},
-                     {"AWS_SECRET_ACCESS_KEY", std::nullopt},
-                     {"AWS_SESSION_TOKEN", std::nullopt},
-                     {"AWS_PROFILE", std::nullopt},
-                     {"AWS_SHARED_CREDENTIALS_FILE", std::nullopt},
-                     {"AWS_REGION", std::nullopt},
-                     {"AWS_ENDPOINT_URL", std::nullopt},
-                     {"AWS_ENDPOINT_URL_LAMBDA", std::nullopt},
-                     {"AWS_ENDPOINT_URL_KINESIS", std::nullopt}};
+  // The metadata service off: 169.254.169.254 is no place for a unit test to go.
+  ScopedEnv vars_[17]{{"AWS_ACCESS_KEY_ID", std::nullopt},
+                      {"AWS_SECRET_ACCESS_KEY", std::nullopt},
+                      {"AWS_SESSION_TOKEN", std::nullopt},
+                      {"AWS_PROFILE", std::nullopt},
+                      {"AWS_SHARED_CREDENTIALS_FILE", std::nullopt},
+                      {"AWS_CONFIG_FILE", std::nullopt},
+                      {"AWS_REGION", std::nullopt},
+                      {"AWS_DEFAULT_REGION", std::nullopt},
+                      {"AWS_ENDPOINT_URL", std::nullopt},
+                      {"AWS_ENDPOINT_URL_LAMBDA", std::nullopt},
+                      {"AWS_ENDPOINT_URL_KINESIS", std::nullopt},
+                      {"AWS_ENDPOINT_URL_STS", std::nullopt},
+                      {"AWS_WEB_IDENTITY_TOKEN_FILE", std::nullopt},
+                      {"AWS_ROLE_ARN", std::nullopt},
+                      {"AWS_CONTAINER_CREDENTIALS_FULL_URI", std::nullopt},
+                      {"AWS_CONTAINER_CREDENTIALS_RELATIVE_URI", std::nullopt},
+                      {"AWS_EC2_METADATA_DISABLED", "true"}};
 };
 
 const Service kLambda{.name = "lambda", .env_suffix = "LAMBDA", .permission = "lambda:InvokeFunction"};
@@ -135,6 +144,22 @@ TEST_F(AwsSettings, RegionFromTheFunctionElseAwsRegion) {
             "us-east-2");
   ScopedEnv bad_region("AWS_REGION", "us-east-1/../x");
   EXPECT_NE(std::get<std::string>(resolve_target(kLambda, {})).find("invalid AWS region"), std::string::npos);
+}
+
+TEST_F(AwsSettings, RegionThenFromAwsDefaultRegionThenTheConfigFile) {
+  std::filesystem::create_directories(home_ / ".aws");
+  std::ofstream(home_ / ".aws" / "config")
+      << "[default]\nregion = eu-central-1\n[profile ci]\nregion = sa-east-1\n";
+  EXPECT_EQ(std::get<Target>(resolve_target(kLambda, {})).region, "eu-central-1");
+  {
+    ScopedEnv profile("AWS_PROFILE", "ci");
+    EXPECT_EQ(std::get<Target>(resolve_target(kLambda, {})).region, "sa-east-1");
+  }
+  ScopedEnv fallback("AWS_DEFAULT_REGION", "ca-central-1");
+  EXPECT_EQ(std::get<Target>(resolve_target(kLambda, {})).region, "ca-central-1");
+  ScopedEnv region("AWS_REGION", "ap-south-1");
+  EXPECT_EQ(std::get<Target>(resolve_target(kLambda, {})).region, "ap-south-1");
+  std::filesystem::remove(home_ / ".aws" / "config");
 }
 
 TEST_F(AwsSettings, BadEndpointVariableIsAnError) {

@@ -84,13 +84,20 @@ class CompiledFunctionTest : public ::testing::Test {
 
   std::filesystem::path directory_;
   std::filesystem::path credentials_file_;
-  ScopedEnv vars_[7]{{"AWS_ACCESS_KEY_ID", std::nullopt},
-                     {"AWS_SECRET_ACCESS_KEY", std::nullopt},
-                     {"AWS_SESSION_TOKEN", std::nullopt},
-                     {"AWS_PROFILE", std::nullopt},
-                     {"AWS_REGION", std::nullopt},
-                     {"AWS_ENDPOINT_URL", std::nullopt},
-                     {"AWS_ENDPOINT_URL_LAMBDA", std::nullopt}};
+  // The rest of the chain off: no config file, no web identity, no container, no metadata service.
+  ScopedEnv vars_[13]{{"AWS_ACCESS_KEY_ID", std::nullopt},
+                      {"AWS_SECRET_ACCESS_KEY", std::nullopt},
+                      {"AWS_SESSION_TOKEN", std::nullopt},
+                      {"AWS_PROFILE", std::nullopt},
+                      {"AWS_REGION", std::nullopt},
+                      {"AWS_DEFAULT_REGION", std::nullopt},
+                      {"AWS_ENDPOINT_URL", std::nullopt},
+                      {"AWS_ENDPOINT_URL_LAMBDA", std::nullopt},
+                      {"AWS_CONFIG_FILE", "/nonexistent/eg-test/config"},
+                      {"AWS_WEB_IDENTITY_TOKEN_FILE", std::nullopt},
+                      {"AWS_CONTAINER_CREDENTIALS_FULL_URI", std::nullopt},
+                      {"AWS_CONTAINER_CREDENTIALS_RELATIVE_URI", std::nullopt},
+                      {"AWS_EC2_METADATA_DISABLED", "true"}};
   std::optional<ScopedEnv> file_env_;
 };
 
@@ -144,7 +151,7 @@ TEST_F(CompiledFunctionTest, TheSharedCredentialsFileIsReadWhenCompiledAndAgainW
   ASSERT_TRUE(call(*compiled).ok());
 
   write_credentials("AKIASECOND");
-  aws::refresh_shared_credentials_files();  // what the watching thread does every few seconds
+  aws::refresh_credentials_in_use();  // what the watching thread does every few seconds
   ASSERT_TRUE(call(*compiled).ok());
 
   const auto requests = aws.requests();
@@ -166,7 +173,7 @@ TEST_F(CompiledFunctionTest, TheWatchingThreadReadsAChangedFileWithinItsInterval
   const auto deadline = std::chrono::steady_clock::now() + 3 * aws::kSharedFileCheckInterval;
   while (key_id() != "AKIAAFTER" && std::chrono::steady_clock::now() < deadline)
     std::this_thread::sleep_for(50ms);
-  EXPECT_EQ(key_id(), "AKIAAFTER") << "nobody called refresh_shared_credentials_files() here";
+  EXPECT_EQ(key_id(), "AKIAAFTER") << "nobody called refresh_credentials_in_use() here";
 }
 
 TEST_F(CompiledFunctionTest, ACredentialsFileThatAppearsLaterIsUsedOnceRead) {
@@ -179,7 +186,7 @@ TEST_F(CompiledFunctionTest, ACredentialsFileThatAppearsLaterIsUsedOnceRead) {
   EXPECT_NE(before.error.find(credentials_file_.string()), std::string::npos) << before.error;
 
   write_credentials("AKIALATE");
-  aws::refresh_shared_credentials_files();
+  aws::refresh_credentials_in_use();
   ASSERT_TRUE(call(*compiled).ok());
   EXPECT_EQ(access_key_of(aws.requests().at(0)), "AKIALATE");
 }
@@ -188,7 +195,7 @@ TEST_F(CompiledFunctionTest, AFileThatLosesItsCredentialsKeepsThoseReadBefore) {
   write_credentials("AKIAKEPT");
   const auto source = aws::credentials_source({});
   std::ofstream(credentials_file_) << "[default]\n";  // caught in the middle of a rewrite, most likely
-  aws::refresh_shared_credentials_files();
+  aws::refresh_credentials_in_use();
   const auto current = source->current();
   ASSERT_TRUE(std::holds_alternative<aws::ResolvedCredentials>(*current));
   EXPECT_EQ(std::get<aws::ResolvedCredentials>(*current).credentials.access_key_id, "AKIAKEPT");

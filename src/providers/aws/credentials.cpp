@@ -4,27 +4,32 @@
 #include <spdlog/spdlog.h>
 #include <sys/stat.h>
 
+#include <algorithm>
 #include <atomic>
+#include <cctype>
 #include <condition_variable>
-#include <fstream>
+#include <ctime>
 #include <map>
 #include <mutex>
-#include <sstream>
 #include <stop_token>
 #include <thread>
 #include <utility>
 #include <vector>
 
+#include "common/rate_limited_log.h"
+#include "providers/aws/credential_sources.h"
 #include "providers/aws/lookup.h"
+#include "providers/aws/profile_file.h"
 
 namespace eg::providers::aws {
 namespace {
 
-std::string_view trimmed(std::string_view text) {
-  const auto first = text.find_first_not_of(" \t\r");
-  if (first == std::string_view::npos) return {};
-  return text.substr(first, text.find_last_not_of(" \t\r") - first + 1);
-}
+using Clock = std::chrono::system_clock;
+using namespace std::chrono_literals;
+
+// A role chain (role_arn whose source_profile has a role_arn, …) longer than this is refused: it is a
+// loop, most likely.
+constexpr int kMaxRoleChain = 5;
 
 std::optional<ResolvedCredentials> from_settings(const boost::json::object& settings) {
   Credentials credentials{.access_key_id = string_setting(settings, "awsAccessKeyId"),
@@ -42,23 +47,6 @@ std::optional<ResolvedCredentials> from_environment() {
   return ResolvedCredentials{std::move(credentials), "AWS_ACCESS_KEY_ID"};
 }
 
-std::string shared_credentials_path() {
-  if (auto path = environment("AWS_SHARED_CREDENTIALS_FILE"); !path.empty()) return path;
-  return environment("HOME") + "/.aws/credentials";
-}
-
-std::string profile_name() {
-  auto profile = environment("AWS_PROFILE");
-  return profile.empty() ? "default" : profile;
-}
-
-std::string no_credentials_message(const std::string& path, const std::string& profile) {
-  return "no AWS credentials found: give the function provider.awsAccessKeyId and "
-         "provider.awsSecretAccessKey, "
-         "or start the gateway with AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY set, or with profile \"" +
-         profile + "\" in " + path + " (AWS_PROFILE chooses the profile)";
-}
-
 // The function's own credentials, or the environment's: they never change.
 class FixedCredentials final : public CredentialsSource {
  public:
@@ -69,6 +57,217 @@ class FixedCredentials final : public CredentialsSource {
  private:
   const std::shared_ptr<const CredentialsLookup> current_;
 };
+
+// What the environment says about sources 3 to 6 of the chain: read once, where the function is
+// compiled, so that the refresher thread never reads the environment.
+struct ChainSettings {
+  ProfileLocation files;
+  std::string web_identity_token_file;  // AWS_WEB_IDENTITY_TOKEN_FILE
+  std::string role_arn;                 // AWS_ROLE_ARN
+  std::string role_session_name;        // AWS_ROLE_SESSION_NAME
+  std::string container_full_uri;       // AWS_CONTAINER_CREDENTIALS_FULL_URI
+  std::string container_relative_uri;   // AWS_CONTAINER_CREDENTIALS_RELATIVE_URI
+  std::string container_token;          // AWS_CONTAINER_AUTHORIZATION_TOKEN
+  std::string container_token_file;     // AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE
+  bool metadata_disabled = false;       // AWS_EC2_METADATA_DISABLED=true
+  std::string metadata_endpoint;        // AWS_EC2_METADATA_SERVICE_ENDPOINT
+  std::string sts_endpoint;             // AWS_ENDPOINT_URL_STS, else AWS_ENDPOINT_URL
+  std::string region;                   // AWS_REGION, else AWS_DEFAULT_REGION
+  auto operator<=>(const ChainSettings&) const = default;
+};
+
+ChainSettings chain_settings_from_environment() {
+  ChainSettings settings{.files = profile_location_from_environment(),
+                         .web_identity_token_file = environment("AWS_WEB_IDENTITY_TOKEN_FILE"),
+                         .role_arn = environment("AWS_ROLE_ARN"),
+                         .role_session_name = environment("AWS_ROLE_SESSION_NAME"),
+                         .container_full_uri = environment("AWS_CONTAINER_CREDENTIALS_FULL_URI"),
+                         .container_relative_uri = environment("AWS_CONTAINER_CREDENTIALS_RELATIVE_URI"),
+                         .container_token = environment("AWS_CONTAINER_AUTHORIZATION_TOKEN"),
+                         .container_token_file = environment("AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE"),
+                         .metadata_endpoint = environment("AWS_EC2_METADATA_SERVICE_ENDPOINT"),
+                         .sts_endpoint = environment("AWS_ENDPOINT_URL_STS"),
+                         .region = environment("AWS_REGION")};
+  auto disabled = environment("AWS_EC2_METADATA_DISABLED");
+  std::transform(disabled.begin(), disabled.end(), disabled.begin(),
+                 [](unsigned char c) { return std::tolower(c); });
+  settings.metadata_disabled = disabled == "true";
+  if (settings.metadata_endpoint.empty()) settings.metadata_endpoint = std::string(kDefaultMetadataEndpoint);
+  if (settings.sts_endpoint.empty()) settings.sts_endpoint = environment("AWS_ENDPOINT_URL");
+  if (settings.region.empty()) settings.region = environment("AWS_DEFAULT_REGION");
+  return settings;
+}
+
+std::string no_credentials_message(const ProfileLocation& files) {
+  return "no AWS credentials found: give the function provider.awsAccessKeyId and "
+         "provider.awsSecretAccessKey, "
+         "or start the gateway with AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY set, or with profile \"" +
+         files.profile + "\" in " + files.credentials_path + " or " + files.config_path +
+         " (AWS_PROFILE chooses the profile), or with a web identity token (AWS_WEB_IDENTITY_TOKEN_FILE "
+         "and AWS_ROLE_ARN), or in a container with AWS_CONTAINER_CREDENTIALS_FULL_URI or _RELATIVE_URI, "
+         "or on an EC2 instance with an instance profile";
+}
+
+// Credentials and where they came from.
+struct Sourced {
+  FetchedCredentials fetched;
+  std::string source;
+};
+using ChainResult = std::variant<Sourced, std::string>;
+
+ChainResult with_source(FetchResult result, std::string source) {
+  if (auto* error = std::get_if<std::string>(&result)) return std::move(*error);
+  return Sourced{std::move(std::get<FetchedCredentials>(result)), std::move(source)};
+}
+
+std::string session_name(const std::string& configured) {
+  if (!configured.empty()) return configured;
+  const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now().time_since_epoch());
+  return "event-gateway-" + std::to_string(ms.count());  // as the SDKs do: "botocore-session-<time>"
+}
+
+StsEndpoint sts_endpoint(const ChainSettings& settings, const std::string& profile_region) {
+  StsEndpoint sts{.url = settings.sts_endpoint,
+                  .region = !settings.region.empty() ? settings.region : profile_region};
+  if (sts.region.empty()) sts.region = "us-east-1";
+  if (sts.url.empty()) {
+    sts.url = "https://sts." + sts.region +
+              (sts.region.starts_with("cn-") ? ".amazonaws.com.cn" : ".amazonaws.com");
+  }
+  while (sts.url.ends_with('/')) sts.url.pop_back();
+  return sts;
+}
+
+// One profile as the SDKs see it: the config file's section, the credentials file's over it.
+struct ProfileView {
+  Profile credentials_file;
+  Profile config_file;
+  bool exists = false;
+  std::string get(std::string_view key) const {
+    if (auto found = credentials_file.find(key); found != credentials_file.end()) return found->second;
+    if (auto found = config_file.find(key); found != config_file.end()) return found->second;
+    return {};
+  }
+};
+
+ProfileView read_profile(const ProfileLocation& files, const std::string& name) {
+  ProfileView view;
+  if (const auto text = read_text_file(files.credentials_path)) {
+    if (auto profile = parse_profile(*text, name, ProfileFileKind::Credentials)) {
+      view.credentials_file = std::move(*profile);
+      view.exists = true;
+    }
+  }
+  if (const auto text = read_text_file(files.config_path)) {
+    if (auto profile = parse_profile(*text, name, ProfileFileKind::Config)) {
+      view.config_file = std::move(*profile);
+      view.exists = true;
+    }
+  }
+  return view;
+}
+
+// The profile's own keys, the credentials file's first.
+std::optional<Sourced> profile_keys(const ProfileLocation& files, const std::string& name,
+                                    const ProfileView& profile) {
+  for (const auto& [properties, path] : {std::pair{&profile.credentials_file, &files.credentials_path},
+                                         std::pair{&profile.config_file, &files.config_path}}) {
+    const auto value = [properties](std::string_view key) {
+      const auto found = properties->find(key);
+      return found == properties->end() ? std::string() : found->second;
+    };
+    Credentials keys{.access_key_id = value("aws_access_key_id"),
+                     .secret_access_key = value("aws_secret_access_key"),
+                     .session_token = value("aws_session_token")};
+    if (!keys.access_key_id.empty() && !keys.secret_access_key.empty())
+      return Sourced{{std::move(keys), std::nullopt}, "profile \"" + name + "\" in " + *path};
+  }
+  return std::nullopt;
+}
+
+// Source 4: nothing when the profile holds no credentials of any kind.
+std::optional<ChainResult> from_profile(const ChainSettings& settings, const std::string& name, int depth) {
+  const auto profile = read_profile(settings.files, name);
+  const auto where = "profile \"" + name + "\"";
+  if (const auto role_arn = profile.get("role_arn"); !role_arn.empty()) {
+    const auto source_name = profile.get("source_profile");
+    if (!profile.get("credential_source").empty() && source_name.empty())
+      return ChainResult(where +
+                         " has credential_source, which the gateway does not support: use source_profile");
+    if (source_name.empty()) return ChainResult(where + " has role_arn but no source_profile");
+    if (depth >= kMaxRoleChain)
+      return ChainResult(where + ": role_arn and source_profile chain more than " +
+                         std::to_string(kMaxRoleChain) + " profiles");
+    // A profile that is its own source signs with its own keys (the SDKs allow it).
+    std::optional<ChainResult> source;
+    if (source_name == name) {
+      if (auto keys = profile_keys(settings.files, name, profile)) source = std::move(*keys);
+    } else {
+      source = from_profile(settings, source_name, depth + 1);
+    }
+    if (!source) return ChainResult(where + ": source_profile \"" + source_name + "\" holds no credentials");
+    if (std::holds_alternative<std::string>(*source)) return std::move(*source);
+    const auto& signer = std::get<Sourced>(*source);
+    const RoleRequest role{.role_arn = role_arn,
+                           .session_name = session_name(profile.get("role_session_name")),
+                           .external_id = profile.get("external_id"),
+                           .duration_seconds = profile.get("duration_seconds")};
+    return with_source(
+        assume_role(sts_endpoint(settings, profile.get("region")), role, signer.fetched.credentials),
+        "role " + role_arn + " of " + where + ", assumed with " + signer.source);
+  }
+  if (const auto command = profile.get("credential_process"); !command.empty())
+    return with_source(run_credential_process(command), "credential_process of " + where);
+  if (auto keys = profile_keys(settings.files, name, profile)) return ChainResult(std::move(*keys));
+  return std::nullopt;
+}
+
+std::string trimmed_token(std::string text) {
+  while (!text.empty() && (text.back() == '\n' || text.back() == '\r' || text.back() == ' ')) text.pop_back();
+  return text;
+}
+
+ChainResult from_web_identity(const ChainSettings& settings) {
+  const auto token = read_text_file(settings.web_identity_token_file);
+  if (!token) return "the web identity token file " + settings.web_identity_token_file + " cannot be read";
+  const RoleRequest role{.role_arn = settings.role_arn,
+                         .session_name = session_name(settings.role_session_name)};
+  const auto region = config_file_value(settings.files, "region");
+  return with_source(
+      assume_role_with_web_identity(sts_endpoint(settings, region), role, trimmed_token(*token)),
+      "role " + settings.role_arn + " assumed with the web identity token in " +
+          settings.web_identity_token_file);
+}
+
+ChainResult from_container(const ChainSettings& settings) {
+  auto url = container_credentials_url(settings.container_full_uri, settings.container_relative_uri);
+  if (url.index() == 1) return std::get<1>(url);
+  auto authorization = settings.container_token;
+  if (!settings.container_token_file.empty()) {
+    const auto token = read_text_file(settings.container_token_file);
+    if (!token)
+      return "AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE " + settings.container_token_file + " cannot be read";
+    authorization = trimmed_token(*token);
+  }
+  const auto& target = std::get<0>(url);
+  return with_source(fetch_container_credentials(target, authorization),
+                     "the container credentials endpoint " + target);
+}
+
+// The chain from source 3 on, as it stands now.
+ChainResult fetch_chain(const ChainSettings& settings) {
+  if (!settings.web_identity_token_file.empty() && !settings.role_arn.empty())
+    return from_web_identity(settings);
+  if (auto profile = from_profile(settings, settings.files.profile, 0)) return std::move(*profile);
+  if (!settings.container_full_uri.empty() || !settings.container_relative_uri.empty())
+    return from_container(settings);
+  if (settings.metadata_disabled) return no_credentials_message(settings.files);
+  auto metadata = with_source(fetch_instance_metadata_credentials(settings.metadata_endpoint),
+                              "the EC2 instance metadata service at " + settings.metadata_endpoint);
+  if (auto* error = std::get_if<std::string>(&metadata))
+    return no_credentials_message(settings.files) + " (" + *error + ")";
+  return metadata;
+}
 
 // What a file looked like when it was read: a rewrite, a replacement (rename, or a symlink swapped as
 // Kubernetes does with mounted secrets) or a removal changes it.
@@ -96,139 +295,192 @@ FileStamp stamp_of(const std::string& path) {
                    .changed_ns = ns(status.st_ctim)};
 }
 
-// One profile of one shared credentials file, read when created and again by refresh() whenever
-// the file changed. current() may be called on any thread while refresh() runs on another.
-class SharedCredentialsFile final : public CredentialsSource {
+std::string time_text(Clock::time_point time) {
+  const auto seconds = Clock::to_time_t(time);
+  std::tm parts{};
+  char text[32];
+  if (::gmtime_r(&seconds, &parts) == nullptr ||
+      std::strftime(text, sizeof text, "%Y-%m-%dT%H:%M:%SZ", &parts) == 0)
+    return "?";
+  return text;
+}
+
+// Sources 3 to 6 for one environment: fetched when created, then by refresh_if_due (the refresher
+// thread, or a test) when due. current() may be called on any thread meanwhile.
+class ChainCredentials final : public CredentialsSource {
  public:
-  SharedCredentialsFile(std::string path, std::string profile)
-      : path_(std::move(path)), profile_(std::move(profile)) {
-    refresh();
+  explicit ChainCredentials(ChainSettings settings)
+      : settings_(std::move(settings)), failure_log_("fetching AWS credentials failed", 5min) {
+    std::lock_guard lock(mutex_);
+    fetch(Clock::now());
   }
 
   std::shared_ptr<const CredentialsLookup> current() const override {
     return current_.load(std::memory_order_acquire);
   }
 
-  void refresh() {
-    std::lock_guard lock(refresh_mutex_);
-    const auto before = stamp_of(path_);
-    if (read_ && before == stamp_) return;
-    const bool first_read = !read_;
-    auto read = read_file();
-    // A file that changed while it was read may have been read half-written: look again next time.
-    stamp_ = stamp_of(path_) == before ? before : FileStamp{.size = -1};
-    read_ = true;
-    const auto previous = current_.load(std::memory_order_relaxed);
-    if (!read && previous && std::holds_alternative<ResolvedCredentials>(*previous)) {
-      // Most likely a rewrite caught in the middle; if they are really gone, AWS will say so.
-      spdlog::warn(
-          "{} no longer holds AWS credentials for profile \"{}\": calls keep using those read before", path_,
-          profile_);
-      return;
-    }
-    if (!first_read && read)
-      spdlog::info("AWS credentials read again from profile \"{}\" in {}", profile_, path_);
-    current_.store(std::make_shared<const CredentialsLookup>(
-                       read ? CredentialsLookup(std::move(*read))
-                            : CredentialsLookup(no_credentials_message(path_, profile_))),
-                   std::memory_order_release);
+  // Fetches again if a shared file changed or the refresh is due; returns when to be asked next.
+  Clock::time_point refresh_if_due() {
+    std::lock_guard lock(mutex_);
+    const auto now = Clock::now();
+    if (now >= next_fetch_ || stamps() != stamps_) fetch(now);
+    return next_fetch_;
   }
 
  private:
-  std::optional<ResolvedCredentials> read_file() const {
-    std::ifstream file(path_);
-    if (!file) return std::nullopt;
-    std::stringstream text;
-    text << file.rdbuf();
-    auto credentials = parse_shared_credentials(text.str(), profile_);
-    if (!credentials) return std::nullopt;
-    return ResolvedCredentials{std::move(*credentials), "profile \"" + profile_ + "\" in " + path_};
+  std::pair<FileStamp, FileStamp> stamps() const {
+    return {stamp_of(settings_.files.credentials_path), stamp_of(settings_.files.config_path)};
   }
 
-  const std::string path_;
-  const std::string profile_;
-  std::mutex refresh_mutex_;  // guards stamp_ and read_: the compiling thread and the watcher both refresh
-  FileStamp stamp_;
-  bool read_ = false;
+  void publish(CredentialsLookup lookup) {
+    current_.store(std::make_shared<const CredentialsLookup>(std::move(lookup)), std::memory_order_release);
+  }
+
+  void fetch(Clock::time_point now) {
+    const auto before = stamps();
+    auto result = fetch_chain(settings_);
+    // A file that changed while it was read may have been read half-written: read it again next time.
+    stamps_ = stamps() == before ? before : std::pair<FileStamp, FileStamp>{};
+    now = Clock::now();
+    if (auto* sourced = std::get_if<Sourced>(&result)) {
+      succeeded(std::move(*sourced), now);
+    } else {
+      failed(std::get<std::string>(result), now);
+    }
+  }
+
+  void succeeded(Sourced sourced, Clock::time_point now) {
+    const auto& expiration = sourced.fetched.expiration;
+    if (sourced.source != last_source_ || failures_ > 0 || expiration) {
+      spdlog::info("AWS credentials from {} (access key {}{}{})", sourced.source,
+                   sourced.fetched.credentials.access_key_id, expiration ? ", until " : "",
+                   expiration ? time_text(*expiration) : "");
+    }
+    failures_ = 0;
+    good_until_ = expiration.value_or(Clock::time_point::max());
+    next_fetch_ = expiration ? refresh_time(now, *expiration) : Clock::time_point::max();
+    last_source_ = sourced.source;
+    has_good_ = true;
+    publish(ResolvedCredentials{std::move(sourced.fetched.credentials), std::move(sourced.source)});
+  }
+
+  void failed(const std::string& error, Clock::time_point now) {
+    ++failures_;
+    next_fetch_ = now + retry_delay(failures_);
+    if (has_good_ && now < good_until_) {
+      // Most likely a passing outage, or a file caught half-written: if the old credentials are
+      // really no good any more, AWS will say so.
+      next_fetch_ = std::min(next_fetch_, good_until_);
+      failure_log_.note(error + "; calls keep using those from " + last_source_ +
+                        (good_until_ == Clock::time_point::max() ? "" : " until " + time_text(good_until_)));
+      return;
+    }
+    if (has_good_) {
+      publish("the AWS credentials from " + last_source_ + " expired at " + time_text(good_until_) +
+              " and could not be fetched again: " + error);
+      has_good_ = false;
+    } else {
+      publish(error);
+    }
+    failure_log_.note(error);
+  }
+
+  const ChainSettings settings_;
   std::atomic<std::shared_ptr<const CredentialsLookup>> current_;
+  common::RateLimitedWarning failure_log_;
+  std::mutex mutex_;  // guards what follows: the compiling thread, the refresher and tests all fetch
+  std::pair<FileStamp, FileStamp> stamps_;
+  Clock::time_point next_fetch_;
+  Clock::time_point good_until_;
+  bool has_good_ = false;
+  int failures_ = 0;
+  std::string last_source_;
 };
 
-// The shared credentials files in use, one source per file and profile, and the thread that keeps
-// them up to date. Started with the first file, stopped and joined at exit.
-class SharedFileWatcher {
+// The chain sources in use, one per environment, and the thread that refreshes them. Started with
+// the first source, stopped and joined at exit.
+class Refresher {
  public:
-  static SharedFileWatcher& instance() {
-    static SharedFileWatcher watcher;
-    return watcher;
+  static Refresher& instance() {
+    static Refresher refresher;
+    return refresher;
   }
 
-  std::shared_ptr<const CredentialsSource> source(const std::string& path, const std::string& profile) {
+  std::shared_ptr<const CredentialsSource> source(const ChainSettings& settings) {
     std::lock_guard lock(mutex_);
-    auto& slot = files_[{path, profile}];
+    auto& slot = sources_[settings];
     if (auto live = slot.lock()) return live;
-    auto created = std::make_shared<SharedCredentialsFile>(path, profile);
+    auto created = std::make_shared<ChainCredentials>(settings);  // fetches: may block for a while
     slot = created;
-    if (!thread_.joinable()) {
-      thread_ = std::jthread([this](std::stop_token stop) {
-        pthread_setname_np(pthread_self(), "aws-credentials");  // for top -H and gdb
-        std::mutex sleep_mutex;
-        std::unique_lock sleep(sleep_mutex);
-        // Sleeps the interval out unless the stop request wakes it (nothing else notifies wake_).
-        while (!wake_.wait_for(sleep, stop, kSharedFileCheckInterval,
-                               [&stop] { return stop.stop_requested(); })) {
-          refresh_all();
-        }
-      });
-    }
+    rescheduled_ = true;  // it may be due before the thread would wake
+    wake_.notify_all();
+    if (!thread_.joinable()) thread_ = std::jthread([this](std::stop_token stop) { run(stop); });
     return created;
   }
 
-  void refresh_all() {
-    std::vector<std::shared_ptr<SharedCredentialsFile>> live;
-    {
-      std::lock_guard lock(mutex_);
-      for (auto file = files_.begin(); file != files_.end();) {
-        if (auto source = file->second.lock()) {
-          live.push_back(std::move(source));
-          ++file;
-        } else {
-          file = files_.erase(file);  // no function uses it any more
-        }
-      }
-    }
-    for (const auto& file : live) file->refresh();
+  // Refreshes what is due; returns when something is due next (kSharedFileCheckInterval at most).
+  Clock::time_point refresh_all() {
+    auto next = Clock::now() + kSharedFileCheckInterval;
+    for (const auto& source : live_sources()) next = std::min(next, source->refresh_if_due());
+    return next;
   }
 
  private:
-  SharedFileWatcher() = default;
+  Refresher() = default;
 
-  std::mutex mutex_;  // guards files_ and the start of thread_
-  std::map<std::pair<std::string, std::string>, std::weak_ptr<SharedCredentialsFile>> files_;
-  std::condition_variable_any wake_;  // woken only by the stop request
-  std::jthread thread_;               // last: stopped and joined before the members it uses go
+  std::vector<std::shared_ptr<ChainCredentials>> live_sources() {
+    std::vector<std::shared_ptr<ChainCredentials>> live;
+    std::lock_guard lock(mutex_);
+    for (auto entry = sources_.begin(); entry != sources_.end();) {
+      if (auto source = entry->second.lock()) {
+        live.push_back(std::move(source));
+        ++entry;
+      } else {
+        entry = sources_.erase(entry);  // no function uses it any more
+      }
+    }
+    return live;
+  }
+
+  void run(std::stop_token stop) {
+    pthread_setname_np(pthread_self(), "aws-credentials");  // for top -H and gdb
+    while (!stop.stop_requested()) {
+      const auto next = refresh_all();
+      std::unique_lock lock(mutex_);
+      wake_.wait_until(lock, stop, next, [this] { return rescheduled_; });
+      rescheduled_ = false;
+    }
+  }
+
+  std::mutex mutex_;  // guards sources_, rescheduled_ and the start of thread_
+  std::map<ChainSettings, std::weak_ptr<ChainCredentials>> sources_;
+  bool rescheduled_ = false;
+  std::condition_variable_any wake_;
+  std::jthread thread_;  // last: stopped and joined before the members it uses go
 };
 
 }  // namespace
 
+Clock::time_point refresh_time(Clock::time_point now, Clock::time_point expiration) {
+  if (const auto ahead = expiration - kRefreshMargin; ahead > now) return ahead;
+  const auto left = std::chrono::duration_cast<Clock::duration>(expiration - now) / 4;
+  return now + std::clamp<Clock::duration>(left, 1s, 1min);
+}
+
+std::chrono::seconds retry_delay(int failures) {
+  return std::min<std::chrono::seconds>(1min, std::chrono::seconds(1L << std::clamp(failures - 1, 0, 6)));
+}
+
 std::optional<Credentials> parse_shared_credentials(std::string_view text, std::string_view profile) {
-  Credentials credentials;
-  bool in_profile = false;
-  std::istringstream lines{std::string(text)};
-  for (std::string raw; std::getline(lines, raw);) {
-    const auto line = trimmed(raw);
-    if (line.empty() || line.front() == '#' || line.front() == ';') continue;
-    if (line.front() == '[') {
-      in_profile = line.back() == ']' && trimmed(line.substr(1, line.size() - 2)) == profile;
-      continue;
-    }
-    const auto equals = line.find('=');
-    if (!in_profile || equals == std::string_view::npos) continue;
-    const auto key = trimmed(line.substr(0, equals));
-    const auto value = std::string(trimmed(line.substr(equals + 1)));
-    if (key == "aws_access_key_id") credentials.access_key_id = value;
-    if (key == "aws_secret_access_key") credentials.secret_access_key = value;
-    if (key == "aws_session_token") credentials.session_token = value;
-  }
+  const auto properties = parse_profile(text, profile, ProfileFileKind::Credentials);
+  if (!properties) return std::nullopt;
+  const auto value = [&properties](std::string_view key) {
+    const auto found = properties->find(key);
+    return found == properties->end() ? std::string() : found->second;
+  };
+  Credentials credentials{.access_key_id = value("aws_access_key_id"),
+                          .secret_access_key = value("aws_secret_access_key"),
+                          .session_token = value("aws_session_token")};
   if (credentials.access_key_id.empty() || credentials.secret_access_key.empty()) return std::nullopt;
   return credentials;
 }
@@ -238,10 +490,10 @@ std::shared_ptr<const CredentialsSource> credentials_source(const boost::json::o
     return std::make_shared<const FixedCredentials>(std::move(*credentials));
   if (auto credentials = from_environment())
     return std::make_shared<const FixedCredentials>(std::move(*credentials));
-  return SharedFileWatcher::instance().source(shared_credentials_path(), profile_name());
+  return Refresher::instance().source(chain_settings_from_environment());
 }
 
-void refresh_shared_credentials_files() { SharedFileWatcher::instance().refresh_all(); }
+void refresh_credentials_in_use() { Refresher::instance().refresh_all(); }
 
 CredentialsLookup resolve_credentials(const boost::json::object& settings) {
   return *credentials_source(settings)->current();

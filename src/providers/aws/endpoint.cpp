@@ -4,6 +4,7 @@
 #include <optional>
 
 #include "providers/aws/lookup.h"
+#include "providers/aws/profile_file.h"
 
 namespace eg::providers::aws {
 namespace {
@@ -32,6 +33,16 @@ std::string default_endpoint(const Service& service, std::string_view region) {
 
 }  // namespace
 
+Region resolve_region(const boost::json::object& settings) {
+  if (auto region = string_setting(settings, "region"); !region.empty()) return {region, "provider.region"};
+  for (const auto* variable : {"AWS_REGION", "AWS_DEFAULT_REGION"}) {
+    if (auto region = environment(variable); !region.empty()) return {region, variable};
+  }
+  const auto files = profile_location_from_environment();
+  const auto where = "profile \"" + files.profile + "\" of " + files.config_path;
+  return {config_file_value(files, "region"), where};
+}
+
 bool is_valid_region(std::string_view region) {
   return !region.empty() &&
          region.find_first_not_of("abcdefghijklmnopqrstuvwxyz0123456789-") == std::string_view::npos;
@@ -49,11 +60,15 @@ std::optional<std::string> check_endpoint_url(std::string_view url, std::string_
 
 std::variant<Target, std::string> resolve_target(const Service& service,
                                                  const boost::json::object& settings) {
-  Target target{.region = string_setting(settings, "region")};
-  if (target.region.empty()) target.region = environment("AWS_REGION");
-  if (target.region.empty()) return "no AWS region: give the function provider.region or set AWS_REGION";
-  if (!is_valid_region(target.region))
-    return "invalid AWS region \"" + target.region + "\" (from AWS_REGION)";
+  auto region = resolve_region(settings);
+  if (!region.value.empty() && !is_valid_region(region.value))
+    return "invalid AWS region \"" + region.value + "\" (from " + region.where + ")";
+  if (region.value.empty()) {
+    return "no AWS region: give the function provider.region or set AWS_REGION (or AWS_DEFAULT_REGION, "
+           "or region in " +
+           region.where + ")";
+  }
+  Target target{.region = std::move(region.value)};
 
   const auto configured = configured_endpoint(service, settings);
   const auto url = configured ? configured->url : default_endpoint(service, target.region);

@@ -142,6 +142,11 @@ SpawnResult spawn(const std::vector<std::string>& args, const fs::path& out_path
   for (auto& a : argv_storage) argv.push_back(a.data());
   argv.push_back(nullptr);
   std::vector<std::string> environment_storage(extra_environment);
+  // A gateway under test never asks the cloud's metadata service for credentials (a CI runner on EC2
+  // would answer with its own), unless the test says otherwise.
+  if (std::none_of(environment_storage.begin(), environment_storage.end(),
+                   [](const std::string& extra) { return extra.starts_with("AWS_EC2_METADATA_DISABLED="); }))
+    environment_storage.emplace_back("AWS_EC2_METADATA_DISABLED=true");
   std::vector<char*> envp;
   // An extra variable replaces the inherited one of its name (getenv() would find the first).
   const auto overridden = [&](std::string_view variable) {
