@@ -172,9 +172,9 @@ std::optional<Sourced> profile_keys(const ProfileLocation& files, const std::str
                                     const ProfileView& profile) {
   for (const auto& [properties, path] : {std::pair{&profile.credentials_file, &files.credentials_path},
                                          std::pair{&profile.config_file, &files.config_path}}) {
-    const auto value = [properties](std::string_view key) {
-      const auto found = properties->find(key);
-      return found == properties->end() ? std::string() : found->second;
+    const auto value = [keys_in = properties](std::string_view key) {
+      const auto found = keys_in->find(key);
+      return found == keys_in->end() ? std::string() : found->second;
     };
     Credentials keys{.access_key_id = value("aws_access_key_id"),
                      .secret_access_key = value("aws_secret_access_key"),
