@@ -19,9 +19,7 @@ build_dir=${BUILD_DIR:-build}
 connections=${CONNECTIONS:-50}
 threads=$(nproc)
 
-for tool in wrk nginx; do
-  command -v "$tool" >/dev/null || { echo "$tool is missing: bench/run.sh installs it" >&2; exit 1; }
-done
+install_bench_tools wrk nginx
 configure_build "$build_dir"
 cmake --build "$build_dir" --target event-gateway >/dev/null
 gateway="$build_dir/event-gateway"

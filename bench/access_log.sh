@@ -8,6 +8,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source bench/common.sh
+install_bench_tools wrk nginx
 
 rounds=${1:-5}
 seconds=${2:-5}

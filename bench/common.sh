@@ -10,6 +10,18 @@ configure_build() {
   cmake -S . -B "$dir" -G Ninja -DCMAKE_BUILD_TYPE=Release -DEG_SANITIZE=OFF -DEG_FUZZ=OFF "$@" >/dev/null
 }
 
+# install_bench_tools COMMAND...: installs from Debian whichever of the commands (wrk, nginx,
+# valgrind, openssl) is missing, so that each benchmark runs on a fresh machine by itself.
+install_bench_tools() {
+  local tool missing=()
+  declare -A package=([wrk]=wrk [nginx]=nginx-light [valgrind]=valgrind [openssl]=openssl)
+  for tool in "$@"; do command -v "$tool" >/dev/null || missing+=("${package[$tool]}"); done
+  [ ${#missing[@]} -eq 0 ] && return
+  local sudo=""
+  [ "$(id -u)" -eq 0 ] || sudo="sudo"
+  $sudo apt-get update -q
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -q --no-install-recommends "${missing[@]}"
+}
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
 
 # start_function WORK FUNCTION_PORT COUNTING_PORT: the function the scenarios call, nginx answering a

@@ -25,9 +25,7 @@ backlog=2000000                    # -workers-backlog: large enough never to ref
 spool_max_bytes=$((4 << 30))       # -spool-max-bytes: 1M pending 1 KiB events take about 1.2 GB
 threads=$(nproc)
 
-for tool in wrk nginx; do
-  command -v "$tool" >/dev/null || { echo "$tool is missing: bench/run.sh installs it" >&2; exit 1; }
-done
+install_bench_tools wrk nginx
 
 # ---- the two gateways -----------------------------------------------------------------------------
 echo "building the current tree in $build_dir" >&2

@@ -13,14 +13,7 @@ source bench/common.sh
 requests=${1:-2000}
 build_dir=${BUILD_DIR:-build}
 
-missing=()
-command -v valgrind >/dev/null || missing+=(valgrind)
-command -v nginx >/dev/null || missing+=(nginx-light)
-if [ ${#missing[@]} -gt 0 ]; then
-  sudo=""; [ "$(id -u)" -eq 0 ] || sudo="sudo"
-  $sudo apt-get update -q
-  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -q --no-install-recommends "${missing[@]}"
-fi
+install_bench_tools valgrind nginx
 configure_build "$build_dir"
 cmake --build "$build_dir" --target event-gateway >/dev/null
 binaries=("$build_dir/event-gateway")

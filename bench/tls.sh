@@ -15,9 +15,7 @@ seconds=${2:-5}
 build_dir=${BUILD_DIR:-build}
 connections=${CONNECTIONS:-50}
 
-for tool in wrk nginx openssl; do
-  command -v "$tool" >/dev/null || { echo "bench/tls.sh needs $tool: run bench/run.sh once, which installs it" >&2; exit 1; }
-done
+install_bench_tools wrk nginx openssl
 configure_build "$build_dir"
 cmake --build "$build_dir" --target event-gateway
 gateway="$build_dir/event-gateway"
