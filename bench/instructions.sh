@@ -8,6 +8,7 @@
 # same run (its worktree and build in BASELINE_DIR, default /tmp/eg-baseline-<commit>). Needs
 # valgrind and nginx (installed when missing).
 set -euo pipefail
+shopt -s inherit_errexit  # a gateway that does not start ends the count, not only its subshell
 cd "$(dirname "$0")/.."
 source bench/common.sh
 requests=${1:-2000}
