@@ -91,10 +91,19 @@ std::string event_id_in(std::string_view event) {
 
 }  // namespace
 
-boost::json::value Dispatcher::EventSource::to_json() const {
-  if (event != nullptr) return event->to_json();
-  auto parsed = common::parse_json(payload);
-  return parsed.ok() ? std::move(parsed.value) : boost::json::value(boost::json::string(payload));
+boost::json::value Dispatcher::EventSource::to_json(const boost::json::storage_ptr& storage) const {
+  if (event != nullptr) return event->to_json(storage);
+  auto parsed = common::parse_json(payload, storage);
+  return parsed.ok() ? std::move(parsed.value) : boost::json::value(boost::json::string(payload, storage));
+}
+
+boost::json::object Dispatcher::system_event_data(const model::Function& function, const EventSource& event) {
+  auto storage = system_event_storage();
+  boost::json::object data(storage);
+  data.emplace("event", event.to_json(storage));
+  data.emplace("space", function.space);
+  data.emplace("functionId", function.function_id);
+  return data;
 }
 
 Dispatcher::Dispatcher(asio::io_context& io, routing::SnapshotHolder& snapshots, DeliveryStores stores,
@@ -404,10 +413,8 @@ asio::awaitable<providers::CallResult> Dispatcher::invoke(const providers::Compi
   const auto& function = compiled.function;
   const auto started = std::chrono::steady_clock::now();
   const auto invoking = [&] {
-    return make_system_event(
-        plugin::event_type_of(plugin::Hook::FunctionInvoking),
-        {{"event", event.to_json()}, {"space", function.space}, {"functionId", function.function_id}},
-        provenance);
+    return make_system_event(plugin::event_type_of(plugin::Hook::FunctionInvoking),
+                             system_event_data(function, event), provenance);
   };
   std::optional<Event> asked;
   if (plugins_) {
@@ -484,8 +491,7 @@ void Dispatcher::report_result(const model::Function& function, const EventSourc
   const auto hook = result.ok() ? plugin::Hook::FunctionInvoked : plugin::Hook::FunctionInvocationFailed;
   // System event data copies the event: build it only for events someone hears of.
   if (!wants_announcement(space, hook, provenance)) return;
-  boost::json::object data{
-      {"event", event.to_json()}, {"space", space}, {"functionId", function.function_id}};
+  auto data = system_event_data(function, event);
   if (result.ok()) {
     data["result"] = result_value(result);
   } else {

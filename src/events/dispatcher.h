@@ -119,8 +119,10 @@ class Dispatcher {
   struct EventSource {
     const Event* event = nullptr;  // sync calls
     std::string_view payload;      // deliveries: the event as the spool keeps it
-    boost::json::value to_json() const;
+    boost::json::value to_json(const boost::json::storage_ptr& storage) const;
   };
+  // The data every gateway.function.* system event starts with, in a system_event_storage() arena.
+  static boost::json::object system_event_data(const model::Function& function, const EventSource& event);
   struct AttemptReport {
     std::uint32_t attempt = 1;
     bool will_retry = false;

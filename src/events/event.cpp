@@ -13,13 +13,17 @@
 
 namespace eg::events {
 
-boost::json::object Event::to_json() const {
-  boost::json::object json{{"event", name}, {"id", id}, {"receivedAt", received_at}};
+boost::json::object Event::to_json(boost::json::storage_ptr storage) const {
+  constexpr std::size_t kMembers = 7;
+  boost::json::object json(kMembers, std::move(storage));
+  json.emplace("event", name);
+  json.emplace("id", id);
+  json.emplace("receivedAt", received_at);
   const auto& trace = provenance.trace;
-  if (!trace.traceparent.empty()) json["traceparent"] = trace.traceparent;
-  if (!trace.tracestate.empty()) json["tracestate"] = trace.tracestate;
-  json["data"] = data;
-  json["dataType"] = data_type;
+  if (!trace.traceparent.empty()) json.emplace("traceparent", trace.traceparent);
+  if (!trace.tracestate.empty()) json.emplace("tracestate", trace.tracestate);
+  json.emplace("data", data);  // copied into the object's storage
+  json.emplace("dataType", data_type);
   return json;
 }
 
@@ -150,6 +154,12 @@ Event make_system_event(std::string_view name, boost::json::value data, const Pr
   auto event = make_json_event(std::string(name), std::move(data));
   event.provenance.trace = cause.trace;
   return event;
+}
+
+boost::json::storage_ptr system_event_storage() {
+  // Most system events' data fits in the first block; a larger one grows the arena by doubling.
+  constexpr std::size_t kFirstBlockBytes = 4096;
+  return boost::json::make_shared_resource<boost::json::monotonic_resource>(kFirstBlockBytes);
 }
 
 bool is_json_media_type(std::string_view content_type) {

@@ -42,7 +42,9 @@ struct Event {
   // part of the JSON.
   Provenance provenance;
 
-  boost::json::object to_json() const;
+  // In `storage` (the default resource when none): a system event's data puts its copy of the event
+  // in the arena of system_event_storage().
+  boost::json::object to_json(boost::json::storage_ptr storage = {}) const;
   // The same JSON as text, written straight from the fields: what functions receive. Cheaper than
   // serializing to_json(), which copies `data`.
   std::string serialize() const;
@@ -61,6 +63,11 @@ Event make_event(std::string name, std::string_view content_type, std::string_vi
 Event make_json_event(std::string name, boost::json::value data);
 // A system event about what happened on `cause`'s account: it carries the cause's trace context.
 Event make_system_event(std::string_view name, boost::json::value data, const Provenance& cause);
+// Where a system event's data is built: one arena that lives as long as the data. The data copies
+// the event it is about and the request's headers, a few dozen small strings and objects: in an
+// arena, a few allocations instead of one each, all freed at once (a tenth of an async plugin's
+// cost per request was malloc and free).
+boost::json::storage_ptr system_event_storage();
 
 // The trace context in an event's JSON as serialize() wrote it, read without parsing the rest;
 // empty for an event that has none (one spooled by a gateway before trace context).

@@ -480,10 +480,14 @@ std::optional<Response> EventsApi::required_key_refusal(const net::Request& requ
 
 Event EventsApi::received_system_event(std::string_view space, const Event& event, std::string_view path,
                                        const net::Request& request) const {
-  return make_system_event(
-      plugin::event_type_of(plugin::Hook::EventReceived),
-      {{"event", event.to_json()}, {"space", space}, {"path", path}, {"headers", request_headers(request)}},
-      event.provenance);
+  auto storage = system_event_storage();
+  boost::json::object data(storage);
+  data.emplace("event", event.to_json(storage));
+  data.emplace("space", space);
+  data.emplace("path", path);
+  data.emplace("headers", request_headers(request, storage));
+  return make_system_event(plugin::event_type_of(plugin::Hook::EventReceived), std::move(data),
+                           event.provenance);
 }
 
 asio::awaitable<bool> EventsApi::ask_plugins(Event& event, std::string_view space, std::string_view path,
