@@ -1,7 +1,9 @@
 #include "net/trace_context.h"
 
 #include <algorithm>
+#include <array>
 #include <cstdint>
+#include <cstring>
 #include <random>
 
 namespace eg::net {
@@ -33,13 +35,23 @@ std::uint64_t next_random_word() {
   return z ^ (z >> 31);
 }
 
+// Two lowercase hex digits for each byte value: a word's 16 digits in 8 steps.
+constexpr std::array<char, 512> kHexPairs = [] {
+  constexpr std::string_view kDigits = "0123456789abcdef";
+  std::array<char, 512> pairs{};
+  for (std::size_t byte = 0; byte < 256; ++byte) {
+    pairs[2 * byte] = kDigits[byte >> 4];
+    pairs[2 * byte + 1] = kDigits[byte & 0xf];
+  }
+  return pairs;
+}();
+
 // Writes 16 random hex digits per word at `out`; no word is all zeros.
 void write_random_hex(char* out, std::size_t words) {
-  static constexpr char kDigits[] = "0123456789abcdef";
   for (std::size_t word = 0; word < words; ++word) {
     std::uint64_t bits = 0;
     while (bits == 0) bits = next_random_word();
-    for (int digit = 0; digit < 16; ++digit, bits >>= 4) *out++ = kDigits[bits & 0xf];
+    for (int byte = 0; byte < 8; ++byte, bits >>= 8, out += 2) std::memcpy(out, &kHexPairs[2 * (bits & 0xff)], 2);
   }
 }
 
@@ -67,9 +79,12 @@ bool is_valid_traceparent(std::string_view value) {
 TraceContext trace_context_of(std::string_view traceparent, std::string_view tracestate) {
   if (is_valid_traceparent(traceparent)) return {std::string(traceparent), std::string(tracestate)};
   // Sampled (01): the gateway records no spans, but a function that does should keep its part.
-  std::string started = "00-00000000000000000000000000000000-0000000000000000-01";
-  write_random_hex(&started[3], 2);   // the trace id
-  write_random_hex(&started[36], 1);  // the parent id: the gateway's
+  std::string started(kVersion00Size, '-');  // the dashes stay at 2, 35 and 52
+  started[0] = started[1] = '0';              // version 00
+  write_random_hex(&started[3], 2);           // the trace id
+  write_random_hex(&started[36], 1);          // the parent id: the gateway's
+  started[53] = '0';
+  started[54] = '1';
   return {std::move(started), {}};
 }
 
