@@ -452,9 +452,11 @@ void Dispatcher::announce(std::string_view space, plugin::Hook hook, Event syste
 bool Dispatcher::plugins_want(plugin::Hook hook) { return plugins_ && plugins_->table().has_async(hook); }
 
 void Dispatcher::tell_plugins(plugin::Hook hook, const Event& system_event) {
-  if (!plugins_) return;
-  const auto& plugins = plugins_->table();
-  if (plugins.has_async(hook)) plugins_->tell(plugins, hook, system_event.serialize());
+  if (plugins_want(hook)) plugins_->tell(plugins_->table(), hook, system_event.serialize());
+}
+
+void Dispatcher::tell_plugins(plugin::Hook hook, const std::string& serialized_system_event) {
+  if (plugins_want(hook)) plugins_->tell(plugins_->table(), hook, serialized_system_event);
 }
 
 bool Dispatcher::wants_system_event(std::string_view space, std::string_view name) {

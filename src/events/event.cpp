@@ -91,7 +91,11 @@ std::string event_name_in(std::string_view serialized_event) {
   return string_at(serialized_event, at, kName).value_or("");
 }
 
-std::string Event::serialize() const {
+namespace {
+
+// An event's JSON as text, with `write_data` writing the value of its "data" member.
+template <class WriteData>
+std::string serialize_event(const Event& event, WriteData write_data) {
   // Enough for a typical event in one allocation; a larger one grows by doubling.
   constexpr std::size_t kTypicalEventBytes = 1024;
   std::string text;
@@ -99,15 +103,15 @@ std::string Event::serialize() const {
   boost::json::serializer serializer;
   // Same member order as to_json().
   text += R"({"event":)";
-  serializer.reset(boost::json::string_view(name));
+  serializer.reset(boost::json::string_view(event.name));
   append_serialized(text, serializer);
   text += R"(,"id":)";
-  serializer.reset(boost::json::string_view(id));
+  serializer.reset(boost::json::string_view(event.id));
   append_serialized(text, serializer);
   text += R"(,"receivedAt":)";
-  text += std::to_string(received_at);
+  text += std::to_string(event.received_at);
   // Right after receivedAt, where trace_context_in() finds them.
-  const auto& trace = provenance.trace;
+  const auto& trace = event.provenance.trace;
   if (!trace.traceparent.empty()) {  // lowercase hex and dashes only (net::is_valid_traceparent)
     text += R"(,"traceparent":")";
     text += trace.traceparent;
@@ -119,15 +123,41 @@ std::string Event::serialize() const {
     append_serialized(text, serializer);
   }
   text += R"(,"data":)";
-  serializer.reset(&data);
-  append_serialized(text, serializer);
+  write_data(text, serializer);
   text += R"(,"dataType":)";
-  serializer.reset(boost::json::string_view(data_type));
+  serializer.reset(boost::json::string_view(event.data_type));
   append_serialized(text, serializer);
   text += '}';
   // Strings copied from requests and answers may hold any bytes; functions must get JSON they can parse.
   common::make_valid_utf8(text);
   return text;
+}
+
+}  // namespace
+
+std::string Event::serialize() const {
+  return serialize_event(*this, [this](std::string& text, boost::json::serializer& serializer) {
+    serializer.reset(&data);
+    append_serialized(text, serializer);
+  });
+}
+
+std::string serialize_system_event(std::string_view name, const Event& about,
+                                   const boost::json::object& more) {
+  auto shell = make_system_event(name, nullptr, about.provenance);
+  return serialize_event(shell, [&](std::string& text, boost::json::serializer& serializer) {
+    text += R"({"event":)";
+    text += about.serialize();
+    for (const auto& member : more) {
+      text += ',';
+      serializer.reset(member.key());
+      append_serialized(text, serializer);
+      text += ':';
+      serializer.reset(&member.value());
+      append_serialized(text, serializer);
+    }
+    text += '}';
+  });
 }
 
 Event make_event(std::string name, std::string_view content_type, std::string_view body) {

@@ -63,6 +63,11 @@ Event make_event(std::string name, std::string_view content_type, std::string_vi
 Event make_json_event(std::string name, boost::json::value data);
 // A system event about what happened on `cause`'s account: it carries the cause's trace context.
 Event make_system_event(std::string_view name, boost::json::value data, const Provenance& cause);
+// The text make_system_event(name, data, about.provenance).serialize() writes, where `data` is
+// {"event": about.to_json(), then the members of `more`}: with `about` serialized straight into
+// it, where the tree would copy the event's data and serialize it again. For the system events
+// that go only to plugins, which take them as text.
+std::string serialize_system_event(std::string_view name, const Event& about, const boost::json::object& more);
 // Where a system event's data is built: one arena that lives as long as the data. The data copies
 // the event it is about and the request's headers, a few dozen small strings and objects: in an
 // arena, a few allocations instead of one each, all freed at once (a tenth of an async plugin's

@@ -505,13 +505,34 @@ asio::awaitable<bool> EventsApi::ask_plugins(Event& event, std::string_view spac
   co_return false;
 }
 
+std::string EventsApi::received_system_event_text(std::string_view space, const Event& event,
+                                                  std::string_view path, const net::Request& request) const {
+  auto storage = system_event_storage();
+  boost::json::object more(storage);
+  more.emplace("space", space);
+  more.emplace("path", path);
+  more.emplace("headers", request_headers(request, storage));
+  return serialize_system_event(plugin::event_type_of(plugin::Hook::EventReceived), event, more);
+}
+
+void EventsApi::tell_plugins_received(std::string_view space, const Event& event, std::string_view path,
+                                      const net::Request& request, const std::optional<Event>& asked) {
+  constexpr auto hook = plugin::Hook::EventReceived;
+  if (asked) return dispatcher_.tell_plugins(hook, *asked);
+  dispatcher_.tell_plugins(hook, received_system_event_text(space, event, path, request));
+}
+
 void EventsApi::report_received(std::string_view space, const Event& event, std::string_view path,
                                 const net::Request& request, std::optional<Event> asked) {
   constexpr auto hook = plugin::Hook::EventReceived;
-  if (!dispatcher_.wants_announcement(space, hook, event.provenance)) return;
+  const auto& cause = event.provenance;
+  if (!cause.reported() || !dispatcher_.wants_system_event(space, plugin::event_type_of(hook))) {
+    // Only the plugins hear of it: as text, without the tree a function's delivery is spooled from.
+    if (dispatcher_.plugins_want(hook)) tell_plugins_received(space, event, path, request, asked);
+    return;
+  }
   dispatcher_.announce(space, hook,
-                       asked ? std::move(*asked) : received_system_event(space, event, path, request),
-                       event.provenance);
+                       asked ? std::move(*asked) : received_system_event(space, event, path, request), cause);
 }
 
 void EventsApi::report_custom_event_received(const Event& event, std::string_view space,
@@ -522,9 +543,7 @@ void EventsApi::report_custom_event_received(const Event& event, std::string_vie
   // Across spaces the event reaches every space it has subscribers in; each hears of it once, and
   // the plugins once, in the event's own space.
   constexpr auto hook = plugin::Hook::EventReceived;
-  if (dispatcher_.plugins_want(hook)) {
-    dispatcher_.tell_plugins(hook, asked ? *asked : received_system_event(space, event, path, request));
-  }
+  if (dispatcher_.plugins_want(hook)) tell_plugins_received(space, event, path, request, asked);
   if (!event.provenance.reported()) return;
   std::vector<std::string_view> reached;
   for (const auto& subscriber : subscribers) {

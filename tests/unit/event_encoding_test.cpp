@@ -33,6 +33,30 @@ TEST(EventEncoding, SerializedEventIsTheSameJsonAsTheEventObject) {
   EXPECT_EQ(text, boost::json::serialize(event.to_json())) << "same member order";
 }
 
+// The text only plugins get is the text a subscriber of the system event would: same members, same
+// order, same escapes; only the system event's own id and time differ.
+TEST(EventEncoding, ASystemEventWrittenAsTextIsTheJsonOfItsTree) {
+  auto about = make_event("user.created", "application/json",
+                          R"({"name":"Zo\u00eb \"Z\"","tags":["a",1,null],"nested":{"x":1.5}})");
+  about.provenance.trace = {.traceparent = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01",
+                            .tracestate = "congo=t61rcWkgMzE,rojo=\"x\""};
+  boost::json::object more{{"space", "team \u00e9"}, {"path", "/a\nb"}, {"headers", {{"X-Bad", "\x01\xff"}}}};
+  boost::json::object data{{"event", about.to_json()}};
+  for (const auto& member : more) data.emplace(member.key(), member.value());
+  const auto tree = make_system_event("gateway.event.received", std::move(data), about.provenance).serialize();
+  const auto text = serialize_system_event("gateway.event.received", about, more);
+
+  auto expected = boost::json::parse(tree).as_object();
+  auto actual = boost::json::parse(text).as_object();
+  EXPECT_NE(expected.at("id"), actual.at("id"));
+  for (auto* json : {&expected, &actual}) {
+    json->erase("id");
+    json->erase("receivedAt");
+  }
+  EXPECT_EQ(boost::json::serialize(actual), boost::json::serialize(expected));  // member order too
+  EXPECT_EQ(actual.at("traceparent").as_string(), about.provenance.trace.traceparent);
+}
+
 TEST(EventEncoding, OtherPayloadsTravelAsBase64) {
   EXPECT_EQ(make_event("e", "text/plain", "hello").data, "aGVsbG8=");
   const auto untyped = make_event("e", "", std::string("\x00\xff", 2));
