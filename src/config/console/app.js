@@ -106,6 +106,13 @@ async function loadFunctions() {
   fillTable($('functions'), rows, 'no functions in this space');
 }
 
+// What a subscription listens to: http requests and invocations are synchronous, the rest asynchronous.
+function kindOf(event) {
+  if (event === 'http' || event === 'invoke') return event + ' (sync)';
+  if (event.startsWith('gateway.')) return 'system (async)';
+  return 'custom (async)';
+}
+
 async function loadSubscriptions() {
   const body = await api(spacePath('/subscriptions'));
   const subscriptions = body.subscriptions;
@@ -113,7 +120,7 @@ async function loadSubscriptions() {
     $('subscriptions'),
     subscriptions.map((sub) => [
       el('code', sub.subscriptionId),
-      sub.type || (sub.event === 'http' ? 'sync' : 'async'),
+      kindOf(sub.event),
       sub.event,
       (sub.method ? sub.method + ' ' : '') + sub.path,
       el('code', sub.functionId),
@@ -380,17 +387,23 @@ async function refresh() {
   document.body.dataset.loaded = String(Date.now());
 }
 
+// Reads everything again; a new space or key also starts the live view and the rates afresh.
 function load() {
-  state.space = $('space').value.trim() || 'default';
-  state.key = $('key').value;
+  const space = $('space').value.trim() || 'default';
+  const key = $('key').value;
+  const changed = !state.stream || space !== state.space || key !== state.key;
+  state.space = space;
+  state.key = key;
   sessionStorage.setItem('eg.space', state.space);
   sessionStorage.setItem('eg.key', state.key);
-  state.lastScrape = null;
-  clearLive();
   clearInterval(state.refreshTimer);
   refresh();
-  scrapeRates();
-  openStream();
+  if (changed) {
+    state.lastScrape = null;
+    clearLive();
+    scrapeRates();
+    openStream();
+  }
   state.refreshTimer = setInterval(() => {
     refresh();
     scrapeRates();
