@@ -2,6 +2,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/this_coro.hpp>
@@ -9,7 +10,6 @@
 #include <boost/url/parse.hpp>
 #include <charconv>
 #include <chrono>
-#include <algorithm>
 #include <map>
 #include <optional>
 #include <stdexcept>
@@ -308,8 +308,9 @@ net::Response ConfigApi::answer(const net::Request& request) {
 std::optional<net::Response> ConfigApi::access_refusal(const net::Request& request) const {
   if (!security_.keys) return std::nullopt;
   const auto segments = split_path(request.target());
-  // Probes carry no key; the documents describe the API, not its data.
-  if (is_status(segments) || is_health(segments) || openapi_document_of(segments) || console_file_of(segments))
+  // Probes carry no key; the documents describe the API, not its data; the console's files hold none.
+  if (is_status(segments) || is_health(segments) || openapi_document_of(segments) ||
+      console_file_of(segments))
     return std::nullopt;
   // The metrics name every space: only a key that may act on all of them reads them.
   const auto space =
@@ -554,9 +555,9 @@ net::Response ConfigApi::catalog(const net::Request& request, std::string_view s
     json.as_object()["subscribers"] = found != subscribers.end() ? found->second : boost::json::array{};
     events.push_back(std::move(json));
   }
-  return net::json_response(http::status::ok, {{"events", std::move(events)},
-                                               {"overflow", seen.overflow},
-                                               {"unlistedSpaces", seen.unlisted_spaces}});
+  return net::json_response(
+      http::status::ok,
+      {{"events", std::move(events)}, {"overflow", seen.overflow}, {"unlistedSpaces", seen.unlisted_spaces}});
 }
 
 namespace {
@@ -634,16 +635,17 @@ net::StreamedResponse ConfigApi::open_stream(const net::Request& request,
   }
   auto watch = observe::traffic_tap().watch(space);
   if (!watch) {
-    return {.head = net::error_response(
-                http::status::service_unavailable,
-                "as many browsers watch the live traffic as may (" +
-                    std::to_string(observe::traffic_tap().limits().watchers) + "); close one and retry")};
+    return {.head = net::error_response(http::status::service_unavailable,
+                                        "as many browsers watch the live traffic as may (" +
+                                            std::to_string(observe::traffic_tap().limits().watchers) +
+                                            "); close one and retry")};
   }
   auto stream = std::make_shared<ConsoleStream>();
   stream->watch = std::move(watch);
   // A comment first, so that the browser sees the stream open at once; `retry` for EventSource users.
-  stream->greeting = "retry: 2000\nevent: open\ndata: " +
-                     boost::json::serialize(boost::json::object{{"space", space}}) + "\n\n";
+  stream->greeting =
+      "retry: 2000\nevent: open\ndata: " + boost::json::serialize(boost::json::object{{"space", space}}) +
+      "\n\n";
   Response head{http::status::ok, 11};
   head.set(http::field::content_type, "text/event-stream; charset=utf-8");
   head.set(http::field::cache_control, "no-store");

@@ -18,8 +18,9 @@
 //   GET                /console, /console/app.js, /console/style.css (the web console; no key needed)
 //
 // Before a request reaches its resource (docs/security.md): with API keys, every request but
-// GET /v1/status, the probes and the documents needs a key that may act on its space, the metrics a key for every space (401, 403);
-// then cross-site writes are refused (403, 415, config/cross_site.h).
+// GET /v1/status, the probes, the documents and the console's files needs a key that may act on its space,
+// the metrics a key for every space (401, 403); then cross-site writes are refused (403, 415,
+// config/cross_site.h).
 
 #include <functional>
 #include <memory>
@@ -99,7 +100,8 @@ class ConfigApi {
   net::Response subscriptions(const net::Request& request, std::string_view space);
   net::Response subscription(const net::Request& request, std::string_view space, std::string_view raw_id);
   net::Response catalog(const net::Request& request, std::string_view space);
-  net::StreamedResponse open_stream(const net::Request& request, const std::vector<std::string_view>& segments);
+  net::StreamedResponse open_stream(const net::Request& request,
+                                    const std::vector<std::string_view>& segments);
   net::Response dead_letters(const net::Request& request, std::string_view space);
   net::Response dead_letter(const net::Request& request, std::string_view space, std::string_view id);
   net::Response redeliver(const net::Request& request, std::string_view space, std::string_view id);

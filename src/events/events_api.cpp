@@ -330,7 +330,8 @@ asio::awaitable<Response> EventsApi::emit_custom_event(net::Request& request, st
         "the gateway's delivery spool or backlog is full; the event was not accepted, retry later");
   }
   metrics::events_processed.add({*space, metrics::kCustomEvent});
-  observe::event_catalog().record(*space, event->name, event->received_at, [&] { return event->serialize(); });
+  observe::event_catalog().record(*space, event->name, event->received_at,
+                                  [&] { return event->serialize(); });
   if (observe::traffic_tap().watched()) feed_received(*space, *event, metrics::kCustomEvent, path);
   report_custom_event_received(*event, *space, subscribers, path, request, std::move(asked));
   auto response = net::empty_response(http::status::accepted);

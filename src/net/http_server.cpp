@@ -1,7 +1,7 @@
 #include "net/http_server.h"
 
-#include <openssl/ssl.h>
 #include <fmt/format.h>
+#include <openssl/ssl.h>
 #include <spdlog/spdlog.h>
 #include <sys/socket.h>
 
@@ -532,8 +532,8 @@ std::optional<StreamedResponse> ask_streams(const StreamHandler& streams, Reques
     spdlog::error("stream handler failed for {} {}: {}", std::string(request.method_string()),
                   std::string(request.target()), error.what());
   }
-  return StreamedResponse{
-      .head = error_response(http::status::internal_server_error, "internal error while handling the request")};
+  return StreamedResponse{.head = error_response(http::status::internal_server_error,
+                                                 "internal error while handling the request")};
 }
 
 // One piece of a stream, framed as a chunk for HTTP/1.1, within the request timeout.
@@ -560,9 +560,10 @@ asio::awaitable<void> send_stream(Connection<Stream>& connection, StreamedRespon
   const auto head = response_head(streamed.head, framing, refused);
   if (!head) {
     server.limits.refused_header_fields.note(refused);
-    const auto failure = error_response(http::status::internal_server_error,
-                                        "the response could not be sent: it held a header field that HTTP does "
-                                        "not allow");
+    const auto failure =
+        error_response(http::status::internal_server_error,
+                       "the response could not be sent: it held a header field that HTTP does "
+                       "not allow");
     co_await send_response(connection, failure, Framing{.keep_alive = false}, nullptr);
     co_return;
   }
@@ -581,7 +582,8 @@ asio::awaitable<void> send_stream(Connection<Stream>& connection, StreamedRespon
   }
   connection.end_hangup_watch();
   connection.streaming = false;
-  if (written && chunked && !connection.hung_up) co_await write_piece(connection, {}, true);  // the last chunk
+  if (written && chunked && !connection.hung_up)
+    co_await write_piece(connection, {}, true);  // the last chunk
 }
 
 template <class Stream>
