@@ -26,6 +26,11 @@ function startUpstream () {
     const server = http.createServer((request, response) => {
       request.resume()
       request.on('end', () => {
+        if (request.url === '/gone') {
+          response.writeHead(410, { 'Content-Type': 'text/plain' })
+          response.end('gone for good') // not retried: a dead letter at once
+          return
+        }
         response.writeHead(200, { 'Content-Type': 'application/json' })
         response.end('{"statusCode":200,"body":"hello"}')
       })
@@ -36,8 +41,11 @@ function startUpstream () {
 
 async function configure () {
   const url = `http://127.0.0.1:${upstream.address().port}/receiver`
+  const gone = `http://127.0.0.1:${upstream.address().port}/gone`
   const created = [
     await gateway.config('POST', '/functions', { functionId: 'receiver', type: 'http', provider: { url } }),
+    await gateway.config('POST', '/functions', { functionId: 'gone', type: 'http', provider: { url: gone } }),
+    await gateway.config('POST', '/subscriptions', { event: 'order.failed', functionId: 'gone', path: '/' }),
     await gateway.config('POST', '/functions', {
       functionId: 'lambda',
       type: 'awslambda',
@@ -93,7 +101,7 @@ test('the console shows the tables, the event catalog and the live traffic, and 
   await page.waitForSelector('body[data-loaded]')
 
   const functions = await tableText(page, 'functions')
-  assert.deepEqual(functions.map(row => row[0]).sort(), ['lambda', 'receiver'])
+  assert.deepEqual(functions.map(row => row[0]).sort(), ['gone', 'lambda', 'receiver'])
   const lambda = functions.find(row => row[0] === 'lambda')
   assert.equal(lambda[1], 'awslambda')
   assert.equal(lambda[2], 'arn:aws:lambda:us-east-1:123456789012:function:f')
@@ -101,7 +109,7 @@ test('the console shows the tables, the event catalog and the live traffic, and 
 
   const subscriptions = await tableText(page, 'subscriptions')
   const ids = subscriptions.map(row => row[0]).sort()
-  assert.deepEqual(ids, ['http,GET,%2Fhello', 'user.created,receiver,%2F'])
+  assert.deepEqual(ids, ['http,GET,%2Fhello', 'order.failed,gone,%2F', 'user.created,receiver,%2F'])
 
   const routes = await tableText(page, 'routes')
   assert.equal(routes.length, 1)
@@ -149,6 +157,21 @@ test('the console shows the tables, the event catalog and the live traffic, and 
   assert.equal(await gateway.emit('user.created', { name: 'Grace' }), 202)
   await page.waitForFunction(() => Number(document.getElementById('skipped').textContent) > 0, { timeout: 10000 })
   await page.click('#pause')
+
+  // A delivery that fails for good becomes a dead letter, which the console redelivers.
+  assert.equal(await gateway.emit('order.failed', { order: 7 }), 202)
+  await page.click('#load')
+  await page.waitForSelector('#deadletters tbody button:not([disabled])', { timeout: 10000 })
+  const letters = await tableText(page, 'deadletters')
+  assert.equal(letters.length, 1, JSON.stringify(letters))
+  assert.equal(letters[0][2], 'gone')
+  assert.match(letters[0][4], /410/)
+  await page.click('#deadletters tbody button')
+  await page.waitForFunction(() => document.getElementById('redeliver-answer').textContent.startsWith('Redelivering'),
+    { timeout: 10000 })
+  const liveAfter = await tableText(page, 'live')
+  assert.ok(liveAfter.some(row => row[1] === 'call' && row[3] === 'gone' && row[4] === 'function_error'),
+    JSON.stringify(liveAfter))
 
   // Rates come from two scrapes of the metrics, 5 s apart.
   await page.waitForFunction(() => document.querySelector('#rates tbody').textContent.includes('events received'),
