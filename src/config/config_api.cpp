@@ -540,9 +540,11 @@ net::Response ConfigApi::catalog(const net::Request& request, std::string_view s
         {{"subscriptionId", subscription.subscription_id}, {"functionId", subscription.function_id}});
   }
   // Subscribed to and never seen: listed too, so that a teammate finds what others listen for.
-  for (const auto& [name, unused] : subscribers) {
+  // (Not a structured binding: clang 14, which builds the fuzzers, cannot capture one.)
+  for (const auto& subscribed : subscribers) {
+    const auto& name = subscribed.first;
     const auto known = std::any_of(seen.events.begin(), seen.events.end(),
-                                   [&](const observe::CatalogEntry& entry) { return entry.name == name; });
+                                   [&name](const observe::CatalogEntry& entry) { return entry.name == name; });
     if (!known) seen.events.push_back(observe::CatalogEntry{.name = name});
   }
   std::sort(seen.events.begin(), seen.events.end(),

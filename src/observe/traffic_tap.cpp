@@ -1,28 +1,31 @@
 #include "observe/traffic_tap.h"
 
 #include <algorithm>
+#include <utility>
 
 namespace eg::observe {
 
-bool Watcher::push(std::string_view line) {
+bool Watcher::push(std::string line) {
   const std::lock_guard lock(mutex_);
   if (lines_.size() >= limits_.queue_lines || bytes_ + line.size() > limits_.queue_bytes) {
     dropped_.fetch_add(1, std::memory_order_relaxed);
     return false;
   }
-  lines_.emplace_back(line);
   bytes_ += line.size();
+  lines_.push_back(std::move(line));
   return true;
 }
 
 std::string Watcher::take() {
   std::deque<std::string> taken;
+  std::size_t bytes = 0;
   {
     const std::lock_guard lock(mutex_);
     taken.swap(lines_);
-    bytes_ = 0;
+    bytes = std::exchange(bytes_, 0);
   }
   std::string text;
+  text.reserve(bytes);
   for (const auto& line : taken) text.append(line);
   return text;
 }
@@ -49,15 +52,32 @@ bool TrafficTap::watching(std::string_view space) const {
                      [&](const auto& watcher) { return watcher->space() == space; });
 }
 
+std::string TrafficTap::start_line(std::string_view kind) {
+  std::string line;
+  line.reserve(320);  // what a line of the Events API's usually needs
+  line.append("event: ").append(kind).append("\ndata: ");
+  return line;
+}
+
 void TrafficTap::publish(std::string_view space, std::string_view kind, std::string_view json) {
   if (!watched()) return;
-  std::string line;
-  line.reserve(kind.size() + json.size() + 16);
-  line.append("event: ").append(kind).append("\ndata: ").append(json).append("\n\n");
+  auto line = start_line(kind);
+  line.append(json);
+  publish_line(space, std::move(line));
+}
+
+void TrafficTap::publish_line(std::string_view space, std::string line) {
+  if (!watched()) return;
+  line.append("\n\n");
   const std::lock_guard lock(mutex_);
+  // A copy for each watcher of the space but the last, which takes the line itself.
+  Watcher* last = nullptr;
   for (const auto& watcher : watchers_list_) {
-    if (watcher->space() == space) watcher->push(line);
+    if (watcher->space() != space) continue;
+    if (last != nullptr) last->push(line);
+    last = watcher.get();
   }
+  if (last != nullptr) last->push(std::move(line));
 }
 
 // Destroyed after main() returns, when the Events API threads have been joined.

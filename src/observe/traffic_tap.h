@@ -42,7 +42,7 @@ class Watcher {
 
  private:
   friend class TrafficTap;
-  bool push(std::string_view line);  // false: dropped
+  bool push(std::string line);  // false: dropped
 
   const std::string space_;
   const TapLimits limits_;
@@ -79,6 +79,10 @@ class TrafficTap {
   bool watching(std::string_view space) const;
   // Queues `event: <kind>` with `data: <json>` (one line of JSON) for every watcher of `space`.
   void publish(std::string_view space, std::string_view kind, std::string_view json);
+  // The same in two steps, without copying the line: start_line(kind), the JSON appended to it, then
+  // publish_line(), which ends it.
+  static std::string start_line(std::string_view kind);
+  void publish_line(std::string_view space, std::string line);
 
   const TapLimits& limits() const { return limits_; }
   std::size_t watcher_count() const { return watchers_.load(std::memory_order_relaxed); }
