@@ -6,7 +6,9 @@
 # Usage: bench/instructions.sh [requests per scenario, default 2000]
 # Environment: BUILD_DIR (default build); BASELINE_COMMIT, to count a commit's gateway too, in the
 # same run (its worktree and build in BASELINE_DIR, default /tmp/eg-baseline-<commit>). Needs
-# valgrind and nginx (installed when missing).
+# valgrind and nginx (installed when missing). CONSOLE_WATCHER=1: a curl reads the live traffic
+# stream of the space the scenarios use (docs/console.md) while they are counted, as a browser
+# watching the console would.
 set -euo pipefail
 shopt -s inherit_errexit  # a gateway that does not start ends the count, not only its subshell
 cd "$(dirname "$0")/.."
@@ -68,6 +70,12 @@ count_instructions() {
   register_bench_function "$function_port"
   config subscriptions '{"functionId":"bench","event":"bench.emit","path":"/one"}'
   sleep 1  # every event thread routes from the new snapshot
+  local watcher=""
+  if [ "${CONSOLE_WATCHER:-0}" = 1 ]; then
+    curl -sN "http://127.0.0.1:$config_port/v1/spaces/default/events/stream" >"$data/stream.txt" &
+    watcher=$!
+    sleep 1
+  fi
   for scenario in sync invoke emit; do
     send "$scenario" 400  # warm up: connections, pools, caches
     sleep 1
@@ -81,6 +89,7 @@ count_instructions() {
     total=$(callgrind_annotate "$dump" 2>/dev/null | awk '/PROGRAM TOTALS/ { gsub(",", "", $1); print $1 }')
     counts+=("$((total / requests))")
   done
+  [ -z "$watcher" ] || kill "$watcher"
   stop_gateway
   echo "${counts[*]}"
 }

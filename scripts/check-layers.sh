@@ -23,11 +23,12 @@ declare -A may_include=(
   [providers]="common net model"
   [auth]="common net model"
   [plugin]="common metrics"
+  [observe]="common"
   [routing]="common model store providers"
   [delivery]="common net model providers routing"
-  [config]="common metrics net model store providers routing delivery auth"
-  [events]="common metrics net model providers routing delivery auth plugin"
-  [app]="common metrics net model store providers routing config delivery events auth plugin"
+  [config]="common metrics net model store providers routing delivery auth observe"
+  [events]="common metrics net model providers routing delivery auth plugin observe"
+  [app]="common metrics net model store providers routing config delivery events auth plugin observe"
 )
 
 # Known exceptions, "file -> included folder", each with the reason it is still there. Keep this

@@ -18,6 +18,7 @@
 # clang-14 and libclang-rt-14-dev (libFuzzer and the sanitizer runtimes) build the fuzzers (fuzz/).
 # python3-grpcio and python3-protobuf run the Python plugins (examples/plugins/python/) and the test plugin.
 # prometheus scrapes a gateway in the metrics tests, and its promtool checks the exposition format.
+# chromium runs the web console's test headless (tests/console/, driven by puppeteer-core from npm).
 # mmdebstrap makes the minimal bookworm root that the package and image checks install into
 # (tests/package/), and systemd's systemd-analyze verifies the unit.
 set -euo pipefail
@@ -47,7 +48,7 @@ if [ "$set_of" = all ]; then
     libgtest-dev libgmock-dev libbenchmark-dev
     etcd-server etcd-client openssl python3-grpcio python3-protobuf
     clang-14 libclang-rt-14-dev
-    prometheus
+    prometheus chromium
     mmdebstrap systemd
   )
 fi

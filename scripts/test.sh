@@ -28,6 +28,7 @@ trap 'rm -f "$npm_log"' EXIT
   npm ci --prefix tests/aws --no-audit --no-fund --omit=optional  # kinesalite keeps its streams in memory: no leveldown
   npm ci --prefix examples/plugins/node --no-audit --no-fund
   npm ci --prefix tests/openapi --no-audit --no-fund
+  npm ci --prefix tests/console --no-audit --no-fund  # puppeteer-core only: it drives Debian's chromium
 ) >"$npm_log" 2>&1 &
 npm_ci=$!
 
@@ -73,6 +74,9 @@ EG_BINARY="$PWD/build/event-gateway" node --test tests/aws/
 
 echo "== OpenAPI: both APIs' answers against docs/openapi/, which the gateway serves as they are =="
 EG_BINARY="$PWD/build/event-gateway" node --test tests/openapi/
+
+echo "== The web console in headless Chromium (its screenshot: tests/console/artifacts/console.png) =="
+EG_BINARY="$PWD/build/event-gateway" node --test tests/console/
 
 echo "== Example plugins: by themselves (Python, Node), and the Node ones under the real gateway =="
 tests/plugins/check_examples.sh

@@ -40,12 +40,14 @@ namespace {
 // bodies) can keep an operator from changing the configuration, and no flood of it can stop events.
 net::HttpServerOptions config_server_options(const Options& options, std::uint16_t port,
                                              std::shared_ptr<net::ServerLimits> limits,
-                                             std::shared_ptr<net::TlsServerContext> tls) {
+                                             std::shared_ptr<net::TlsServerContext> tls,
+                                             net::StreamHandler streams) {
   return net::HttpServerOptions{.addresses = options.listen_ips,
                                 .port = port,
                                 .max_body_bytes = options.max_body_bytes,
                                 .limits = std::move(limits),
-                                .tls = std::move(tls)};
+                                .tls = std::move(tls),
+                                .streams = std::move(streams)};
 }
 
 // The certificates of both APIs, none for an API without TLS. Loaded before anything else starts, so
@@ -253,7 +255,9 @@ struct ConfigEndpoint {
             config::ConfigApiSecurity{.keys = security.config_keys,
                                       .cross_site = security.cross_site,
                                       .warnings = security.warnings}),
-        server(io, config_server_options(options, options.config_port, limits, std::move(tls)),
+        server(io,
+               config_server_options(options, options.config_port, limits, std::move(tls),
+                                     [this](net::Request& request) { return api.stream(request); }),
                [this](net::Request& request) -> asio::awaitable<net::Response> {
                  co_return api.handle(request);
                }) {}

@@ -2,9 +2,15 @@
 
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/this_coro.hpp>
+#include <boost/asio/use_awaitable.hpp>
 #include <boost/url/parse.hpp>
 #include <charconv>
 #include <chrono>
+#include <map>
 #include <optional>
 #include <stdexcept>
 #include <utility>
@@ -12,12 +18,15 @@
 
 #include "auth/refusal.h"
 #include "common/json.h"
+#include "config/console_files.h"
 #include "config/errors.h"
 #include "config/openapi_documents.h"
 #include "config/validation.h"
 #include "metrics/gateway_metrics.h"
 #include "model/identifiers.h"
 #include "model/subscription.h"
+#include "observe/event_catalog.h"
+#include "observe/traffic_tap.h"
 #include "providers/provider.h"
 #include "store/store.h"
 
@@ -180,6 +189,47 @@ Response document_response(std::string_view document) {
   return response;
 }
 
+// GET /console and its two files (docs/console.md): the page holds no data (it asks the API for it,
+// with the key the user types), so no key is needed to load it.
+std::optional<std::string_view> console_file_of(const std::vector<std::string_view>& segments) {
+  if (segments.size() < 2 || segments[1] != "console") return std::nullopt;
+  if (segments.size() == 2) return "index.html";
+  if (segments.size() == 3 && (segments[2] == "app.js" || segments[2] == "style.css")) return segments[2];
+  return std::nullopt;
+}
+
+// The console's pages run only their own script and style, load nothing from elsewhere, and may not
+// be framed: everything they show comes from strangers (event names, payloads, URLs).
+constexpr std::string_view kConsolePolicy =
+    "default-src 'none'; script-src 'self'; style-src 'self'; connect-src 'self'; img-src 'self'; "
+    "frame-ancestors 'none'; base-uri 'none'; form-action 'none'";
+
+Response console_response(std::string_view file) {
+  Response response{http::status::ok, 11};
+  if (file == "app.js") {
+    response.set(http::field::content_type, "text/javascript; charset=utf-8");
+    response.body() = console_script();
+  } else if (file == "style.css") {
+    response.set(http::field::content_type, "text/css; charset=utf-8");
+    response.body() = console_style();
+  } else {
+    response.set(http::field::content_type, "text/html; charset=utf-8");
+    response.body() = console_page();
+  }
+  response.set("Content-Security-Policy", kConsolePolicy);
+  response.set("X-Content-Type-Options", "nosniff");
+  response.set("Referrer-Policy", "no-referrer");
+  response.set(http::field::cache_control, "no-cache");
+  response.prepare_payload();
+  return response;
+}
+
+// /v1/spaces/<space>/events/catalog and /v1/spaces/<space>/events/stream.
+bool is_events_resource(const std::vector<std::string_view>& segments, std::string_view name) {
+  return segments.size() == 6 && segments[1] == "v1" && segments[2] == "spaces" && segments[4] == "events" &&
+         segments[5] == name;
+}
+
 Response metrics_response() {
   Response response{http::status::ok, 11};
   response.set(http::field::content_type, metrics::kContentType);
@@ -215,6 +265,9 @@ RequestKind kind_of(const std::vector<std::string_view>& segments, http::verb me
   if (is_health(segments)) return {"health", "get"};
   if (is_metrics(segments)) return {"metrics", "get"};
   if (openapi_document_of(segments)) return {"openapi", "get"};
+  if (console_file_of(segments)) return {"console", "get"};
+  if (is_events_resource(segments, "catalog")) return {"catalog", "get"};
+  if (is_events_resource(segments, "stream")) return {"stream", "get"};
   if (segments.size() < 5 || segments[1] != "v1" || segments[2] != "spaces") return {};
   const auto collection = segments[4];
   const bool one = segments.size() >= 6;
@@ -255,8 +308,10 @@ net::Response ConfigApi::answer(const net::Request& request) {
 std::optional<net::Response> ConfigApi::access_refusal(const net::Request& request) const {
   if (!security_.keys) return std::nullopt;
   const auto segments = split_path(request.target());
-  // Probes carry no key; the documents describe the API, not its data.
-  if (is_status(segments) || is_health(segments) || openapi_document_of(segments)) return std::nullopt;
+  // Probes carry no key; the documents describe the API, not its data; the console's files hold none.
+  if (is_status(segments) || is_health(segments) || openapi_document_of(segments) ||
+      console_file_of(segments))
+    return std::nullopt;
   // The metrics name every space: only a key that may act on all of them reads them.
   const auto space =
       is_metrics(segments) ? std::optional<std::string>(auth::kEverySpace) : space_of(segments);
@@ -301,6 +356,10 @@ net::Response ConfigApi::route(const net::Request& request) {
     if (request.method() != http::verb::get) return method_not_allowed("GET");
     return document_response(*document);
   }
+  if (const auto file = console_file_of(segments)) {
+    if (request.method() != http::verb::get) return method_not_allowed("GET");
+    return console_response(*file);
+  }
   if (is_health(segments)) {
     if (request.method() != http::verb::get) return method_not_allowed("GET");
     if ("/" + std::string(segments[1]) == model::kLivenessPath) return net::liveness_response();
@@ -320,6 +379,7 @@ net::Response ConfigApi::route(const net::Request& request) {
       const auto raw_id = target.substr(id_start, target.find('?') - id_start);
       return subscription(request, space, std::string_view(raw_id.data(), raw_id.size()));
     }
+    if (is_events_resource(segments, "catalog")) return catalog(request, space);
     if (collection == "deadletters" && count == 5) return dead_letters(request, space);
     if (collection == "deadletters" && count >= 6 && !segments[5].empty()) {
       if (count == 6) return dead_letter(request, space, decode_name(segments[5]));
@@ -444,6 +504,155 @@ net::Response ConfigApi::redeliver(const net::Request& request, std::string_view
   spdlog::info("dead letter {}/{} redelivering (subscription {}, function {})", space, id,
                letter->subscription_id, letter->function_id);
   return net::json_response(http::status::accepted, letter->to_json());
+}
+
+namespace {
+
+boost::json::value catalog_entry_json(const observe::CatalogEntry& entry) {
+  boost::json::object json{{"name", entry.name}, {"count", entry.count}};
+  if (entry.count == 0) {
+    json["lastSeen"] = nullptr;
+    json["sample"] = nullptr;
+  } else {
+    json["lastSeen"] = entry.last_seen_ms;
+    json["sample"] = entry.sample;
+    if (entry.sample_truncated) json["sampleTruncated"] = true;
+  }
+  return json;
+}
+
+// The custom events a subscription listens to, by name: system events, http and invoke are no
+// catalog's (http routes have a table of their own in the console).
+bool is_catalog_subscription(const model::Subscription& subscription) {
+  return !subscription.is_http() && !subscription.is_invoke() &&
+         !subscription.event.starts_with(model::kSystemEventPrefix);
+}
+
+}  // namespace
+
+net::Response ConfigApi::catalog(const net::Request& request, std::string_view space) {
+  if (request.method() != http::verb::get) return method_not_allowed("GET");
+  auto seen = observe::event_catalog().read(space);
+  std::map<std::string, boost::json::array, std::less<>> subscribers;
+  for (const auto& subscription : service_.list_subscriptions(space)) {
+    if (!is_catalog_subscription(subscription)) continue;
+    subscribers[subscription.event].push_back(
+        {{"subscriptionId", subscription.subscription_id}, {"functionId", subscription.function_id}});
+  }
+  // Subscribed to and never seen: listed too, so that a teammate finds what others listen for.
+  // (Not a structured binding: clang 14, which builds the fuzzers, cannot capture one.)
+  for (const auto& subscribed : subscribers) {
+    const auto& name = subscribed.first;
+    const auto known = std::any_of(seen.events.begin(), seen.events.end(),
+                                   [&name](const observe::CatalogEntry& entry) { return entry.name == name; });
+    if (!known) seen.events.push_back(observe::CatalogEntry{.name = name});
+  }
+  std::sort(seen.events.begin(), seen.events.end(),
+            [](const auto& left, const auto& right) { return left.name < right.name; });
+  boost::json::array events;
+  events.reserve(seen.events.size());
+  for (const auto& entry : seen.events) {
+    auto json = catalog_entry_json(entry);
+    const auto found = subscribers.find(entry.name);
+    json.as_object()["subscribers"] = found != subscribers.end() ? found->second : boost::json::array{};
+    events.push_back(std::move(json));
+  }
+  return net::json_response(
+      http::status::ok,
+      {{"events", std::move(events)}, {"overflow", seen.overflow}, {"unlistedSpaces", seen.unlisted_spaces}});
+}
+
+namespace {
+
+namespace asio = boost::asio;
+
+constexpr auto kStreamPoll = std::chrono::milliseconds(200);
+constexpr auto kStreamKeepalive = std::chrono::seconds(15);
+
+// One browser's live traffic: its watch of the tap, and what it was told so far.
+struct ConsoleStream {
+  std::unique_ptr<observe::TrafficTap::Watch> watch;
+  std::string greeting;  // the first piece; empty once sent
+  std::uint64_t dropped_reported = 0;
+  std::chrono::steady_clock::time_point last_sent = std::chrono::steady_clock::now();
+};
+
+// The lines queued since the last piece, with a `dropped` line when the queue overflowed since.
+std::string queued_lines(ConsoleStream& stream) {
+  auto& watcher = stream.watch->watcher();
+  auto text = watcher.take();
+  const auto dropped = watcher.dropped();
+  if (dropped != stream.dropped_reported) {
+    metrics::console_stream_dropped.add({}, dropped - stream.dropped_reported);
+    stream.dropped_reported = dropped;
+    text.append("event: dropped\ndata: {\"dropped\":").append(std::to_string(dropped)).append("}\n\n");
+  }
+  return text;
+}
+
+// The next piece of the stream: what was queued, polled every kStreamPoll on the Configuration API's
+// thread (a wait, never a block), or a keepalive comment after kStreamKeepalive of silence. Nothing
+// once the wait is cancelled: the client hung up, or the server closes its connections.
+asio::awaitable<std::optional<std::string>> next_piece(std::shared_ptr<ConsoleStream> stream) {
+  if (!stream->greeting.empty()) co_return std::exchange(stream->greeting, {});
+  asio::steady_timer timer(co_await asio::this_coro::executor);
+  while (true) {
+    auto text = queued_lines(*stream);
+    const auto now = std::chrono::steady_clock::now();
+    if (!text.empty() || now - stream->last_sent >= kStreamKeepalive) {
+      stream->last_sent = now;
+      co_return text.empty() ? std::string(": keepalive\n\n") : std::move(text);
+    }
+    timer.expires_after(kStreamPoll);
+    const auto [error] = co_await timer.async_wait(asio::as_tuple(asio::use_awaitable));
+    if (error) co_return std::nullopt;
+    const auto cancelled = (co_await asio::this_coro::cancellation_state).cancelled();
+    if (cancelled != asio::cancellation_type::none) co_return std::nullopt;
+  }
+}
+
+}  // namespace
+
+std::optional<net::StreamedResponse> ConfigApi::stream(net::Request& request) {
+  const auto segments = split_path(request.target());
+  if (!is_events_resource(segments, "stream")) return std::nullopt;
+  const auto start = std::chrono::steady_clock::now();
+  auto streamed = open_stream(request, segments);
+  security_.cross_site.allow_reading(request, streamed.head);
+  count_request(request, start);
+  return streamed;
+}
+
+net::StreamedResponse ConfigApi::open_stream(const net::Request& request,
+                                             const std::vector<std::string_view>& segments) {
+  if (auto refusal = access_refusal(request)) return {.head = std::move(*refusal)};
+  if (auto refusal = security_.cross_site.refusal(request)) return {.head = std::move(*refusal)};
+  if (request.method() != http::verb::get) return {.head = method_not_allowed("GET")};
+  std::string space;
+  try {
+    space = decode_name(segments[3]);
+    validate_space(space);
+  } catch (const ConfigError& error) {
+    return {.head = net::error_response(status_of(error.kind()), error.what())};
+  }
+  auto watch = observe::traffic_tap().watch(space);
+  if (!watch) {
+    return {.head = net::error_response(http::status::service_unavailable,
+                                        "as many browsers watch the live traffic as may (" +
+                                            std::to_string(observe::traffic_tap().limits().watchers) +
+                                            "); close one and retry")};
+  }
+  auto stream = std::make_shared<ConsoleStream>();
+  stream->watch = std::move(watch);
+  // A comment first, so that the browser sees the stream open at once; `retry` for EventSource users.
+  stream->greeting =
+      "retry: 2000\nevent: open\ndata: " + boost::json::serialize(boost::json::object{{"space", space}}) +
+      "\n\n";
+  Response head{http::status::ok, 11};
+  head.set(http::field::content_type, "text/event-stream; charset=utf-8");
+  head.set(http::field::cache_control, "no-store");
+  head.set("X-Content-Type-Options", "nosniff");
+  return {.head = std::move(head), .next = [stream] { return next_piece(stream); }};
 }
 
 }  // namespace eg::config

@@ -13,13 +13,18 @@
 //   GET                /v1/spaces/<space>/deadletters?limit=&cursor=
 //   GET, DELETE        /v1/spaces/<space>/deadletters/<deadLetterId>
 //   POST               /v1/spaces/<space>/deadletters/<deadLetterId>/redeliver
+//   GET                /v1/spaces/<space>/events/catalog (the custom events seen: docs/console.md)
+//   GET                /v1/spaces/<space>/events/stream (live traffic, server-sent events: stream())
+//   GET                /console, /console/app.js, /console/style.css (the web console; no key needed)
 //
 // Before a request reaches its resource (docs/security.md): with API keys, every request but
-// GET /v1/status, the probes and the documents needs a key that may act on its space, the metrics a key for every space (401, 403);
-// then cross-site writes are refused (403, 415, config/cross_site.h).
+// GET /v1/status, the probes, the documents and the console's files needs a key that may act on its space,
+// the metrics a key for every space (401, 403); then cross-site writes are refused (403, 415,
+// config/cross_site.h).
 
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <utility>
 #include <vector>
@@ -28,6 +33,7 @@
 #include "config/config_service.h"
 #include "config/cross_site.h"
 #include "delivery/dead_letters.h"
+#include "net/http_server.h"
 #include "net/json_response.h"
 
 namespace eg::config {
@@ -74,6 +80,11 @@ class ConfigApi {
   // Never throws: every failure becomes a JSON error response.
   net::Response handle(const net::Request& request);
 
+  // GET /v1/spaces/<space>/events/stream, the console's live traffic, as a StreamedResponse (or its
+  // refusal: 401, 403, 405, 503 past the watcher cap); nothing for any other request, which handle()
+  // answers. For net::HttpServerOptions::streams.
+  std::optional<net::StreamedResponse> stream(net::Request& request);
+
   // The keys from now on (a reload of -config-api-keys); on the API's thread.
   void use_keys(std::shared_ptr<const auth::ApiKeys> keys) { security_.keys = std::move(keys); }
   // What GET /readyz asks; until it is set, the API is ready.
@@ -88,6 +99,9 @@ class ConfigApi {
   net::Response function(const net::Request& request, std::string_view space, std::string_view function_id);
   net::Response subscriptions(const net::Request& request, std::string_view space);
   net::Response subscription(const net::Request& request, std::string_view space, std::string_view raw_id);
+  net::Response catalog(const net::Request& request, std::string_view space);
+  net::StreamedResponse open_stream(const net::Request& request,
+                                    const std::vector<std::string_view>& segments);
   net::Response dead_letters(const net::Request& request, std::string_view space);
   net::Response dead_letter(const net::Request& request, std::string_view space, std::string_view id);
   net::Response redeliver(const net::Request& request, std::string_view space, std::string_view id);

@@ -8,8 +8,10 @@
 #include "common/json.h"
 #include "common/log_fields.h"
 #include "common/rate_limited_log.h"
+#include "events/console_feed.h"
 #include "events/plugin_steps.h"
 #include "metrics/gateway_metrics.h"
+#include "observe/traffic_tap.h"
 
 namespace eg::events {
 namespace asio = boost::asio;
@@ -412,6 +414,13 @@ asio::awaitable<providers::CallResult> Dispatcher::invoke(const providers::Compi
                                                           const providers::CallMarks& marks) {
   const auto& function = compiled.function;
   const auto started = std::chrono::steady_clock::now();
+  // Where the call is counted, the console's live traffic hears of it: one load while nobody watches.
+  const auto feed_console = [&](const providers::CallResult& result) {
+    if (!observe::traffic_tap().watched()) return;
+    const auto name = event.event != nullptr ? event.event->name : event_name_in(event.payload);
+    feed_call(function, name, result, outcome_label(result.outcome), marks.attempt,
+              provenance.trace.trace_id());
+  };
   const auto invoking = [&] {
     return make_system_event(plugin::event_type_of(plugin::Hook::FunctionInvoking),
                              system_event_data(function, event), provenance);
@@ -426,6 +435,7 @@ asio::awaitable<providers::CallResult> Dispatcher::invoke(const providers::Compi
       if (verdict) {
         auto refused = refused_call(*verdict);
         count_call(function, refused, started);
+        feed_console(refused);
         co_return refused;
       }
     }
@@ -436,6 +446,7 @@ asio::awaitable<providers::CallResult> Dispatcher::invoke(const providers::Compi
   }
   auto result = co_await compiled.call(payload, marks, call_context_);
   count_call(function, result, started);
+  feed_console(result);
   co_return result;
 }
 

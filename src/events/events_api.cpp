@@ -13,6 +13,7 @@
 #include "common/json.h"
 #include "common/log_fields.h"
 #include "common/rate_limited_log.h"
+#include "events/console_feed.h"
 #include "events/cors.h"
 #include "events/function_response.h"
 #include "events/http_event.h"
@@ -21,6 +22,8 @@
 #include "model/identifiers.h"
 #include "model/subscription.h"
 #include "net/trace_context.h"
+#include "observe/event_catalog.h"
+#include "observe/traffic_tap.h"
 
 namespace eg::events {
 namespace {
@@ -327,6 +330,9 @@ asio::awaitable<Response> EventsApi::emit_custom_event(net::Request& request, st
         "the gateway's delivery spool or backlog is full; the event was not accepted, retry later");
   }
   metrics::events_processed.add({*space, metrics::kCustomEvent});
+  observe::event_catalog().record(*space, event->name, event->received_at,
+                                  [&] { return event->serialize(); });
+  if (observe::traffic_tap().watched()) feed_received(*space, *event, metrics::kCustomEvent, path);
   report_custom_event_received(*event, *space, subscribers, path, request, std::move(asked));
   auto response = net::empty_response(http::status::accepted);
   add_cors_headers(response, custom_event_cors(), request[http::field::origin]);
@@ -379,6 +385,7 @@ asio::awaitable<Response> EventsApi::invoke(net::Request& request, std::string p
     co_return refusal;
   }
   report_received(*space, *event, path, request, std::move(asked));
+  if (observe::traffic_tap().watched()) feed_received(*space, *event, metrics::kInvokeEvent, path);
   const auto result = co_await dispatcher_.call(*function, *event);
   metrics::events_processed.add({*space, metrics::kInvokeEvent});
   if (!result.ok()) co_return call_failure(result, function->function, *event);
@@ -439,6 +446,7 @@ asio::awaitable<Response> EventsApi::http_event(net::Request& request, std::stri
     co_return refusal;
   }
   report_received(route.space, *event, path, request, std::move(asked));
+  if (observe::traffic_tap().watched()) feed_received(route.space, *event, metrics::kHttpEvent, path);
   const auto result = co_await dispatcher_.call(*function, *event);
   metrics::events_processed.add({route.space, metrics::kHttpEvent});
   auto response = response_to_http_event(result, function->function, *event, route.subscription_id);

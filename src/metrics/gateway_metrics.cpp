@@ -74,5 +74,8 @@ const Gauge routing_revision("gateway_routing_revision",
                              "The configuration store's revision that this instance routes with.");
 const Gauge build_info("gateway_build_info", "The gateway's version and commit; always 1.",
                        {"version", "commit"});
+const Counter console_stream_dropped(
+    "gateway_console_stream_dropped_total",
+    "Lines of the web console's live traffic dropped because a browser read its stream too slowly.", {});
 
 }  // namespace eg::metrics

@@ -38,6 +38,8 @@ extern const Gauge open_connections;                  // api
 extern const Gauge store_available;
 extern const Gauge routing_revision;
 extern const Gauge build_info;  // version, commit
+extern const Counter
+    console_stream_dropped;  // lines the web console's live streams dropped (docs/console.md)
 
 // The `type` label of events_* for each kind of event the Events API receives.
 inline constexpr std::string_view kCustomEvent = "custom";

@@ -1,5 +1,6 @@
 #include "net/http_server.h"
 
+#include <fmt/format.h>
 #include <openssl/ssl.h>
 #include <spdlog/spdlog.h>
 #include <sys/socket.h>
@@ -127,6 +128,7 @@ struct Framing {
   bool keep_alive = true;
   bool head_only = false;  // the answer to a HEAD request: the head of what a GET would get
   unsigned request_version = 11;
+  bool streamed = false;  // a StreamedResponse: chunked to HTTP/1.1, no length to HTTP/1.0
 };
 
 bool sends_body(const Response& response, const Framing& framing) {
@@ -160,7 +162,9 @@ std::optional<std::string> response_head(const Response& response, const Framing
     if (is_server_managed_field(name)) continue;
     head.append(name).append(": ").append(field.value()).append("\r\n");
   }
-  if (status_has_body(response.result_int())) {
+  if (framing.streamed) {
+    if (framing.request_version >= 11) head.append("Transfer-Encoding: chunked\r\n");
+  } else if (status_has_body(response.result_int())) {
     head.append("Content-Length: ").append(std::to_string(response.body().size())).append("\r\n");
   }
   if (!framing.keep_alive) {
@@ -286,6 +290,7 @@ class ConnectionBase {
   // waits for (an outbound call ends as Cancelled; see http_client.h).
   asio::cancellation_signal cancel_handler;
   bool idle = false;  // waiting for a request: close_connections() closes it
+  bool streaming = false;  // writing a StreamedResponse: close_connections() ends it
   bool hung_up = false;
 
  private:
@@ -519,6 +524,68 @@ asio::awaitable<bool> shake_hands(Connection<TlsStream>& connection) {
   co_return false;
 }
 
+// The StreamHandler's answer to `request`, or nothing; a failing StreamHandler is a 500.
+std::optional<StreamedResponse> ask_streams(const StreamHandler& streams, Request& request) {
+  try {
+    return streams(request);
+  } catch (const std::exception& error) {
+    spdlog::error("stream handler failed for {} {}: {}", std::string(request.method_string()),
+                  std::string(request.target()), error.what());
+  }
+  return StreamedResponse{.head = error_response(http::status::internal_server_error,
+                                                 "internal error while handling the request")};
+}
+
+// One piece of a stream, framed as a chunk for HTTP/1.1, within the request timeout.
+template <class Stream>
+asio::awaitable<bool> write_piece(Connection<Stream>& connection, std::string_view piece, bool chunked) {
+  std::string size;
+  if (chunked) size = fmt::format("{:x}\r\n", piece.size());
+  static constexpr std::string_view kChunkEnd = "\r\n";
+  const std::array<asio::const_buffer, 3> message{asio::buffer(size), asio::buffer(piece),
+                                                  chunked ? asio::buffer(kChunkEnd) : asio::const_buffer{}};
+  beast::get_lowest_layer(connection.stream).expires_after(connection.server->options.request_timeout);
+  const auto [error, bytes] = co_await asio::async_write(connection.stream, message, own_io());
+  co_return !error;
+}
+
+// Writes a StreamedResponse's head, then its pieces as they come (see StreamedResponse). The hangup
+// watch runs meanwhile, so that a client that goes away cancels what `next` waits for.
+template <class Stream>
+asio::awaitable<void> send_stream(Connection<Stream>& connection, StreamedResponse& streamed,
+                                  const Request& request) {
+  const auto& server = *connection.server;
+  const Framing framing{.keep_alive = false, .request_version = request.version(), .streamed = true};
+  std::string refused;
+  const auto head = response_head(streamed.head, framing, refused);
+  if (!head) {
+    server.limits.refused_header_fields.note(refused);
+    const auto failure =
+        error_response(http::status::internal_server_error,
+                       "the response could not be sent: it held a header field that HTTP does "
+                       "not allow");
+    co_await send_response(connection, failure, Framing{.keep_alive = false}, nullptr);
+    co_return;
+  }
+  beast::get_lowest_layer(connection.stream).expires_after(server.options.request_timeout);
+  const auto [error, bytes] = co_await asio::async_write(connection.stream, asio::buffer(*head), own_io());
+  if (error) co_return;
+  const bool chunked = request.version() >= 11;
+  connection.streaming = true;
+  connection.start_hangup_watch();
+  bool written = true;
+  while (written && !connection.hung_up && !server.closing) {
+    auto piece = co_await streamed.next();
+    if (!piece || connection.hung_up || server.closing) break;
+    if (piece->empty()) continue;
+    written = co_await write_piece(connection, *piece, chunked);
+  }
+  connection.end_hangup_watch();
+  connection.streaming = false;
+  if (written && chunked && !connection.hung_up)
+    co_await write_piece(connection, {}, true);  // the last chunk
+}
+
 template <class Stream>
 asio::awaitable<void> serve_connection(std::shared_ptr<Connection<Stream>> shared_connection) {
   // A hangup cancels what the handler waits for; the connection's own steps must go on regardless.
@@ -549,6 +616,19 @@ asio::awaitable<void> serve_connection(std::shared_ptr<Connection<Stream>> share
       co_return;
     }
     auto request = parser.release();
+    std::optional<StreamedResponse> streamed;
+    if (server.options.streams) streamed = ask_streams(server.options.streams, request);
+    if (streamed && streamed->next) {
+      co_await send_stream(connection, *streamed, request);
+      break;  // a stream is the connection's last answer
+    }
+    if (streamed) {
+      const Framing framing{.keep_alive = request.keep_alive() && !server.stopped_accepting,
+                            .head_only = request.method() == http::verb::head,
+                            .request_version = request.version()};
+      keep_alive = co_await send_response(connection, streamed->head, framing, &held);
+      continue;
+    }
     const bool watch = server.options.cancel_on_hangup;
     if (watch) connection.start_hangup_watch();
     const auto response = co_await call_handler(server.handler, request);
@@ -647,7 +727,10 @@ void HttpServer::stop_accepting() {
 asio::awaitable<void> HttpServer::close_connections() {
   auto shared = connections_;
   shared->closing = true;
-  for (auto& [id, connection] : shared->served) connection->cancel_if_idle();
+  for (auto& [id, connection] : shared->served) {
+    connection->cancel_if_idle();
+    if (connection->streaming) connection->cancel_handler.emit(asio::cancellation_type::terminal);
+  }
   while (!shared->served.empty()) {
     shared->all_closed.expires_at(asio::steady_timer::time_point::max());
     co_await shared->all_closed.async_wait(kUseTuple);

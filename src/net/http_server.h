@@ -33,6 +33,7 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -47,6 +48,20 @@ struct Connections;
 }
 
 using Handler = std::function<boost::asio::awaitable<Response>(Request&)>;
+
+// A response whose body is written piece by piece as it comes (server-sent events): the server writes
+// the head with chunked transfer encoding (to HTTP/1.0 clients: no length, and closes), then each
+// piece that `next` completes with, until `next` completes with nothing, the client hangs up (which
+// cancels what `next` waits for: terminal cancellation), a write stalls past the request timeout, or
+// close_connections() is called (which cancels it too). The connection closes after a stream.
+// Without `next`, `head` is an ordinary response (a refusal, say).
+struct StreamedResponse {
+  Response head;  // its body, if any, is ignored when `next` is set
+  std::function<boost::asio::awaitable<std::optional<std::string>>()> next;
+};
+// Asked before the Handler for every request: an answer is sent instead of calling the Handler.
+// Nothing: the Handler answers. Runs on the server's thread and must not block.
+using StreamHandler = std::function<std::optional<StreamedResponse>(Request&)>;
 
 struct HttpServerOptions {
   // The server listens on each, on the same port: with port 0, the one picked for the first.
@@ -67,6 +82,8 @@ struct HttpServerOptions {
   // Serve TLS with this context's certificate (each new connection takes the current one); none:
   // plain HTTP.
   std::shared_ptr<TlsServerContext> tls;
+  // Streamed responses (StreamedResponse); none: every request goes to the Handler.
+  StreamHandler streams;
 };
 
 class HttpServer {

@@ -55,6 +55,26 @@ class CheckedClient {
   }
 }
 
+// Opens the live traffic stream at `target`, reads it until the `until` text has arrived (or the
+// stream ends, for a refusal), hangs up, and checks what was read against the document.
+async function openStream (client, target, { headers = {}, until = 'event: open\n' } = {}) {
+  const controller = new AbortController()
+  const response = await fetch(client.baseUrl + target, { headers, signal: controller.signal })
+  const reader = response.body.getReader()
+  const decoder = new TextDecoder()
+  let text = ''
+  for (;;) {
+    const { value, done } = await reader.read()
+    if (done) break
+    text += decoder.decode(value, { stream: true })
+    if (response.ok && text.includes(until)) break
+  }
+  controller.abort()
+  client.contract.check({ method: 'GET', path: new URL(target, 'http://gateway').pathname, headers, valid: response.ok },
+    { status: response.status, headers: response.headers, text })
+  return { status: response.status, text }
+}
+
 // Functions of every kind of answer, on one local server; it keeps every event it was called with.
 const received = []
 let functions
@@ -261,6 +281,17 @@ test('a realistic run through both APIs answers only what the documents describe
     assert.equal((await events.send('POST', '/', { json: {}, headers: { Event: 'invoke' } })).status, 400)
     for (const target of ['/healthz', '/readyz']) assert.equal((await events.send('GET', target, { valid: true })).status, 200)
 
+    // The console's catalog and live traffic (docs/console.md).
+    const stream = openStream(config, `${spaceUrl}/events/stream`, { until: 'event: received\n' })
+    await new Promise(resolve => setTimeout(resolve, 300))
+    assert.equal((await events.send('POST', '/', { json: { n: 3 }, headers: { Event: 'catalog.seen' }, valid: true })).status, 202)
+    assert.match((await stream).text, /"event":"catalog\.seen"/)
+    const catalog = await config.send('GET', `${spaceUrl}/events/catalog`, { valid: true })
+    assert.equal(catalog.status, 200)
+    assert.ok(catalog.json.events.some(event => event.name === 'catalog.seen'))
+    assert.equal((await config.send('GET', '/v1/spaces/no%20space/events/catalog')).status, 400)
+    assert.equal((await openStream(config, '/v1/spaces/no%20space/events/stream')).status, 400)
+
     // Dead letters: a function that answers 410 is not retried.
     assert.equal((await events.send('POST', '/letters', { json: { n: 2 }, headers: { Event: 'user.created' }, valid: true })).status, 202)
     const [letter] = await waitForDeadLetters(config, 1)
@@ -324,6 +355,19 @@ test('with keys on both APIs, what the documents call public needs no key, and t
     assert.equal((await config.send('GET', '/v1/spaces/default/functions', { headers: { Authorization: `Bearer ${teamKey}` } })).status, 403)
     assert.equal((await config.send('GET', '/metrics', { headers: { Authorization: `Bearer ${teamKey}` } })).status, 403)
     assert.equal((await config.send('GET', '/v1/metrics')).status, 401)
+    assert.equal((await config.send('GET', '/v1/spaces/team/events/catalog')).status, 401)
+    assert.equal((await config.send('GET', '/v1/spaces/default/events/catalog', { headers: { Authorization: `Bearer ${teamKey}` } })).status, 403)
+    assert.equal((await openStream(config, '/v1/spaces/team/events/stream')).status, 401)
+    assert.equal((await openStream(config, '/v1/spaces/default/events/stream', { headers: { Authorization: `Bearer ${teamKey}` } })).status, 403)
+    const watchers = []
+    for (let i = 0; i < 16; i++) {
+      const controller = new AbortController()
+      const response = await fetch(`${gateway.configUrl}/v1/spaces/team/events/stream`, { headers: { Authorization: `Bearer ${teamKey}` }, signal: controller.signal })
+      assert.equal(response.status, 200)
+      watchers.push(controller)
+    }
+    assert.equal((await openStream(config, '/v1/spaces/team/events/stream', { headers: { Authorization: `Bearer ${teamKey}` } })).status, 503)
+    for (const controller of watchers) controller.abort()
     assert.equal((await config.send('GET', '/metrics', { headers: withKey, valid: true })).status, 200)
     assert.equal((await config.send('GET', '/v1/spaces/team/functions', { headers: { Authorization: `Bearer ${teamKey}` }, valid: true })).status, 200)
     assert.equal((await config.send('POST', '/v1/spaces/default/functions', { json: httpFunction('slow', '/slow'), headers: withKey, valid: true })).status, 201)

@@ -9,6 +9,8 @@
 #include <boost/asio/read.hpp>
 #include <boost/asio/read_until.hpp>
 #include <boost/asio/write.hpp>
+#include <memory>
+#include <optional>
 #include <regex>
 #include <string>
 #include <thread>
@@ -144,6 +146,40 @@ TEST(HttpServer, StopAcceptingClosesTheListenerAtOnce) {
   boost::system::error_code error;
   socket.connect(tcp::endpoint(asio::ip::make_address("127.0.0.1"), server.port()), error);
   EXPECT_EQ(error, asio::error::connection_refused) << error.message();
+}
+
+// A StreamedResponse: its head, then each piece as a chunk, the last chunk, and the connection closed;
+// requests the stream handler leaves alone still reach the handler.
+TEST(HttpServer, StreamsPiecesAsChunksUntilTheProducerEnds) {
+  asio::io_context io;
+  auto pieces = std::make_shared<std::vector<std::string>>(std::vector<std::string>{"one\n", "", "two\n"});
+  HttpServerOptions options{.addresses = {asio::ip::address_v4::loopback()}};
+  options.streams = [pieces](Request& request) -> std::optional<StreamedResponse> {
+    if (request.target() != "/stream") return std::nullopt;
+    Response head{http::status::ok, 11};
+    head.set(http::field::content_type, "text/event-stream");
+    return StreamedResponse{.head = std::move(head),
+                            .next = [pieces]() -> asio::awaitable<std::optional<std::string>> {
+                              if (pieces->empty()) co_return std::nullopt;
+                              auto piece = pieces->front();
+                              pieces->erase(pieces->begin());
+                              co_return piece;
+                            }};
+  };
+  HttpServer server(io, std::move(options), [](Request&) -> asio::awaitable<Response> {
+    co_return with_body(http::status::ok, "handled");
+  });
+  server.start();
+  std::jthread thread([&io] { io.run(); });
+  const auto streamed = exchange(server.port(), "GET /stream HTTP/1.1\r\nHost: x\r\n\r\n");
+  const auto plain = exchange(server.port(), get());
+  io.stop();
+  EXPECT_NE(streamed.find("Transfer-Encoding: chunked\r\n"), std::string::npos) << streamed;
+  EXPECT_NE(streamed.find("Connection: close\r\n"), std::string::npos) << streamed;
+  EXPECT_EQ(streamed.find("Content-Length"), std::string::npos) << streamed;
+  const auto body = streamed.substr(streamed.find("\r\n\r\n") + 4);
+  EXPECT_EQ(body, "4\r\none\n\r\n4\r\ntwo\n\r\n0\r\n\r\n");
+  EXPECT_NE(plain.find("handled"), std::string::npos) << plain;
 }
 
 // What a host name such as localhost resolves to (app/listen_check.h): 127.0.0.1 and ::1, one port.
