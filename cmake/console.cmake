@@ -10,6 +10,7 @@ add_custom_command(
   COMMAND "${CMAKE_COMMAND}" "-DOUTPUT=${EG_CONSOLE_SOURCE}" "-DCONSOLE_DIR=${EG_CONSOLE_DIR}" -P
           "${CMAKE_SOURCE_DIR}/cmake/embed_console.cmake"
   DEPENDS ${EG_CONSOLE_FILES} "${CMAKE_SOURCE_DIR}/cmake/embed_console.cmake"
+          "${CMAKE_SOURCE_DIR}/cmake/byte_array.cmake"
   COMMENT "Embedding the web console of src/config/console/"
   VERBATIM)
 # Out of the unity batches: an edited file recompiles this source only.

@@ -5,6 +5,8 @@
 #
 #   -DOUTPUT=<file.cpp> -DCONFIG_API=<config-api.json> -DEVENTS_API=<events-api.json>
 
+include("${CMAKE_CURRENT_LIST_DIR}/byte_array.cmake")
+
 function(eg_openapi_array variable file)
   file(READ "${file}" text)
   string(JSON version ERROR_VARIABLE parse_error GET "${text}" openapi)
@@ -14,11 +16,7 @@ function(eg_openapi_array variable file)
   if(NOT version MATCHES "^3\\.0\\.[0-9]+$")
     message(FATAL_ERROR "${file}: \"openapi\" is \"${version}\"; the documents are OpenAPI 3.0.x")
   endif()
-  # As bytes, not as a string literal: nothing in the file can end or escape an array of numbers.
-  file(READ "${file}" hex HEX)
-  string(REGEX REPLACE "([0-9a-f][0-9a-f])" "'\\\\x\\1'," bytes "${hex}")
-  string(REPEAT "[^,]*," 16 line)  # CMake's regular expressions have no {16}
-  string(REGEX REPLACE "(${line})" "\\1\n    " bytes "${bytes}")
+  eg_byte_array(bytes "${file}")
   set(${variable} "${bytes}" PARENT_SCOPE)
 endfunction()
 

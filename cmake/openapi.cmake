@@ -12,6 +12,7 @@ add_custom_command(
   COMMAND "${CMAKE_COMMAND}" "-DOUTPUT=${EG_OPENAPI_SOURCE}" "-DCONFIG_API=${EG_OPENAPI_CONFIG_API}"
           "-DEVENTS_API=${EG_OPENAPI_EVENTS_API}" -P "${CMAKE_SOURCE_DIR}/cmake/embed_openapi.cmake"
   DEPENDS "${EG_OPENAPI_CONFIG_API}" "${EG_OPENAPI_EVENTS_API}" "${CMAKE_SOURCE_DIR}/cmake/embed_openapi.cmake"
+          "${CMAKE_SOURCE_DIR}/cmake/byte_array.cmake"
   COMMENT "Embedding the OpenAPI documents of docs/openapi/"
   VERBATIM)
 # Out of the unity batches: an edited document recompiles this file only.
