@@ -59,13 +59,6 @@ std::string TrafficTap::start_line(std::string_view kind) {
   return line;
 }
 
-void TrafficTap::publish(std::string_view space, std::string_view kind, std::string_view json) {
-  if (!watched()) return;
-  auto line = start_line(kind);
-  line.append(json);
-  publish_line(space, std::move(line));
-}
-
 void TrafficTap::publish_line(std::string_view space, std::string line) {
   if (!watched()) return;
   line.append("\n\n");

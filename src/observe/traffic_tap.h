@@ -77,9 +77,8 @@ class TrafficTap {
   bool watched() const { return watchers_.load(std::memory_order_relaxed) != 0; }
   // Whether anyone watches `space`.
   bool watching(std::string_view space) const;
-  // Queues `event: <kind>` with `data: <json>` (one line of JSON) for every watcher of `space`.
-  void publish(std::string_view space, std::string_view kind, std::string_view json);
-  // The same in two steps, without copying the line: start_line(kind), the JSON appended to it, then
+  // Queues `event: <kind>` with `data: <json>` (one line of JSON) for every watcher of `space`, in
+  // two steps that never copy the line: start_line(kind), the JSON appended to it, then
   // publish_line(), which ends it.
   static std::string start_line(std::string_view kind);
   void publish_line(std::string_view space, std::string line);

@@ -89,11 +89,18 @@ TEST(EventCatalog, MergesTheShardsOfEveryThreadThatRecorded) {
   EXPECT_EQ(shared->sample, "{\"from\":\"thread\"}");  // the newest
 }
 
+// What the Events API's feeds do (events/console_feed.cpp): a line started, its JSON, published.
+void publish(TrafficTap& tap, std::string_view space, std::string_view kind, std::string_view json) {
+  auto line = TrafficTap::start_line(kind);
+  line.append(json);
+  tap.publish_line(space, std::move(line));
+}
+
 TEST(TrafficTap, PublishesNothingAndCostsOneLoadWithoutWatchers) {
   TrafficTap tap;
   EXPECT_FALSE(tap.watched());
   EXPECT_FALSE(tap.watching("a"));
-  tap.publish("a", "received", "{}");  // nobody to queue it for
+  publish(tap, "a", "received", "{}");  // nobody to queue it for
   auto watch = tap.watch("a");
   ASSERT_NE(watch, nullptr);
   EXPECT_EQ(watch->watcher().take(), "");
@@ -106,8 +113,8 @@ TEST(TrafficTap, QueuesServerSentEventLinesForTheWatchersOfTheirSpaceOnly) {
   EXPECT_TRUE(tap.watched());
   EXPECT_TRUE(tap.watching("a"));
   EXPECT_FALSE(tap.watching("c"));
-  tap.publish("a", "received", "{\"n\":1}");
-  tap.publish("a", "call", "{\"n\":2}");
+  publish(tap, "a", "received", "{\"n\":1}");
+  publish(tap, "a", "call", "{\"n\":2}");
   EXPECT_EQ(a->watcher().take(), "event: received\ndata: {\"n\":1}\n\nevent: call\ndata: {\"n\":2}\n\n");
   EXPECT_EQ(a->watcher().take(), "");
   EXPECT_EQ(b->watcher().take(), "");
@@ -116,17 +123,17 @@ TEST(TrafficTap, QueuesServerSentEventLinesForTheWatchersOfTheirSpaceOnly) {
 TEST(TrafficTap, AFullQueueDropsAndCountsInsteadOfGrowing) {
   TrafficTap tap(TapLimits{.queue_lines = 3, .queue_bytes = 1024});
   auto watch = tap.watch("a");
-  for (int i = 0; i < 10; ++i) tap.publish("a", "call", "{}");
+  for (int i = 0; i < 10; ++i) publish(tap, "a", "call", "{}");
   EXPECT_EQ(watch->watcher().dropped(), 7u);
   const auto taken = watch->watcher().take();
   EXPECT_EQ(std::count(taken.begin(), taken.end(), '\n'), 9);  // three lines of three newlines
-  tap.publish("a", "call", "{}");                              // room again
+  publish(tap, "a", "call", "{}");  // room again
   EXPECT_EQ(watch->watcher().dropped(), 7u);
 
   TrafficTap small(TapLimits{.queue_lines = 100, .queue_bytes = 40});
   auto bytes = small.watch("a");
-  small.publish("a", "call", std::string(10, 'x'));  // 32 bytes with its framing
-  small.publish("a", "call", std::string(10, 'x'));  // would pass 40
+  publish(small, "a", "call", std::string(10, 'x'));  // 32 bytes with its framing
+  publish(small, "a", "call", std::string(10, 'x'));  // would pass 40
   EXPECT_EQ(bytes->watcher().dropped(), 1u);
 }
 
