@@ -524,6 +524,13 @@ asio::awaitable<bool> shake_hands(Connection<TlsStream>& connection) {
   co_return false;
 }
 
+// How the answer to `request` is framed: kept alive unless the client or a drain says otherwise.
+Framing framing_of(const Request& request, const detail::Connections& server) {
+  return Framing{.keep_alive = request.keep_alive() && !server.stopped_accepting,
+                 .head_only = request.method() == http::verb::head,
+                 .request_version = request.version()};
+}
+
 // The StreamHandler's answer to `request`, or nothing; a failing StreamHandler is a 500.
 std::optional<StreamedResponse> ask_streams(const StreamHandler& streams, Request& request) {
   try {
@@ -623,10 +630,7 @@ asio::awaitable<void> serve_connection(std::shared_ptr<Connection<Stream>> share
       break;  // a stream is the connection's last answer
     }
     if (streamed) {
-      const Framing framing{.keep_alive = request.keep_alive() && !server.stopped_accepting,
-                            .head_only = request.method() == http::verb::head,
-                            .request_version = request.version()};
-      keep_alive = co_await send_response(connection, streamed->head, framing, &held);
+      keep_alive = co_await send_response(connection, streamed->head, framing_of(request, server), &held);
       continue;
     }
     const bool watch = server.options.cancel_on_hangup;
@@ -634,10 +638,7 @@ asio::awaitable<void> serve_connection(std::shared_ptr<Connection<Stream>> share
     const auto response = co_await call_handler(server.handler, request);
     if (watch) connection.end_hangup_watch();
     if (connection.hung_up) co_return;  // nobody to answer
-    const Framing framing{.keep_alive = request.keep_alive() && !server.stopped_accepting,
-                          .head_only = request.method() == http::verb::head,
-                          .request_version = request.version()};
-    keep_alive = co_await send_response(connection, response, framing, &held);
+    keep_alive = co_await send_response(connection, response, framing_of(request, server), &held);
     if (connection.buffer.size() == 0 && connection.buffer.capacity() > kKeptReadBufferBytes) {
       connection.buffer.shrink_to_fit();
     }
