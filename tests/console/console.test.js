@@ -169,9 +169,16 @@ test('the console shows the tables, the event catalog and the live traffic, and 
   await page.click('#deadletters tbody button')
   await page.waitForFunction(() => document.getElementById('redeliver-answer').textContent.startsWith('Redelivering'),
     { timeout: 10000 })
+  // The stream's lines come on its own schedule (polled every 200 ms), behind the API's answers: wait
+  // for the failed call's row, then say what the view held if it never came.
+  await page.waitForFunction(() => [...document.querySelectorAll('#live tbody tr')].some(row => {
+    const cells = [...row.cells].map(cell => cell.textContent.trim())
+    return cells[1] === 'call' && cells[3] === 'gone' && cells[4] === 'function_error'
+  }), { timeout: 10000 }).catch(() => {})
   const liveAfter = await tableText(page, 'live')
+  const liveState = await page.$eval('#live-state', element => element.textContent)
   assert.ok(liveAfter.some(row => row[1] === 'call' && row[3] === 'gone' && row[4] === 'function_error'),
-    JSON.stringify(liveAfter))
+    `${liveState}: ${JSON.stringify(liveAfter)}`)
 
   // Rates come from two scrapes of the metrics, 5 s apart.
   await page.waitForFunction(() => document.querySelector('#rates tbody').textContent.includes('events received'),
