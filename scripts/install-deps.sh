@@ -10,7 +10,7 @@
 #                                        package needs, without the tests (the Dockerfile's build stage)
 #   scripts/install-deps.sh --with-node  everything, and Node.js and npm (for the Node SDK test)
 #
-# zlib1g-dev is for the spool's CRC-32 (CMakeLists.txt), libsystemd-dev for the header of sd_notify
+# libisal-dev is for the spool's CRC-32 (CMakeLists.txt), libsystemd-dev for the header of sd_notify
 # (the systemd unit's Type=notify), file for CPack's dependency scan of the Debian package
 # (cmake/install.cmake). curl and python3 serve the README's quick start: its curl commands and the
 # function of examples/hello.
@@ -37,7 +37,7 @@ done
 packages=(
   build-essential cmake ninja-build pkg-config
   libboost1.81-dev libboost-json1.81-dev libboost-url1.81-dev libboost-program-options1.81-dev
-  libcurl4-openssl-dev libssl-dev libspdlog-dev libsqlite3-dev zlib1g-dev libsystemd-dev
+  libcurl4-openssl-dev libssl-dev libspdlog-dev libsqlite3-dev libisal-dev libsystemd-dev
   curl python3
 )
 if [ "$set_of" != dev ]; then

@@ -24,12 +24,12 @@
 // Writing. append() writes the EVENT record with write(2) before it returns, together with any ACK
 // and RETRY records buffered since the last write (one system call). ACK and RETRY records are
 // buffered, and written with the next append, by durable(), when 64 KiB are buffered, or within
-// 50 ms at the latest. The CRC-32 is zlib's. Segments rotate at SpoolOptions::segment_bytes. With
-// SpoolOptions::fsync, durable() waits for an fdatasync of every segment written to, and an fsync
-// of the directory when segments were created or deleted, that started after the caller's append;
-// the fsyncs run on a helper thread, one at a time, each covering every durable() that waited
-// meanwhile (group commit), and each starting once the handlers ready to run have run, so that a
-// burst of requests shares one.
+// 50 ms at the latest. The CRC-32 is zlib's, computed by ISA-L. Segments rotate at
+// SpoolOptions::segment_bytes. With SpoolOptions::fsync, durable() waits for an fdatasync of every
+// segment written to, and an fsync of the directory when segments were created or deleted, that
+// started after the caller's append; the fsyncs run on a helper thread, one at a time, each covering
+// every durable() that waited meanwhile (group commit), and each starting once the handlers ready to
+// run have run, so that a burst of requests shares one.
 //
 // Reclaiming. The oldest segment is deleted as soon as no live event has its current record in it;
 // segments are deleted oldest first only. A segment's live events are copied forward (compaction)

@@ -7,11 +7,13 @@
 #include <array>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/io_context.hpp>
+#include <cstdint>
 #include <filesystem>
 #include <fstream>
 #include <map>
 #include <set>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "common/captured_log.h"
@@ -308,6 +310,49 @@ TEST_F(SpoolTest, ACorruptRecordEndsTheReadingOfItsSegmentOnly) {
       << ::testing::PrintToString(log.lines());
   const auto next = *spool().append("after", deliveries_to({"f"}));
   EXPECT_EQ(spool().claim({next, 0}), "after");
+}
+
+// CRC-32 (ISO-HDLC, reflected 0xEDB88320: zlib's and gzip's), bit by bit: the reference the
+// spool's faster computation must agree with.
+std::uint32_t reference_crc32(std::string_view bytes) {
+  std::uint32_t crc = 0xffffffffU;
+  for (const unsigned char byte : bytes) {
+    crc ^= byte;
+    for (int bit = 0; bit < 8; ++bit) crc = (crc >> 1) ^ (0xedb88320U & (0U - (crc & 1U)));
+  }
+  return ~crc;
+}
+
+std::uint32_t u32_at(std::string_view bytes, std::size_t at) {
+  std::uint32_t value = 0;
+  for (int i = 0; i < 4; ++i) value |= std::uint32_t{static_cast<unsigned char>(bytes[at + i])} << (8 * i);
+  return value;
+}
+
+TEST_F(SpoolTest, EveryRecordCarriesTheCrc32OfItsBodyAsEarlierVersionsWroteIt) {
+  ASSERT_EQ(reference_crc32("123456789"), 0xcbf43926U);  // the CRC-32's check value
+  open();
+  // Bodies of every length around the computation's 16-, 64- and 256-byte steps.
+  std::vector<std::uint64_t> keys;
+  for (std::size_t size = 0; size < 300; ++size) {
+    keys.push_back(*spool().append(std::string(size, static_cast<char>('a' + size % 26)), deliveries_to({"f"})));
+  }
+  for (std::size_t i = 0; i < keys.size(); i += 2) spool().acknowledge({keys[i], 0});
+  close();
+
+  std::string bytes(fs::file_size(segment_path(1)), '\0');
+  std::ifstream(segment_path(1), std::ios::binary).read(bytes.data(), static_cast<std::streamsize>(bytes.size()));
+  std::size_t records = 0;
+  for (std::size_t at = 0; at < bytes.size(); ++records) {
+    ASSERT_LE(at + spool_format::kHeaderBytes, bytes.size());
+    ASSERT_EQ(u32_at(bytes, at), spool_format::kMagic) << "at offset " << at;
+    const auto size = u32_at(bytes, at + 4);
+    ASSERT_LE(at + spool_format::kHeaderBytes + size, bytes.size());
+    const auto body = std::string_view(bytes).substr(at + spool_format::kHeaderBytes, size);
+    EXPECT_EQ(u32_at(bytes, at + 8), reference_crc32(body)) << "record at offset " << at;
+    at += spool_format::kHeaderBytes + size;
+  }
+  EXPECT_GT(records, keys.size());  // the segment's first record, the events and the acknowledgements
 }
 
 TEST_F(SpoolTest, ATruncatedSegmentLosesOnlyWhatWasCutOff) {
