@@ -1,5 +1,6 @@
 #include "common/json.h"
 
+#include <algorithm>
 #include <cmath>
 
 namespace eg::common {
@@ -37,6 +38,21 @@ ParsedJson parse_json(std::string_view text, boost::json::storage_ptr storage) {
         "a number out of range (JSON numbers must be finite doubles, at most about 1.8e308 in magnitude)"};
   }
   return {std::move(value), {}};
+}
+
+void append_json_string(std::string& out, std::string_view text) {
+  // Most strings (names, ids, spaces) need no escape: copied as they are. Boost.JSON escapes the
+  // quote, the backslash and the control characters, and copies every other byte.
+  const bool plain = std::none_of(text.begin(), text.end(), [](char c) {
+    return c == '"' || c == '\\' || static_cast<unsigned char>(c) < 0x20;
+  });
+  if (plain) {
+    out += '"';
+    out += text;
+    out += '"';
+    return;
+  }
+  out += boost::json::serialize(boost::json::string_view(text.data(), text.size()));
 }
 
 }  // namespace eg::common

@@ -25,4 +25,9 @@ struct ParsedJson {
 // for a double (1e-400) is read as 0, as JSON parsers do.
 ParsedJson parse_json(std::string_view text, boost::json::storage_ptr storage = {});
 
+// Appends `text` to `out` as a JSON string, quotes included, exactly as boost::json::serialize
+// writes it: without building a value or a temporary string, for JSON written member by member on
+// the request path (the spool's delivery targets, the events functions receive).
+void append_json_string(std::string& out, std::string_view text);
+
 }  // namespace eg::common

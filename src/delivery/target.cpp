@@ -32,15 +32,35 @@ EventId to_event_id(std::string_view id) {
 }
 
 std::string encode_target(const DeliveryTarget& target, std::string_view event_id) {
-  boost::json::object json{{"kind", std::string(1, static_cast<char>(target.kind))},
-                           {"space", target.space},
-                           {"subscriptionId", target.subscription_id},
-                           {"functionId", target.function_id},
-                           {"eventId", event_id},
-                           {"hops", target.hops}};
-  if (!target.system_event.empty()) json["systemEvent"] = target.system_event;
-  if (!target.dead_letter_id.empty()) json["deadLetterId"] = target.dead_letter_id;
-  return boost::json::serialize(json);
+  // Written member by member, as boost::json::serialize would write the object {kind, space,
+  // subscriptionId, functionId, eventId, hops[, systemEvent][, deadLetterId]}: once per delivery of
+  // every event accepted, where building the object and serializing it cost a twentieth of all an
+  // emitted event costs the gateway.
+  std::string json;
+  json.reserve(96 + target.space.size() + target.subscription_id.size() + target.function_id.size() +
+               event_id.size() + target.system_event.size() + target.dead_letter_id.size());
+  json += R"({"kind":")";
+  json += static_cast<char>(target.kind);
+  json += R"(","space":)";
+  common::append_json_string(json, target.space);
+  json += R"(,"subscriptionId":)";
+  common::append_json_string(json, target.subscription_id);
+  json += R"(,"functionId":)";
+  common::append_json_string(json, target.function_id);
+  json += R"(,"eventId":)";
+  common::append_json_string(json, event_id);
+  json += R"(,"hops":)";
+  json += std::to_string(target.hops);
+  if (!target.system_event.empty()) {
+    json += R"(,"systemEvent":)";
+    common::append_json_string(json, target.system_event);
+  }
+  if (!target.dead_letter_id.empty()) {
+    json += R"(,"deadLetterId":)";
+    common::append_json_string(json, target.dead_letter_id);
+  }
+  json += '}';
+  return json;
 }
 
 DecodedTarget decode_target(std::string_view text) {

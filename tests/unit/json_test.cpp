@@ -49,5 +49,20 @@ TEST(JsonTest, BuildsTheValueInTheGivenStorage) {
   EXPECT_EQ(parsed.value.storage().get(), arena.get());
 }
 
+TEST(JsonTest, AppendsAStringExactlyAsBoostJsonSerializesIt) {
+  const std::vector<std::string> strings{"",
+                                         "default",
+                                         "an-id.with_parts",
+                                         "quote \" and backslash \\",
+                                         std::string("nul ") + '\0' + " and controls \x01\x1f\n\t",
+                                         "del \x7f and slash /",
+                                         "utf-8 \xc3\xa9 and a stray byte \xff"};
+  for (const auto& text : strings) {
+    std::string out = "prefix:";
+    append_json_string(out, text);
+    EXPECT_EQ(out, "prefix:" + boost::json::serialize(boost::json::string_view(text.data(), text.size())));
+  }
+}
+
 }  // namespace
 }  // namespace eg::common
