@@ -43,24 +43,27 @@ void append_serialized(std::string& text, boost::json::serializer& serializer) {
 std::optional<std::string> string_at(std::string_view text, std::size_t& at, std::string_view key) {
   if (text.substr(at, key.size()) != key) return std::nullopt;
   const auto start = at + key.size();
-  bool escaped = false;
+  const auto first_quote = text.find('"', start);
+  if (first_quote == std::string_view::npos) return std::nullopt;
+  if (text.substr(start, first_quote - start).find('\\') == std::string_view::npos) {
+    at = first_quote + 1;
+    return std::string(text.substr(start, first_quote - start));  // most values: no escape, one copy
+  }
   bool other_escapes = false;
   auto end = start;
   for (; end < text.size() && text[end] != '"'; ++end) {
     if (text[end] != '\\') continue;
-    escaped = true;
     if (++end < text.size()) other_escapes |= text[end] != '"' && text[end] != '\\';
   }
   if (end >= text.size()) return std::nullopt;
   at = end + 1;
-  const auto quoted = text.substr(start, end - start);
-  if (!escaped) return std::string(quoted);  // most values: one copy
   if (other_escapes) {
     boost::system::error_code error;
     const auto parsed = boost::json::parse(text.substr(start - 1, end - start + 2), error);
     if (error || !parsed.is_string()) return std::nullopt;
     return std::string(parsed.get_string());
   }
+  const auto quoted = text.substr(start, end - start);
   std::string value;
   for (std::size_t i = 0; i < quoted.size(); ++i) value += quoted[i] == '\\' ? quoted[++i] : quoted[i];
   return value;
