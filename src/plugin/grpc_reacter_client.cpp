@@ -425,6 +425,12 @@ class GrpcReacterClient final : public ReacterClient {
     if (opening) {
       ++calls.generation;
       stream = calls.stream = new CallStream(calls_, calls_in_flight_);
+    } else {
+      // Held until its write has started: the plugin may end the stream meanwhile (ended(), on a gRPC
+      // thread, removes the stream's own hold), and with neither a hold nor a write gRPC would finish
+      // and delete it before StartWrite. Adding one is allowed here: the stream's own hold stays until
+      // it is taken out of `calls.stream`, which needs the mutex.
+      stream->AddHold();
     }
     stream->mark_carried(calls.sending);
     lock.unlock();
@@ -432,6 +438,7 @@ class GrpcReacterClient final : public ReacterClient {
       stream->start();
     } else {
       stream->StartWrite(&calls.sending);
+      stream->RemoveHold();
     }
   }
 
