@@ -106,11 +106,9 @@ std::string serialize_event(const Event& event, WriteData write_data) {
   boost::json::serializer serializer;
   // Same member order as to_json().
   text += R"({"event":)";
-  serializer.reset(boost::json::string_view(event.name));
-  append_serialized(text, serializer);
+  common::append_json_string(text, event.name);
   text += R"(,"id":)";
-  serializer.reset(boost::json::string_view(event.id));
-  append_serialized(text, serializer);
+  common::append_json_string(text, event.id);
   text += R"(,"receivedAt":)";
   text += std::to_string(event.received_at);
   // Right after receivedAt, where trace_context_in() finds them.
@@ -122,14 +120,12 @@ std::string serialize_event(const Event& event, WriteData write_data) {
   }
   if (!trace.tracestate.empty()) {
     text += R"(,"tracestate":)";
-    serializer.reset(boost::json::string_view(trace.tracestate));
-    append_serialized(text, serializer);
+    common::append_json_string(text, trace.tracestate);
   }
   text += R"(,"data":)";
   write_data(text, serializer);
   text += R"(,"dataType":)";
-  serializer.reset(boost::json::string_view(event.data_type));
-  append_serialized(text, serializer);
+  common::append_json_string(text, event.data_type);
   text += '}';
   // Strings copied from requests and answers may hold any bytes; functions must get JSON they can parse.
   common::make_valid_utf8(text);
@@ -153,8 +149,7 @@ std::string serialize_system_event(std::string_view name, const Event& about,
     text += about.serialize();
     for (const auto& member : more) {
       text += ',';
-      serializer.reset(member.key());
-      append_serialized(text, serializer);
+      common::append_json_string(text, member.key());
       text += ':';
       serializer.reset(&member.value());
       append_serialized(text, serializer);
