@@ -1,10 +1,10 @@
 #include "delivery/local_spool.h"
 
 #include <fcntl.h>
+#include <isa-l/crc.h>
 #include <spdlog/spdlog.h>
 #include <sys/file.h>
 #include <sys/stat.h>
-#include <isa-l/crc.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -70,7 +70,8 @@ std::uint32_t get_u32(const char* bytes) {
 
 // CRC-32, the one zlib's crc32() computes (the spool's format since its first version), by ISA-L,
 // which folds 64 bytes a step with the CPU's carry-less multiply: zlib's table-driven crc32 cost
-// about 2 instructions a byte, 6% of all an emitted 1 KiB event costs the gateway (docs/delivery.md, "The spool").
+// about 2 instructions a byte, 6% of all an emitted 1 KiB event costs the gateway
+// (docs/architecture.md, the performance notes).
 std::uint32_t checksum(std::string_view bytes) {
   return crc32_gzip_refl(0, reinterpret_cast<const unsigned char*>(bytes.data()), bytes.size());
 }

@@ -11,7 +11,9 @@ namespace {
 
 constexpr std::size_t kVersion00Size = 55;  // 2 + 1 + 32 + 1 + 16 + 1 + 2
 
-constexpr bool is_trace_hex_digit(char c) { return static_cast<unsigned char>(c - '0') < 10 || static_cast<unsigned char>(c - 'a') < 6; }
+constexpr bool is_trace_hex_digit(char c) {
+  return static_cast<unsigned char>(c - '0') < 10 || static_cast<unsigned char>(c - 'a') < 6;
+}
 
 // 1 for the lowercase hex digits, 0 for every other byte: a field is checked with one load and an
 // AND a character, without a branch until its end (the check runs on every delivery).

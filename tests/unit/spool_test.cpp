@@ -335,13 +335,15 @@ TEST_F(SpoolTest, EveryRecordCarriesTheCrc32OfItsBodyAsEarlierVersionsWroteIt) {
   // Bodies of every length around the computation's 16-, 64- and 256-byte steps.
   std::vector<std::uint64_t> keys;
   for (std::size_t size = 0; size < 300; ++size) {
-    keys.push_back(*spool().append(std::string(size, static_cast<char>('a' + size % 26)), deliveries_to({"f"})));
+    keys.push_back(
+        *spool().append(std::string(size, static_cast<char>('a' + size % 26)), deliveries_to({"f"})));
   }
   for (std::size_t i = 0; i < keys.size(); i += 2) spool().acknowledge({keys[i], 0});
   close();
 
   std::string bytes(fs::file_size(segment_path(1)), '\0');
-  std::ifstream(segment_path(1), std::ios::binary).read(bytes.data(), static_cast<std::streamsize>(bytes.size()));
+  std::ifstream(segment_path(1), std::ios::binary)
+      .read(bytes.data(), static_cast<std::streamsize>(bytes.size()));
   std::size_t records = 0;
   for (std::size_t at = 0; at < bytes.size(); ++records) {
     ASSERT_LE(at + spool_format::kHeaderBytes, bytes.size());
