@@ -466,8 +466,8 @@ void Dispatcher::tell_plugins(plugin::Hook hook, const Event& system_event) {
   if (plugins_want(hook)) plugins_->tell(plugins_->table(), hook, system_event.serialize());
 }
 
-void Dispatcher::tell_plugins(plugin::Hook hook, const std::string& serialized_system_event) {
-  if (plugins_want(hook)) plugins_->tell(plugins_->table(), hook, serialized_system_event);
+void Dispatcher::tell_plugins(plugin::Hook hook, std::string serialized_system_event) {
+  if (plugins_want(hook)) plugins_->tell(plugins_->table(), hook, std::move(serialized_system_event));
 }
 
 bool Dispatcher::wants_system_event(std::string_view space, std::string_view name) {

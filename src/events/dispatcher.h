@@ -106,7 +106,7 @@ class Dispatcher {
   // Passes `system_event` to the async plugins of `hook`, never waiting.
   void tell_plugins(plugin::Hook hook, const Event& system_event);
   // The same, with the system event already serialized (serialize_system_event).
-  void tell_plugins(plugin::Hook hook, const std::string& serialized_system_event);
+  void tell_plugins(plugin::Hook hook, std::string serialized_system_event);
   // Delivers a dead letter again, to its subscription's function as it is now, with its policy;
   // completes once that delivery is durable in the spool.
   boost::asio::awaitable<Redelivery> redeliver(delivery::DeadLetter letter);

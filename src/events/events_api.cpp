@@ -3,6 +3,8 @@
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
+#include <array>
+#include <boost/json/monotonic_resource.hpp>
 #include <boost/url/parse.hpp>
 #include <charconv>
 #include <chrono>
@@ -515,7 +517,13 @@ asio::awaitable<bool> EventsApi::ask_plugins(Event& event, std::string_view spac
 
 std::string EventsApi::received_system_event_text(std::string_view space, const Event& event,
                                                   std::string_view path, const net::Request& request) const {
-  auto storage = system_event_storage();
+  // The members are serialized at once and dropped: built on the stack, not in an arena of the heap
+  // (a fifth of what building this text cost: perf, with an async plugin on gateway.event.received).
+  // Larger headers grow the arena on the heap.
+  constexpr std::size_t kStackBytes = 2048;
+  std::array<unsigned char, kStackBytes> buffer;
+  boost::json::monotonic_resource arena(buffer.data(), buffer.size());
+  const boost::json::storage_ptr storage(&arena);
   boost::json::object more(storage);
   more.emplace("space", space);
   more.emplace("path", path);

@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
 #include <boost/asio/post.hpp>
 
 #include "common/rate_limited_log.h"
@@ -101,13 +102,18 @@ Verdict PluginCaller::verdict_of(const PluginEntry& plugin, Hook hook, const Rea
   return Verdict{.kind = Verdict::Kind::Allowed, .data = reply.data};
 }
 
-void PluginCaller::tell(const PluginTable& plugins, Hook hook, const std::string& event) {
+void PluginCaller::tell(const PluginTable& plugins, Hook hook, std::string event) {
   static common::RateLimitedWarning dropped(
       "an async plugin's queue is full or it is down: system event dropped");
+  const auto subscribed = [hook](const PluginEntry& plugin) { return plugin.mode(hook) == Mode::Async; };
+  // The last subscriber gets the text itself, the others a copy each.
+  const auto last = std::find_if(plugins.plugins.rbegin(), plugins.plugins.rend(), subscribed);
   for (const auto& plugin : plugins.plugins) {
-    if (plugin.mode(hook) != Mode::Async) continue;
+    if (!subscribed(plugin)) continue;
     auto* const client = client_of(plugin);
-    if (client == nullptr || !client->notify(event_type_of(hook), event)) {
+    const bool told = client != nullptr &&
+                      client->notify(event_type_of(hook), &plugin == &*last ? std::move(event) : event);
+    if (!told) {
       plugin.counters->async_dropped.fetch_add(1, std::memory_order_relaxed);
       dropped.note(fmt::format("plugin {}, {}: {}", plugin.name, event_type_of(hook),
                                client != nullptr ? "queue full" : "not running"));

@@ -47,7 +47,7 @@ class PluginCaller {
   // Passes `event` to every async subscriber of `hook`, through each plugin's bounded queue: what does
   // not fit is dropped, counted and logged. Queued events are sent within a few milliseconds, many
   // per message, when the plugin has Notify streams.
-  void tell(const PluginTable& plugins, Hook hook, const std::string& event);
+  void tell(const PluginTable& plugins, Hook hook, std::string event);
 
  private:
   Verdict verdict_of(const PluginEntry& plugin, Hook hook, const ReactResult& result) const;

@@ -268,6 +268,36 @@ TEST(Plugins, PluginsAreAskedInFlagOrderEachSeeingWhatTheOneBeforeLeft) {
   EXPECT_EQ(seen.at("data").at("path"), "/app");
 }
 
+TEST(Plugins, TwoAsyncPluginsBothHearOfAnHttpEventWithItsHeaders) {
+  PluginGateway gateway;
+  const auto record = gateway.file("record.jsonl");
+  std::vector<std::filesystem::path> plugins;
+  for (const std::string name : {"first", "second"}) {
+    plugins.push_back(plugin_script(gateway.dir.path(), name,
+                                    {{"PLUGIN_NAME", name},
+                                     {"PLUGIN_SUBSCRIPTIONS", "gateway.event.received:async"},
+                                     {"PLUGIN_STREAMS", "1"},
+                                     {"PLUGIN_RECORD_FILE", record.string()}}));
+  }
+  ASSERT_TRUE(gateway.start(plugins));
+  ASSERT_TRUE(gateway.subscribe(http_subscription("f", "GET", "/heard")));
+
+  EXPECT_EQ(request("GET", gateway.client->events_url("/heard"), "", {{"X-Trace-Me", "yes"}}).status, 200);
+  const auto lines = wait_for_default_lines(record, 2);
+  ASSERT_EQ(lines.size(), 2U);
+  std::set<std::string> heard_by;
+  for (const auto& line : lines) {
+    heard_by.insert(std::string(line.at("plugin").as_string()));
+    const auto& data = line.at("event").at("data").as_object();
+    EXPECT_EQ(data.at("event").at("event"), "http");
+    EXPECT_EQ(data.at("path"), "/heard");
+    EXPECT_EQ(data.at("headers").at("X-Trace-Me"), "yes");
+  }
+  EXPECT_EQ(heard_by, (std::set<std::string>{"first", "second"}));
+  // The same system event: one id, told to each.
+  EXPECT_EQ(lines[0].at("event").at("id"), lines[1].at("event").at("id"));
+}
+
 // ---- gateway.function.invoking, sync ----
 
 TEST(Plugins, AVetoOfInvokingAnswersASyncCallerAndTheFunctionIsNotCalled) {
