@@ -139,7 +139,7 @@ report() {
   echo "- commit: \`$(git rev-parse --short HEAD)$(git diff --quiet HEAD -- src bench/noop_plugin.cpp CMakeLists.txt || echo ' (modified)')\`, $(date -u '+%Y-%m-%d %H:%M UTC')"
   echo "- machine: $threads cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs), $(uname -sr), gRPC $(pkg-config --modversion grpc++ 2>/dev/null || echo '?')"
   echo "- load during the run (uptime): $(awk -F'load average: ' '{print $2}' "$work/machine-load" | paste -sd';' | sed 's/;/; /g')"
-  echo "- wrk: 1 thread, $connections connections, $seconds s per run, $rounds alternated rounds, medians; a fresh gateway per set-up and round ($threads Events API threads; $(cat "$work/gateway-threads-none") threads in all without a plugin, $(cat "$work/gateway-threads-sync") with one); the plugin: $(cat "$work/plugin-threads") threads (gRPC's callback API)"
+  echo "- wrk: 1 thread, $connections connections, $seconds s per run, $rounds alternated rounds, medians; a fresh gateway per set-up and round ($threads Events API threads; $(cat "$work/gateway-threads-none") threads in all without a plugin, $(cat "$work/gateway-threads-sync") with one); the plugin: $(cat "$work/plugin-threads") threads (one serves every call on a completion queue; the rest are gRPC's own)"
   echo "- scenario: run.sh's sync, wrk → gateway http subscription \`GET /bench\` → the nginx function"
   echo
   echo "| set-up | requests/s | p99 ms | non-2xx | gateway CPU µs per request | plugin CPU µs per request |"
