@@ -391,9 +391,8 @@ void Dispatcher::notify_dead_letter_function(const delivery::DeadLetter& letter,
 // ---- synchronous calls and system events ----
 
 asio::awaitable<providers::CallResult> Dispatcher::call(const providers::CompiledFunction& compiled,
-                                                        const Event& event) {
+                                                        const Event& event, const std::string& payload) {
   const auto& function = compiled.function;
-  const auto payload = event.serialize();
   const EventSource source{.event = &event};
   const auto& provenance = event.provenance;
   const providers::CallMarks marks{.hops = provenance.hops + 1,

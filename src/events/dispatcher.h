@@ -87,9 +87,9 @@ class Dispatcher {
   boost::asio::awaitable<bool> publish(std::shared_ptr<const Event> event,
                                        const std::vector<routing::Subscriber>& subscribers,
                                        std::optional<std::string_view> only_space = std::nullopt);
-  // Calls `function` with `event` and waits for its answer.
+  // Calls `function` with `event`, whose serialize() is `payload`, and waits for its answer.
   boost::asio::awaitable<providers::CallResult> call(const providers::CompiledFunction& function,
-                                                     const Event& event);
+                                                     const Event& event, const std::string& payload);
   // Whether anyone hears of the system event of `hook` in `space`: an async plugin, or a subscriber
   // there unless `cause` is a system event's delivery.
   bool wants_announcement(std::string_view space, plugin::Hook hook, const Provenance& cause);

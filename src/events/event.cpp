@@ -96,14 +96,22 @@ std::string event_name_in(std::string_view serialized_event) {
 
 namespace {
 
+// The members every event's JSON has besides its data, in to_json()'s order.
+struct EventFields {
+  std::string_view name;
+  std::string_view id;
+  std::int64_t received_at = 0;
+  const net::TraceContext& trace;
+  std::string_view data_type;
+};
+
 // An event's JSON as text, with `write_data` writing the value of its "data" member.
 template <class WriteData>
-std::string serialize_event(const Event& event, WriteData write_data) {
+std::string serialize_event(const EventFields& event, WriteData write_data) {
   // Enough for a typical event in one allocation; a larger one grows by doubling.
   constexpr std::size_t kTypicalEventBytes = 1024;
   std::string text;
   text.reserve(kTypicalEventBytes);
-  boost::json::serializer serializer;
   // Same member order as to_json().
   text += R"({"event":)";
   common::append_json_string(text, event.name);
@@ -112,7 +120,7 @@ std::string serialize_event(const Event& event, WriteData write_data) {
   text += R"(,"receivedAt":)";
   text += std::to_string(event.received_at);
   // Right after receivedAt, where trace_context_in() finds them.
-  const auto& trace = event.provenance.trace;
+  const auto& trace = event.trace;
   if (!trace.traceparent.empty()) {  // lowercase hex and dashes only (net::is_valid_traceparent)
     text += R"(,"traceparent":")";
     text += trace.traceparent;
@@ -123,7 +131,7 @@ std::string serialize_event(const Event& event, WriteData write_data) {
     common::append_json_string(text, trace.tracestate);
   }
   text += R"(,"data":)";
-  write_data(text, serializer);
+  write_data(text);
   text += R"(,"dataType":)";
   common::append_json_string(text, event.data_type);
   text += '}';
@@ -135,25 +143,27 @@ std::string serialize_event(const Event& event, WriteData write_data) {
 }  // namespace
 
 std::string Event::serialize() const {
-  return serialize_event(*this, [this](std::string& text, boost::json::serializer& serializer) {
+  const EventFields fields{
+      .name = name, .id = id, .received_at = received_at, .trace = provenance.trace, .data_type = data_type};
+  return serialize_event(fields, [this](std::string& text) {
+    boost::json::serializer serializer;
     serializer.reset(&data);
     append_serialized(text, serializer);
   });
 }
 
-std::string serialize_system_event(std::string_view name, const Event& about,
-                                   const boost::json::object& more) {
-  auto shell = make_system_event(name, nullptr, about.provenance);
-  return serialize_event(shell, [&](std::string& text, boost::json::serializer& serializer) {
+std::string serialize_system_event(std::string_view name, const Provenance& cause, std::string_view about,
+                                   const std::function<void(std::string&)>& write_members) {
+  const auto id = new_event_id_chars();
+  const EventFields fields{.name = name,
+                           .id = std::string_view(id.data(), id.size()),
+                           .received_at = now_millis(),
+                           .trace = cause.trace,
+                           .data_type = kJsonDataType};
+  return serialize_event(fields, [&](std::string& text) {
     text += R"({"event":)";
-    text += about.serialize();
-    for (const auto& member : more) {
-      text += ',';
-      common::append_json_string(text, member.key());
-      text += ':';
-      serializer.reset(&member.value());
-      append_serialized(text, serializer);
-    }
+    text += about;
+    write_members(text);
     text += '}';
   });
 }
@@ -174,7 +184,7 @@ Event make_json_event(std::string name, boost::json::value data) {
   return Event{.name = std::move(name),
                .id = new_event_id(),
                .received_at = now_millis(),
-               .data_type = "application/json",
+               .data_type = std::string(kJsonDataType),
                .data = std::move(data)};
 }
 
@@ -208,11 +218,18 @@ boost::json::value encode_data(std::string_view content_type, std::string_view b
   return std::move(data.value);
 }
 
-std::string new_event_id() {
+EventIdChars new_event_id_chars() {
   // One Mersenne Twister per thread, seeded once from the OS: boost's default random_generator
   // asks the kernel for entropy on every UUID, a system call per event.
   thread_local boost::uuids::basic_random_generator<boost::random::mt19937> generator;
-  return boost::uuids::to_string(generator());
+  EventIdChars id;
+  boost::uuids::to_chars(generator(), id.begin());
+  return id;
+}
+
+std::string new_event_id() {
+  const auto id = new_event_id_chars();
+  return std::string(id.data(), id.size());
 }
 
 std::int64_t now_millis() {

@@ -5,8 +5,10 @@
 // with "tracestate" after "traceparent" when the request had one (docs/events.md, "Trace context").
 // JSON payloads (application/json and any +json type) travel as JSON; every other payload as base64.
 
+#include <array>
 #include <boost/json.hpp>
 #include <cstdint>
+#include <functional>
 #include <stdexcept>
 #include <string>
 #include <string_view>
@@ -63,11 +65,13 @@ Event make_event(std::string name, std::string_view content_type, std::string_vi
 Event make_json_event(std::string name, boost::json::value data);
 // A system event about what happened on `cause`'s account: it carries the cause's trace context.
 Event make_system_event(std::string_view name, boost::json::value data, const Provenance& cause);
-// The text make_system_event(name, data, about.provenance).serialize() writes, where `data` is
-// {"event": about.to_json(), then the members of `more`}: with `about` serialized straight into
-// it, where the tree would copy the event's data and serialize it again. For the system events
-// that go only to plugins, which take them as text.
-std::string serialize_system_event(std::string_view name, const Event& about, const boost::json::object& more);
+// The text make_system_event(name, data, cause).serialize() writes, where `data` is {"event": the
+// event `about` is the serialize() text of, then the members `write_members` appends, each after a
+// comma}: the event's text as the caller has it already (a function's call serialized it too), where
+// the tree would copy the event's data and serialize it again. For the system events that go only to
+// plugins, which take them as text.
+std::string serialize_system_event(std::string_view name, const Provenance& cause, std::string_view about,
+                                   const std::function<void(std::string&)>& write_members);
 // Where a system event's data is built: one arena that lives as long as the data. The data copies
 // the event it is about and the request's headers, a few dozen small strings and objects: in an
 // arena, a few allocations instead of one each, all freed at once (a tenth of an async plugin's
@@ -85,6 +89,12 @@ bool is_json_media_type(std::string_view content_type);
 boost::json::value encode_data(std::string_view content_type, std::string_view body,
                                boost::json::storage_ptr storage = {});
 
+// The dataType of the events whose data the gateway writes as JSON (http and system events).
+inline constexpr std::string_view kJsonDataType = "application/json";
+
+// A fresh event id, a random (version 4) UUID; as its 36 characters, without a string to hold them.
+using EventIdChars = std::array<char, 36>;
+EventIdChars new_event_id_chars();
 std::string new_event_id();
 std::int64_t now_millis();
 

@@ -3,7 +3,6 @@
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
-#include <array>
 #include <boost/json/monotonic_resource.hpp>
 #include <boost/url/parse.hpp>
 #include <charconv>
@@ -386,9 +385,10 @@ asio::awaitable<Response> EventsApi::invoke(net::Request& request, std::string p
     metrics::events_refused.add({*space, metrics::kInvokeEvent, "plugin"});
     co_return refusal;
   }
-  report_received(*space, *event, path, request, std::move(asked));
+  const auto payload = event->serialize();  // the function's, and the async plugins' text of the event
+  report_received(*space, *event, &payload, path, request, std::move(asked));
   if (observe::traffic_tap().watched()) feed_received(*space, *event, metrics::kInvokeEvent, path);
-  const auto result = co_await dispatcher_.call(*function, *event);
+  const auto result = co_await dispatcher_.call(*function, *event, payload);
   metrics::events_processed.add({*space, metrics::kInvokeEvent});
   if (!result.ok()) co_return call_failure(result, function->function, *event);
   Response response{http::status::ok, 11};
@@ -447,9 +447,10 @@ asio::awaitable<Response> EventsApi::http_event(net::Request& request, std::stri
     if (route.cors) add_cors_headers(refusal, *route.cors, request[http::field::origin]);
     co_return refusal;
   }
-  report_received(route.space, *event, path, request, std::move(asked));
+  const auto payload = event->serialize();  // the function's, and the async plugins' text of the event
+  report_received(route.space, *event, &payload, path, request, std::move(asked));
   if (observe::traffic_tap().watched()) feed_received(route.space, *event, metrics::kHttpEvent, path);
-  const auto result = co_await dispatcher_.call(*function, *event);
+  const auto result = co_await dispatcher_.call(*function, *event, payload);
   metrics::events_processed.add({route.space, metrics::kHttpEvent});
   auto response = response_to_http_event(result, function->function, *event, route.subscription_id);
   if (route.cors) add_cors_headers(response, *route.cors, request[http::field::origin]);
@@ -516,35 +517,39 @@ asio::awaitable<bool> EventsApi::ask_plugins(Event& event, std::string_view spac
 }
 
 std::string EventsApi::received_system_event_text(std::string_view space, const Event& event,
-                                                  std::string_view path, const net::Request& request) const {
-  // The members are serialized at once and dropped: built on the stack, not in an arena of the heap
-  // (a fifth of what building this text cost: perf, with an async plugin on gateway.event.received).
-  // Larger headers grow the arena on the heap.
-  constexpr std::size_t kStackBytes = 2048;
-  std::array<unsigned char, kStackBytes> buffer;
-  boost::json::monotonic_resource arena(buffer.data(), buffer.size());
-  const boost::json::storage_ptr storage(&arena);
-  boost::json::object more(storage);
-  more.emplace("space", space);
-  more.emplace("path", path);
-  more.emplace("headers", request_headers(request, storage));
-  return serialize_system_event(plugin::event_type_of(plugin::Hook::EventReceived), event, more);
+                                                  std::string_view event_text, std::string_view path,
+                                                  const net::Request& request) const {
+  // The members of received_system_event()'s data after "event", in its order.
+  return serialize_system_event(plugin::event_type_of(plugin::Hook::EventReceived), event.provenance,
+                                event_text, [&](std::string& text) {
+                                  text += R"(,"space":)";
+                                  common::append_json_string(text, space);
+                                  text += R"(,"path":)";
+                                  common::append_json_string(text, path);
+                                  text += R"(,"headers":)";
+                                  append_request_headers(text, request);
+                                });
 }
 
-void EventsApi::tell_plugins_received(std::string_view space, const Event& event, std::string_view path,
+void EventsApi::tell_plugins_received(std::string_view space, const Event& event,
+                                      const std::string* event_text, std::string_view path,
                                       const net::Request& request, const std::optional<Event>& asked) {
   constexpr auto hook = plugin::Hook::EventReceived;
   if (asked) return dispatcher_.tell_plugins(hook, *asked);
-  dispatcher_.tell_plugins(hook, received_system_event_text(space, event, path, request));
+  std::string made;  // the event's text, unless the caller had it
+  if (event_text == nullptr) made = event.serialize();
+  const std::string_view about = event_text != nullptr ? std::string_view(*event_text) : made;
+  dispatcher_.tell_plugins(hook, received_system_event_text(space, event, about, path, request));
 }
 
-void EventsApi::report_received(std::string_view space, const Event& event, std::string_view path,
-                                const net::Request& request, std::optional<Event> asked) {
+void EventsApi::report_received(std::string_view space, const Event& event, const std::string* event_text,
+                                std::string_view path, const net::Request& request,
+                                std::optional<Event> asked) {
   constexpr auto hook = plugin::Hook::EventReceived;
   const auto& cause = event.provenance;
   if (!cause.reported() || !dispatcher_.wants_system_event(space, plugin::event_type_of(hook))) {
     // Only the plugins hear of it: as text, without the tree a function's delivery is spooled from.
-    if (dispatcher_.plugins_want(hook)) tell_plugins_received(space, event, path, request, asked);
+    if (dispatcher_.plugins_want(hook)) tell_plugins_received(space, event, event_text, path, request, asked);
     return;
   }
   dispatcher_.announce(space, hook,
@@ -555,11 +560,12 @@ void EventsApi::report_custom_event_received(const Event& event, std::string_vie
                                              const std::vector<routing::Subscriber>& subscribers,
                                              std::string_view path, const net::Request& request,
                                              std::optional<Event> asked) {
-  if (!options_.cross_space_events) return report_received(space, event, path, request, std::move(asked));
+  if (!options_.cross_space_events)
+    return report_received(space, event, nullptr, path, request, std::move(asked));
   // Across spaces the event reaches every space it has subscribers in; each hears of it once, and
   // the plugins once, in the event's own space.
   constexpr auto hook = plugin::Hook::EventReceived;
-  if (dispatcher_.plugins_want(hook)) tell_plugins_received(space, event, path, request, asked);
+  if (dispatcher_.plugins_want(hook)) tell_plugins_received(space, event, nullptr, path, request, asked);
   if (!event.provenance.reported()) return;
   std::vector<std::string_view> reached;
   for (const auto& subscriber : subscribers) {

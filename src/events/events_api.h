@@ -89,12 +89,16 @@ class EventsApi {
   std::variant<Provenance, net::Response> provenance_of(const net::Request& request) const;
   Event received_system_event(std::string_view space, const Event& event, std::string_view path,
                               const net::Request& request) const;
-  // The same as text, for the plugins alone: cheaper than the tree (serialize_system_event).
-  std::string received_system_event_text(std::string_view space, const Event& event, std::string_view path,
+  // The same as text, for the plugins alone: cheaper than the tree (serialize_system_event), with
+  // `event_text` the event's serialize().
+  std::string received_system_event_text(std::string_view space, const Event& event,
+                                         std::string_view event_text, std::string_view path,
                                          const net::Request& request) const;
-  // Tells the async plugins of gateway.event.received: `asked` when the sync ones saw it, else its text.
-  void tell_plugins_received(std::string_view space, const Event& event, std::string_view path,
-                             const net::Request& request, const std::optional<Event>& asked);
+  // Tells the async plugins of gateway.event.received: `asked` when the sync ones saw it, else its
+  // text. `event_text`: the event's serialize() when the caller has it (its function call's), else null.
+  void tell_plugins_received(std::string_view space, const Event& event, const std::string* event_text,
+                             std::string_view path, const net::Request& request,
+                             const std::optional<Event>& asked);
   // Asks the sync plugins of gateway.event.received about `event`, which a plugin may transform:
   // whether they all allow it; if not, `refusal` gets the answer that refuses it. `asked` gets the
   // system event they were asked about, for the announcement to pass on. (A bool and an out
@@ -102,10 +106,11 @@ class EventsApi {
   boost::asio::awaitable<bool> ask_plugins(Event& event, std::string_view space, std::string_view path,
                                            const net::Request& request, std::optional<Event>& asked,
                                            net::Response& refusal);
-  // Announces gateway.event.received in `space` (`asked`: the system event the sync plugins saw);
-  // builds nothing unless someone hears of it.
-  void report_received(std::string_view space, const Event& event, std::string_view path,
-                       const net::Request& request, std::optional<Event> asked = std::nullopt);
+  // Announces gateway.event.received in `space` (`asked`: the system event the sync plugins saw;
+  // `event_text` as for tell_plugins_received); builds nothing unless someone hears of it.
+  void report_received(std::string_view space, const Event& event, const std::string* event_text,
+                       std::string_view path, const net::Request& request,
+                       std::optional<Event> asked = std::nullopt);
   // Reports a received custom event in the spaces its routing reaches.
   void report_custom_event_received(const Event& event, std::string_view space,
                                     const std::vector<routing::Subscriber>& subscribers,

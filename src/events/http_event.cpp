@@ -1,8 +1,12 @@
 #include "events/http_event.h"
 
+#include <array>
+#include <boost/beast/core/string.hpp>
 #include <boost/url/parse.hpp>
 #include <cctype>
+#include <iterator>
 
+#include "common/json.h"
 #include "events/event.h"
 
 namespace eg::events {
@@ -24,6 +28,25 @@ boost::json::object request_headers(const net::Request& request, boost::json::st
 }
 
 namespace {
+
+// Requests with more headers than this take the JSON object's way in append_request_headers: the
+// check for repeated names compares each name with those before it.
+constexpr std::size_t kHeadersWrittenStraight = 32;
+
+// Whether a header name occurs twice (names compare without case, as canonical names do), for a
+// request with at most kHeadersWrittenStraight headers.
+bool has_repeated_name(const net::Request& request) {
+  std::array<std::string_view, kHeadersWrittenStraight> seen;
+  std::size_t count = 0;
+  for (const auto& field : request) {
+    const std::string_view name = field.name_string();
+    for (std::size_t i = 0; i < count; ++i) {
+      if (boost::beast::iequals(seen[i], name)) return true;
+    }
+    seen[count++] = name;
+  }
+  return false;
+}
 
 boost::json::object query_of(std::string_view target, boost::json::storage_ptr storage) {
   boost::json::object query(std::move(storage));
@@ -75,6 +98,24 @@ boost::json::object http_event_data(const net::Request& request, std::string_vie
   data.emplace("params", params_of(params, storage));
   data.emplace("body", body_data(content_type, request.body(), storage));
   return data;
+}
+
+void append_request_headers(std::string& text, const net::Request& request) {
+  const auto fields = static_cast<std::size_t>(std::distance(request.begin(), request.end()));
+  if (fields > kHeadersWrittenStraight || has_repeated_name(request)) {
+    text += boost::json::serialize(request_headers(request));  // which joins repeated names' values
+    return;
+  }
+  text += '{';
+  bool first = true;
+  for (const auto& field : request) {
+    if (!first) text += ',';
+    first = false;
+    common::append_json_string(text, canonical_header_name(field.name_string()));
+    text += ':';
+    common::append_json_string(text, field.value());
+  }
+  text += '}';
 }
 
 }  // namespace eg::events

@@ -4,6 +4,7 @@
 //    "params": {name: value}, "body": JSON for JSON types, base64 otherwise, null when empty}
 
 #include <boost/json.hpp>
+#include <string>
 #include <string_view>
 
 #include "net/json_response.h"
@@ -18,6 +19,9 @@ boost::json::object http_event_data(const net::Request& request, std::string_vie
 
 // Request headers as a JSON object, names canonical, repeated values joined with ", ".
 boost::json::object request_headers(const net::Request& request, boost::json::storage_ptr storage = {});
+// The same object's JSON text, appended to `text`: written straight from the request's fields,
+// without the object, when no name repeats (what nearly every request is).
+void append_request_headers(std::string& text, const net::Request& request);
 
 // "content-type" -> "Content-Type", as Go's CanonicalMIMEHeaderKey spells header names, which is
 // what functions written for the original gateway look up.

@@ -4,6 +4,7 @@
 #include <boost/uuid/uuid_io.hpp>
 
 #include "common/base64.h"
+#include "common/json.h"
 #include "events/cors.h"
 #include "events/event.h"
 #include "events/http_event.h"
@@ -44,7 +45,15 @@ TEST(EventEncoding, ASystemEventWrittenAsTextIsTheJsonOfItsTree) {
   boost::json::object data{{"event", about.to_json()}};
   for (const auto& member : more) data.emplace(member.key(), member.value());
   const auto tree = make_system_event("gateway.event.received", std::move(data), about.provenance).serialize();
-  const auto text = serialize_system_event("gateway.event.received", about, more);
+  const auto text = serialize_system_event("gateway.event.received", about.provenance, about.serialize(),
+                                           [&](std::string& members) {
+                                             for (const auto& member : more) {
+                                               members += ',';
+                                               common::append_json_string(members, member.key());
+                                               members += ':';
+                                               members += boost::json::serialize(member.value());
+                                             }
+                                           });
 
   auto expected = boost::json::parse(tree).as_object();
   auto actual = boost::json::parse(text).as_object();
@@ -128,6 +137,29 @@ TEST(HttpEventData, NonJsonBodyIsBase64AndNoBodyIsNull) {
   text.set(net::http::field::content_type, "text/plain");
   EXPECT_EQ(http_event_data(text, "/x", {}).at("body"), "aGk=");
   EXPECT_TRUE(http_event_data(request_for(net::http::verb::get, "/x"), "/x", {}).at("body").is_null());
+}
+
+// Written straight to text for the plugins (append_request_headers): the same JSON as the object
+// functions get in an http event, whichever way it takes.
+TEST(HttpEventData, HeadersWrittenAsTextAreTheJsonOfTheirObject) {
+  const auto same = [](const net::Request& request) {
+    std::string text;
+    append_request_headers(text, request);
+    EXPECT_EQ(text, boost::json::serialize(request_headers(request)));
+  };
+  auto request = request_for(net::http::verb::get, "/x");
+  request.insert("x-quote", "say \"hi\" \\ \x01");
+  request.insert("accept-language", "fr-CH, fr;q=0.9");
+  same(request);
+  request.insert("X-QUOTE", "again");  // a repeated name: the values are joined
+  same(request);
+  std::string joined;
+  append_request_headers(joined, request);
+  EXPECT_EQ(boost::json::parse(joined).at("X-Quote"), "say \"hi\" \\ \x01, again");
+  auto many = request_for(net::http::verb::get, "/x");
+  for (int i = 0; i < 40; ++i) many.insert("x-h" + std::to_string(i), std::to_string(i));
+  same(many);
+  same(net::Request{});
 }
 
 TEST(HttpEventData, HeaderNamesAreCanonical) {
