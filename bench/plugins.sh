@@ -181,7 +181,7 @@ report() {
   echo "System events the plugin got (React calls, and calls and events on streams), of those the"
   echo "requests asked for (1 per request for sync and async-received; 3 for async: gateway.event.received,"
   echo "gateway.function.invoking, gateway.function.invoked), each round. The gateway drops an async event"
-  echo "that finds 1024 events of its plugin queued or in flight on that Events API thread (and counts and"
+  echo "that finds 4096 events of its plugin queued or in flight on that Events API thread (and counts and"
   echo "logs it):"
   echo
   echo "| set-up | answered / asked for, each round | answered, of all rounds |"

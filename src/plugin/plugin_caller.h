@@ -45,7 +45,7 @@ class PluginCaller {
   // Asks `plugin` (a sync subscriber of `hook`) about `event`, the system event's JSON.
   boost::asio::awaitable<Verdict> ask(const PluginEntry& plugin, Hook hook, std::string event);
   // Passes `event` to every async subscriber of `hook`, through each plugin's bounded queue: what does
-  // not fit is dropped, counted and logged. Queued events are sent within a few milliseconds, many
+  // not fit is dropped, counted and logged. Queued events are sent within about 50 ms, many
   // per message, when the plugin has Notify streams.
   void tell(const PluginTable& plugins, Hook hook, std::string event);
 
@@ -56,7 +56,7 @@ class PluginCaller {
   }
 
   // Flushes this lane's clients: their sync calls once per turn of the event loop, their async
-  // events every few milliseconds while they have any queued.
+  // events every 50 ms while they have any queued.
   void schedule_calls_flush();
   void schedule_notices_flush();
   void flush_notices();

@@ -31,7 +31,7 @@ struct PluginOptions {
   std::chrono::milliseconds stop_timeout{5'000};
   // Async events queued or in flight, per plugin and Events API thread; an event beyond them is
   // dropped, counted and logged.
-  std::size_t async_queue = 1024;
+  std::size_t async_queue = 4096;
   // The Events API threads: each gets a client (a gRPC channel) of each plugin.
   unsigned lanes = 1;
 };

@@ -56,7 +56,7 @@ struct ReacterSettings {
   // The deadline of each React call that carries an async event.
   std::chrono::milliseconds call_timeout{1000};
   // Async events queued or being sent, at most; notify() refuses those beyond.
-  std::size_t notice_queue = 1024;
+  std::size_t notice_queue = 4096;
   // The plugin implements Notify and ReactStream (its Subscriptions answer said so).
   bool notify_stream = false;
   bool react_stream = false;
@@ -81,8 +81,8 @@ class ReacterClient {
   // when it is done).
   virtual void flush_calls() = 0;
 
-  // Async events, never waited for. With a Notify stream (notify_stream), queued until flush(), then
-  // sent in order, many per message; without, one React call each, at once, at most notice_queue in
+  // Async events, never waited for. With a Notify stream (notify_stream), queued until a message is
+  // full or flush_notices(), then sent in order, many per message; without, one React call each, at once, at most notice_queue in
   // flight. False when the queue is full: the event is not queued.
   virtual bool notify(std::string_view event_type, std::string event) = 0;
   // Starts writing the async events queued, unless a write is in progress; true while events are
