@@ -91,6 +91,11 @@ std::string event_id_in(std::string_view event) {
   return new_event_id();
 }
 
+// The members of a gateway.function.* system event's data after "event" that name the function.
+boost::json::object function_members(const model::Function& function) {
+  return boost::json::object{{"space", function.space}, {"functionId", function.function_id}};
+}
+
 }  // namespace
 
 boost::json::value Dispatcher::EventSource::to_json(const boost::json::storage_ptr& storage) const {
@@ -99,12 +104,11 @@ boost::json::value Dispatcher::EventSource::to_json(const boost::json::storage_p
   return parsed.ok() ? std::move(parsed.value) : boost::json::value(boost::json::string(payload, storage));
 }
 
-boost::json::object Dispatcher::system_event_data(const model::Function& function, const EventSource& event) {
+boost::json::object Dispatcher::system_event_data(const EventSource& event, const boost::json::object& more) {
   auto storage = system_event_storage();
   boost::json::object data(storage);
   data.emplace("event", event.to_json(storage));
-  data.emplace("space", function.space);
-  data.emplace("functionId", function.function_id);
+  for (const auto& member : more) data.emplace(member.key(), member.value());
   return data;
 }
 
@@ -393,7 +397,7 @@ void Dispatcher::notify_dead_letter_function(const delivery::DeadLetter& letter,
 asio::awaitable<providers::CallResult> Dispatcher::call(const providers::CompiledFunction& compiled,
                                                         const Event& event, const std::string& payload) {
   const auto& function = compiled.function;
-  const EventSource source{.event = &event};
+  const EventSource source{.event = &event, .payload = payload};
   const auto& provenance = event.provenance;
   const providers::CallMarks marks{.hops = provenance.hops + 1,
                                    .system_event = provenance.system_event,
@@ -420,9 +424,10 @@ asio::awaitable<providers::CallResult> Dispatcher::invoke(const providers::Compi
     feed_call(function, name, result, outcome_label(result.outcome), marks.attempt,
               provenance.trace.trace_id());
   };
+  const auto invoking_members = function_members(function);
   const auto invoking = [&] {
     return make_system_event(plugin::event_type_of(plugin::Hook::FunctionInvoking),
-                             system_event_data(function, event), provenance);
+                             system_event_data(event, invoking_members), provenance);
   };
   std::optional<Event> asked;
   if (plugins_) {
@@ -440,8 +445,11 @@ asio::awaitable<providers::CallResult> Dispatcher::invoke(const providers::Compi
     }
   }
   if (wants_announcement(function.space, plugin::Hook::FunctionInvoking, provenance)) {
-    announce(function.space, plugin::Hook::FunctionInvoking, asked ? std::move(*asked) : invoking(),
-             provenance);
+    if (asked) {
+      announce(function.space, plugin::Hook::FunctionInvoking, std::move(*asked), provenance);
+    } else {
+      announce_about(function.space, plugin::Hook::FunctionInvoking, event, invoking_members, provenance);
+    }
   }
   auto result = co_await compiled.call(payload, marks, call_context_);
   count_call(function, result, started);
@@ -503,16 +511,29 @@ void Dispatcher::report_result(const model::Function& function, const EventSourc
   const auto hook = result.ok() ? plugin::Hook::FunctionInvoked : plugin::Hook::FunctionInvocationFailed;
   // System event data copies the event: build it only for events someone hears of.
   if (!wants_announcement(space, hook, provenance)) return;
-  auto data = system_event_data(function, event);
+  auto more = function_members(function);
   if (result.ok()) {
-    data["result"] = result_value(result);
+    more["result"] = result_value(result);
   } else {
-    data["error"] = result.error;
-    data["attempt"] = attempt.attempt;
-    data["willRetry"] = attempt.will_retry;
+    more["error"] = result.error;
+    more["attempt"] = attempt.attempt;
+    more["willRetry"] = attempt.will_retry;
   }
-  announce(space, hook, make_system_event(plugin::event_type_of(hook), std::move(data), provenance),
-           provenance);
+  announce_about(space, hook, event, more, provenance);
+}
+
+void Dispatcher::announce_about(std::string_view space, plugin::Hook hook, const EventSource& event,
+                                const boost::json::object& more, const Provenance& cause) {
+  const auto name = plugin::event_type_of(hook);
+  const bool plugins_only = !cause.reported() || !wants_system_event(space, name);
+  // A delivery's record is parsed for the tree (to_json): only a sync call's text is known to be an
+  // event's JSON.
+  if (plugins_only && event.event != nullptr && !event.payload.empty()) {
+    tell_plugins(hook, serialize_system_event(name, cause, event.payload,
+                                              [&](std::string& text) { append_members(text, more); }));
+    return;
+  }
+  announce(space, hook, make_system_event(name, system_event_data(event, more), cause), cause);
 }
 
 asio::awaitable<void> Dispatcher::drain(std::chrono::steady_clock::time_point deadline) {

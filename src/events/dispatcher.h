@@ -120,11 +120,18 @@ class Dispatcher {
   // The event a call is about: for system events' data, built only when someone subscribed.
   struct EventSource {
     const Event* event = nullptr;  // sync calls
-    std::string_view payload;      // deliveries: the event as the spool keeps it
+    // The event as its call sends it: its serialize() for sync calls, the spool's record for deliveries.
+    std::string_view payload;
     boost::json::value to_json(const boost::json::storage_ptr& storage) const;
   };
-  // The data every gateway.function.* system event starts with, in a system_event_storage() arena.
-  static boost::json::object system_event_data(const model::Function& function, const EventSource& event);
+  // The data every gateway.function.* system event starts with, in a system_event_storage() arena:
+  // the event, then `more` (function_members() and what the hook adds).
+  static boost::json::object system_event_data(const EventSource& event, const boost::json::object& more);
+  // Announces `hook`'s system event about `event`, whose data is {"event", then the members of
+  // `more`}. When only the plugins hear of it and the call is sync, as text, with the event's own
+  // text in it: the tree would copy the event and serialize it again (wants_announcement first).
+  void announce_about(std::string_view space, plugin::Hook hook, const EventSource& event,
+                      const boost::json::object& more, const Provenance& cause);
   struct AttemptReport {
     std::uint32_t attempt = 1;
     bool will_retry = false;

@@ -168,6 +168,17 @@ std::string serialize_system_event(std::string_view name, const Provenance& caus
   });
 }
 
+void append_members(std::string& text, const boost::json::object& members) {
+  boost::json::serializer serializer;
+  for (const auto& member : members) {
+    text += ',';
+    common::append_json_string(text, member.key());
+    text += ':';
+    serializer.reset(&member.value());
+    append_serialized(text, serializer);
+  }
+}
+
 Event make_event(std::string name, std::string_view content_type, std::string_view body) {
   const auto data_type = content_type.empty() ? kDefaultDataType : content_type;
   // The data's objects, keys and strings in one arena that lives as long as the data: a few

@@ -72,6 +72,8 @@ Event make_system_event(std::string_view name, boost::json::value data, const Pr
 // plugins, which take them as text.
 std::string serialize_system_event(std::string_view name, const Provenance& cause, std::string_view about,
                                    const std::function<void(std::string&)>& write_members);
+// Appends `,"name":value` for each member of `members`: write_members for serialize_system_event.
+void append_members(std::string& text, const boost::json::object& members);
 // Where a system event's data is built: one arena that lives as long as the data. The data copies
 // the event it is about and the request's headers, a few dozen small strings and objects: in an
 // arena, a few allocations instead of one each, all freed at once (a tenth of an async plugin's

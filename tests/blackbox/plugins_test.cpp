@@ -11,6 +11,7 @@
 #include <chrono>
 #include <filesystem>
 #include <fstream>
+#include <map>
 #include <set>
 #include <string>
 #include <thread>
@@ -360,6 +361,65 @@ TEST(Plugins, TheExampleAuditLoggerHearsOfInvokedAndInvocationFailed) {
     const auto& data = line.at("event").at("data").as_object();
     EXPECT_EQ(data.at("functionId"), "down");
     EXPECT_EQ(data.at("space"), "default");
+  }
+}
+
+// A gateway.function.* event that only plugins hear of is written as text, one that a function
+// subscribes to as a tree (Dispatcher::announce_about): the plugin gets the same JSON either way.
+TEST(Plugins, AnAsyncPluginGetsTheFunctionEventsOfACallAsTheirSubscribersWould) {
+  PluginGateway gateway;
+  const auto record = gateway.file("record.jsonl");
+  const auto plugin = plugin_script(
+      gateway.dir.path(), "told",
+      {{"PLUGIN_SUBSCRIPTIONS", "gateway.function.invoking:async,gateway.function.invoked:async"},
+       {"PLUGIN_STREAMS", "1"},
+       {"PLUGIN_RECORD_FILE", record.string()}});
+  ASSERT_TRUE(gateway.start({plugin}));
+  ASSERT_TRUE(gateway.subscribe(http_subscription("f", "GET", "/told")));
+  // The calls' events, by type, about the http requests (not about the subscribers' own deliveries).
+  const auto about_requests = [&](std::size_t count) {
+    std::map<std::string, std::vector<bj::object>> by_type;
+    const auto deadline = std::chrono::steady_clock::now() + 10s;
+    for (std::size_t found = 0; found < count && std::chrono::steady_clock::now() < deadline;) {
+      std::this_thread::sleep_for(20ms);
+      by_type.clear();
+      found = 0;
+      for (const auto& line : wait_for_default_lines(record, 0)) {
+        const auto& event = line.at("event").as_object();
+        if (event.at("data").at("event").at("event") != "http") continue;
+        by_type[event_type_of(line)].push_back(event);
+        ++found;
+      }
+    }
+    return by_type;
+  };
+
+  EXPECT_EQ(request("GET", gateway.client->events_url("/told?x=1")).status, 200);
+  auto heard = about_requests(2);
+  ASSERT_EQ(heard["gateway.function.invoking"].size(), 1U);
+  ASSERT_EQ(heard["gateway.function.invoked"].size(), 1U);
+  const auto& invoked = heard["gateway.function.invoked"][0].at("data").as_object();
+  EXPECT_EQ(invoked.at("space"), "default");
+  EXPECT_EQ(invoked.at("functionId"), "f");
+  EXPECT_EQ(invoked.at("event").at("data").at("path"), "/told");
+  EXPECT_TRUE(invoked.contains("result"));
+
+  // Now a function subscribes to both: the same request again, its events built as trees.
+  ASSERT_TRUE(gateway.subscribe(custom_subscription("gateway.function.invoking", "f", "/")));
+  ASSERT_TRUE(gateway.subscribe(custom_subscription("gateway.function.invoked", "f", "/")));
+  ASSERT_TRUE(gateway.client->sync());
+  EXPECT_EQ(request("GET", gateway.client->events_url("/told?x=1")).status, 200);
+  heard = about_requests(4);
+  // What differs from one request to the next: ids, times and trace contexts.
+  const auto without_stamps = [](bj::object event) {
+    for (auto* json : {&event, &event.at("data").at("event").as_object()}) {
+      for (const auto* name : {"id", "receivedAt", "traceparent", "tracestate"}) json->erase(name);
+    }
+    return bj::serialize(event);  // member order too
+  };
+  for (const auto* type : {"gateway.function.invoking", "gateway.function.invoked"}) {
+    ASSERT_EQ(heard[type].size(), 2U) << type;
+    EXPECT_EQ(without_stamps(heard[type][0]), without_stamps(heard[type][1])) << type;
   }
 }
 

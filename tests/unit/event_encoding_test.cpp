@@ -4,7 +4,6 @@
 #include <boost/uuid/uuid_io.hpp>
 
 #include "common/base64.h"
-#include "common/json.h"
 #include "events/cors.h"
 #include "events/event.h"
 #include "events/http_event.h"
@@ -46,14 +45,7 @@ TEST(EventEncoding, ASystemEventWrittenAsTextIsTheJsonOfItsTree) {
   for (const auto& member : more) data.emplace(member.key(), member.value());
   const auto tree = make_system_event("gateway.event.received", std::move(data), about.provenance).serialize();
   const auto text = serialize_system_event("gateway.event.received", about.provenance, about.serialize(),
-                                           [&](std::string& members) {
-                                             for (const auto& member : more) {
-                                               members += ',';
-                                               common::append_json_string(members, member.key());
-                                               members += ':';
-                                               members += boost::json::serialize(member.value());
-                                             }
-                                           });
+                                           [&](std::string& members) { append_members(members, more); });
 
   auto expected = boost::json::parse(tree).as_object();
   auto actual = boost::json::parse(text).as_object();
