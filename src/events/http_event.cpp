@@ -4,7 +4,6 @@
 #include <boost/beast/core/string.hpp>
 #include <boost/url/parse.hpp>
 #include <cctype>
-#include <iterator>
 
 #include "common/json.h"
 #include "events/event.h"
@@ -33,12 +32,13 @@ namespace {
 // check for repeated names compares each name with those before it.
 constexpr std::size_t kHeadersWrittenStraight = 32;
 
-// Whether a header name occurs twice (names compare without case, as canonical names do), for a
-// request with at most kHeadersWrittenStraight headers.
-bool has_repeated_name(const net::Request& request) {
+// Whether the request's headers need the JSON object: a name occurs twice (names compare without
+// case, as canonical names do), or there are more than kHeadersWrittenStraight. One pass.
+bool needs_header_object(const net::Request& request) {
   std::array<std::string_view, kHeadersWrittenStraight> seen;
   std::size_t count = 0;
   for (const auto& field : request) {
+    if (count == seen.size()) return true;
     const std::string_view name = field.name_string();
     for (std::size_t i = 0; i < count; ++i) {
       if (boost::beast::iequals(seen[i], name)) return true;
@@ -101,8 +101,7 @@ boost::json::object http_event_data(const net::Request& request, std::string_vie
 }
 
 void append_request_headers(std::string& text, const net::Request& request) {
-  const auto fields = static_cast<std::size_t>(std::distance(request.begin(), request.end()));
-  if (fields > kHeadersWrittenStraight || has_repeated_name(request)) {
+  if (needs_header_object(request)) {
     text += boost::json::serialize(request_headers(request));  // which joins repeated names' values
     return;
   }
