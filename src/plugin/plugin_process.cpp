@@ -20,6 +20,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <deque>
+#include <filesystem>
 #include <stdexcept>
 #include <vector>
 
@@ -34,6 +35,8 @@ namespace {
 
 constexpr const char* kProtocolVersionsKey = "PLUGIN_PROTOCOL_VERSIONS";
 constexpr const char* kProtocolVersions = "1";
+// go-plugin's name for the directory a plugin makes its unix socket in.
+constexpr const char* kUnixSocketDirKey = "PLUGIN_UNIX_SOCKET_DIR";
 // Longer lines are logged in parts: a plugin cannot make the gateway hold an unbounded line.
 constexpr std::size_t kMaxLogLine = 16 * 1024;
 constexpr std::size_t kStderrTailLines = 5;
@@ -85,18 +88,39 @@ std::string describe_exit(int status) {
   return "ended with wait status " + std::to_string(status);
 }
 
-// The gateway's environment, with the handshake's variables set (over any the gateway inherited).
-std::vector<std::string> plugin_environment() {
+// A directory of the process's own for its unix socket, made before it starts and removed once it
+// has exited: a plugin killed with SIGKILL cannot remove its socket, and one that crashes again and
+// again would leave one behind at each start. mkdtemp makes it 0700, so only the gateway's user can
+// reach the plugin through it. It is made in the PLUGIN_UNIX_SOCKET_DIR the gateway was given, if
+// any, else in TMPDIR or /tmp.
+std::string make_socket_directory(const std::string& path) {
+  const char* base = std::getenv(kUnixSocketDirKey);
+  if (base == nullptr || *base == '\0') base = std::getenv("TMPDIR");
+  if (base == nullptr || *base == '\0') base = "/tmp";
+  std::string pattern = std::string(base) + "/event-gateway-sockets-XXXXXX";
+  if (mkdtemp(pattern.data()) == nullptr) {
+    throw std::runtime_error("cannot start plugin " + path + ": cannot make a directory for its socket in " +
+                             base + ": " + std::strerror(errno));
+  }
+  return pattern;
+}
+
+// The gateway's environment, with the handshake's variables and the socket directory set (over any
+// the gateway inherited).
+std::vector<std::string> plugin_environment(const std::string& socket_directory) {
   std::vector<std::string> environment;
-  const auto is_handshake_variable = [](std::string_view entry) {
-    return entry.starts_with(std::string(kMagicCookieKey) + "=") ||
-           entry.starts_with(std::string(kProtocolVersionsKey) + "=");
+  const auto is_set_here = [](std::string_view entry) {
+    for (const auto* key : {kMagicCookieKey, kProtocolVersionsKey, kUnixSocketDirKey}) {
+      if (entry.starts_with(std::string(key) + "=")) return true;
+    }
+    return false;
   };
   for (char** entry = environ; *entry != nullptr; ++entry) {
-    if (!is_handshake_variable(*entry)) environment.emplace_back(*entry);
+    if (!is_set_here(*entry)) environment.emplace_back(*entry);
   }
   environment.push_back(std::string(kMagicCookieKey) + "=" + kMagicCookieValue);
   environment.push_back(std::string(kProtocolVersionsKey) + "=" + kProtocolVersions);
+  environment.push_back(std::string(kUnixSocketDirKey) + "=" + socket_directory);
   return environment;
 }
 
@@ -123,19 +147,25 @@ struct Pipe {
   }
 };
 
+void remove_socket_directory(const std::string& directory) {
+  std::error_code error;
+  std::filesystem::remove_all(directory, error);
+  if (error) spdlog::warn("could not remove the plugin socket directory {}: {}", directory, error.message());
+}
+
 struct Spawned {
-  pid_t pid;
-  int stdout_fd;
-  int stderr_fd;
+  pid_t pid = -1;
+  int stdout_fd = -1;
+  int stderr_fd = -1;
 };
 
 // fork() and execve(), with the child in a process group of its own, so that a Ctrl-C in the
 // gateway's terminal reaches the gateway only, which stops its plugins once it has drained (a sync
 // plugin must outlive the requests that need it). An exec failure comes back through a close-on-exec
 // pipe, so that "no such file" is a start error rather than a plugin that exits with 127.
-Spawned spawn(const std::string& path) {
+Spawned spawn(const std::string& path, const std::string& socket_directory) {
   const auto executable = executable_path(path);
-  auto environment = plugin_environment();
+  auto environment = plugin_environment(socket_directory);
   std::vector<char*> envp;
   for (auto& entry : environment) envp.push_back(entry.data());
   envp.push_back(nullptr);
@@ -188,6 +218,7 @@ Spawned spawn(const std::string& path) {
 struct PluginProcess::State {
   std::string name;
   pid_t pid;
+  std::string socket_directory;  // removed once the process has exited
   asio::posix::stream_descriptor out;
   asio::posix::stream_descriptor err;
   asio::posix::stream_descriptor exit_watch;  // a pidfd: readable once the process has exited
@@ -199,9 +230,10 @@ struct PluginProcess::State {
   std::deque<std::string> stderr_tail;
   Notice stderr_closed;
 
-  State(asio::io_context& io, std::string plugin_name, const Spawned& spawned)
+  State(asio::io_context& io, std::string plugin_name, const Spawned& spawned, std::string socket_dir)
       : name(std::move(plugin_name)),
         pid(spawned.pid),
+        socket_directory(std::move(socket_dir)),
         out(io, spawned.stdout_fd),
         err(io, spawned.stderr_fd),
         exit_watch(io) {}
@@ -209,6 +241,7 @@ struct PluginProcess::State {
   void reap(int status) {
     reaped = true;
     exit_description = describe_exit(status);
+    remove_socket_directory(socket_directory);
     exit_seen.notify();
   }
 
@@ -269,13 +302,21 @@ asio::awaitable<void> watch_exit(std::shared_ptr<PluginProcess::State> state) {
 }  // namespace
 
 PluginProcess::PluginProcess(asio::io_context& io, const std::string& path, std::string name) {
-  const auto spawned = spawn(path);
-  state_ = std::make_shared<State>(io, std::move(name), spawned);
+  auto socket_directory = make_socket_directory(path);
+  Spawned spawned;
+  try {
+    spawned = spawn(path, socket_directory);
+  } catch (...) {
+    remove_socket_directory(socket_directory);
+    throw;
+  }
+  state_ = std::make_shared<State>(io, std::move(name), spawned, std::move(socket_directory));
   const int pidfd = static_cast<int>(syscall(SYS_pidfd_open, spawned.pid, 0));
   if (pidfd < 0) {
     const int error = errno;
     kill(spawned.pid, SIGKILL);
     waitpid(spawned.pid, nullptr, 0);
+    remove_socket_directory(state_->socket_directory);
     throw std::runtime_error("cannot watch plugin " + path + ": pidfd_open: " + std::strerror(error));
   }
   state_->exit_watch.assign(pidfd);

@@ -1,6 +1,7 @@
 #pragma once
 // One running plugin process (docs/plugins.md): started with the gateway's environment plus
-// go-plugin's handshake variables, its stdin on /dev/null, its stdout and stderr read on the
+// go-plugin's handshake variables and PLUGIN_UNIX_SOCKET_DIR, a directory of its own for its socket
+// that is removed once it has exited; its stdin on /dev/null, its stdout and stderr read on the
 // io_context it was started on. The first stdout line is the handshake; every later stdout line and
 // every stderr line is logged, tagged with the plugin's name. The process dies with the gateway
 // (PR_SET_PDEATHSIG), even when the gateway is killed.

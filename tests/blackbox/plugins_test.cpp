@@ -117,7 +117,10 @@ struct PluginGateway {
       options.extra_args.push_back(plugin.string());
     }
     options.extra_args.insert(options.extra_args.end(), flags.begin(), flags.end());
-    options.environment = std::move(environment);
+    // The gateway is SIGKILLed at the end of a test, and cannot remove its plugins' socket
+    // directories then: they go in the test's directory.
+    options.environment = {"TMPDIR=" + dir.path().string()};
+    options.environment.insert(options.environment.end(), environment.begin(), environment.end());
     options.ready_timeout = 30s;  // Python plugins start in a fraction of a second, slower under ASan
     process = std::make_unique<GatewayProcess>(std::move(options));
     client = std::make_unique<GatewayClient>(*process);
@@ -133,8 +136,10 @@ struct PluginGateway {
 
 // Starts `gateway` with `plugin` (which records its calls to `record`) and GET /hello routed to "f";
 // the pid of the plugin process that was asked about a first request, or 0 (a test failure).
-pid_t serving_plugin_pid(PluginGateway& gateway, const fs::path& plugin, const fs::path& record) {
-  if (!gateway.start({plugin}) || !gateway.subscribe(http_subscription("f", "GET", "/hello"))) {
+pid_t serving_plugin_pid(PluginGateway& gateway, const fs::path& plugin, const fs::path& record,
+                         std::vector<std::string> environment = {}) {
+  if (!gateway.start({plugin}, {}, std::move(environment)) ||
+      !gateway.subscribe(http_subscription("f", "GET", "/hello"))) {
     ADD_FAILURE() << "the gateway did not start with " << plugin;
     return 0;
   }
@@ -565,6 +570,46 @@ TEST(Plugins, AKilledPluginFailsClosedThenIsStartedAgainAndWorks) {
 
 TEST(Plugins, AKilledPluginOnAReactStreamFailsClosedThenIsStartedAgainAndWorks) {
   a_killed_plugin_fails_closed_then_is_started_again_and_works(true);
+}
+
+// What `directory` holds, by name.
+std::set<std::string> entries_of(const fs::path& directory) {
+  std::set<std::string> names;
+  for (const auto& entry : fs::directory_iterator(directory)) names.insert(entry.path().filename().string());
+  return names;
+}
+
+TEST(Plugins, EachPluginStartHasASocketDirectoryOfItsOwnRemovedOnceTheProcessHasExited) {
+  PluginGateway gateway;
+  const auto sockets = gateway.file("sockets");  // where the operator wants plugin sockets
+  fs::create_directory(sockets);
+  const auto record = gateway.file("record.jsonl");
+  const auto plugin = plugin_script(
+      gateway.dir.path(), "guard",
+      {{"PLUGIN_SUBSCRIPTIONS", "gateway.event.received:sync"}, {"PLUGIN_RECORD_FILE", record.string()}});
+  const auto pid =
+      serving_plugin_pid(gateway, plugin, record, {"PLUGIN_UNIX_SOCKET_DIR=" + sockets.string()});
+  ASSERT_NE(pid, 0);
+  const auto first = entries_of(sockets);
+  ASSERT_EQ(first.size(), 1U);
+  const auto directory = sockets / *first.begin();
+  EXPECT_EQ(fs::status(directory).permissions() & fs::perms::all, fs::perms::owner_all);
+  EXPECT_FALSE(entries_of(directory).empty());  // the plugin made its socket there
+
+  // SIGKILL: the plugin cannot clean up; the gateway does, and gives the next start another one.
+  ASSERT_EQ(::kill(pid, SIGKILL), 0);
+  int status = 0;
+  for (int i = 0; i < 500 && status != 200; ++i) {
+    std::this_thread::sleep_for(20ms);
+    status = request("GET", gateway.client->events_url("/hello")).status;
+  }
+  ASSERT_EQ(status, 200);
+  const auto second = entries_of(sockets);
+  ASSERT_EQ(second.size(), 1U);
+  EXPECT_NE(*second.begin(), *first.begin());
+
+  EXPECT_TRUE(gateway.process->stop());
+  EXPECT_TRUE(entries_of(sockets).empty());
 }
 
 TEST(Plugins, ThePluginsStderrAndLaterStdoutGoToTheGatewaysLogTaggedWithItsName) {
