@@ -40,6 +40,9 @@ class EncodedNotifyRequest {
     ++events_;
   }
 
+  // Makes room for `bytes` at once, rather than growing as events come.
+  void reserve(std::size_t bytes) { bytes_->reserve(bytes); }
+
   std::size_t events() const { return events_; }
   std::size_t size() const { return bytes_->size(); }
   // The bytes, shared with whoever sends them: they stay alive as long as it needs them.

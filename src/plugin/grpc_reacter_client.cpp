@@ -4,6 +4,7 @@
 #include <absl/synchronization/mutex.h>
 #include <grpcpp/grpcpp.h>
 
+#include <algorithm>
 #include <deque>
 #include <mutex>
 #include <unordered_map>
@@ -105,12 +106,17 @@ struct Notices {
   bool writing = false;            // `sending` is being written
   bool closed = false;             // the client is gone: the stream ends after its last write
   std::size_t react_calls = 0;     // without a stream: React calls in flight
+  // A new message is made this large at once: the size of the last one sent, as the rate of events
+  // changes slowly. Grown event by event, a message's bytes were copied again at each doubling.
+  std::size_t last_message_bytes = 0;
 
   std::size_t pending() const { return queued_events + sending.events() + react_calls; }
 
   void queue(std::string_view event_type, std::string_view event) {
     const auto bytes = event_type.size() + event.size();
-    if (queued.empty() || full(queued.back(), bytes)) queued.emplace_back();
+    if (queued.empty() || full(queued.back(), bytes)) {
+      queued.emplace_back().reserve(std::min(last_message_bytes, kMessageBytes));
+    }
     queued.back().append(event_type, event);
     ++queued_events;
   }
@@ -126,6 +132,7 @@ struct Notices {
     sending = std::move(queued.front());
     queued.pop_front();
     queued_events -= sending.events();
+    last_message_bytes = sending.size();
     return true;
   }
 };
