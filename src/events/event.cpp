@@ -106,12 +106,15 @@ struct EventFields {
 };
 
 // An event's JSON as text, with `write_data` writing the value of its "data" member.
+// `known_data_bytes`: what the caller knows the data will take at least (the text of an event it
+// embeds), made room for at once with the rest.
 template <class WriteData>
-std::string serialize_event(const EventFields& event, WriteData write_data) {
+std::string serialize_event(const EventFields& event, WriteData write_data,
+                            std::size_t known_data_bytes = 0) {
   // Enough for a typical event in one allocation; a larger one grows by doubling.
   constexpr std::size_t kTypicalEventBytes = 1024;
   std::string text;
-  text.reserve(kTypicalEventBytes);
+  text.reserve(kTypicalEventBytes + known_data_bytes);
   // Same member order as to_json().
   text += R"({"event":)";
   common::append_json_string(text, event.name);
@@ -160,12 +163,15 @@ std::string serialize_system_event(std::string_view name, const Provenance& caus
                            .received_at = now_millis(),
                            .trace = cause.trace,
                            .data_type = kJsonDataType};
-  return serialize_event(fields, [&](std::string& text) {
-    text += R"({"event":)";
-    text += about;
-    write_members(text);
-    text += '}';
-  });
+  return serialize_event(
+      fields,
+      [&](std::string& text) {
+        text += R"({"event":)";
+        text += about;
+        write_members(text);
+        text += '}';
+      },
+      about.size());
 }
 
 void append_members(std::string& text, const boost::json::object& members) {

@@ -3,7 +3,6 @@
 #include <array>
 #include <boost/beast/core/string.hpp>
 #include <boost/url/parse.hpp>
-#include <cctype>
 
 #include "common/json.h"
 #include "events/event.h"
@@ -75,11 +74,14 @@ boost::json::value body_data(std::string_view content_type, std::string_view bod
 }  // namespace
 
 std::string canonical_header_name(std::string_view name) {
+  // ASCII only, as header names are (RFC 9110 tokens), without std::toupper's call into the locale
+  // for each character.
+  constexpr char kCaseBit = 'a' - 'A';
   std::string canonical(name);
   bool start_of_word = true;
   for (auto& c : canonical) {
-    c = static_cast<char>(start_of_word ? std::toupper(static_cast<unsigned char>(c))
-                                        : std::tolower(static_cast<unsigned char>(c)));
+    if (start_of_word && c >= 'a' && c <= 'z') c = static_cast<char>(c - kCaseBit);
+    if (!start_of_word && c >= 'A' && c <= 'Z') c = static_cast<char>(c + kCaseBit);
     start_of_word = c == '-';
   }
   return canonical;
