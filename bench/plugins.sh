@@ -19,8 +19,10 @@
 # but it sends each connection's requests in bursts, which put the p50 without a plugin at 0.7-2.7 ms.)
 # Writes bench/results/plugins.md (and prints it). See the "Plugins" section of bench/README.md.
 #
+# Then none and async-received alone, in $ASYNC_ROUNDS pairs, for the async target (see below).
+#
 # Usage: bench/plugins.sh [rounds] [seconds per wrk run]     (defaults: 5 rounds of 5 s)
-# Environment: BUILD_DIR (default build), CONNECTIONS for wrk (default 50).
+# Environment: BUILD_DIR (default build), CONNECTIONS for wrk (default 50), ASYNC_ROUNDS (default 31).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source bench/common.sh
@@ -28,6 +30,7 @@ rounds=${1:-5}
 seconds=${2:-5}
 build_dir=${BUILD_DIR:-build}
 connections=${CONNECTIONS:-50}
+async_rounds=${ASYNC_ROUNDS:-31}  # odd, so that a median is one round's figure
 threads=$(nproc)
 
 install_bench_tools wrk nginx
@@ -71,16 +74,13 @@ start_gateway() {
 
 # stop_gateway (common.sh): SIGTERM; the gateway stops its plugin, which writes its count of calls.
 
-# run_setup SETUP: one round of SETUP, on two fresh gateways. The first serves wrk's
-# $connections connections and appends "requests/s p99_ms requests non2xx socket_errors
-# gateway_cpu_µs_per_request plugin_cpu_µs_per_request react_calls asked_for" to $work/sync-SETUP,
-# where asked_for is the React calls its requests asked for (warm-up included; wrk does not count
-# the up to $connections requests in flight when it stops). The second serves 1 connection, one
-# request at a time, and appends measure's line to $work/latency-SETUP: with $connections the p99
-# is mostly the wait in the gateway's queues, which grows as the throughput falls; with one it is
-# what a plugin call adds to a request's own time.
-run_setup() {
-  local setup=$1 gateway_before plugin_before result gateway_cpu plugin_cpu=0 calls=0
+# run_saturated SETUP FILE: SETUP on a fresh gateway serving wrk's $connections connections; appends
+# "requests/s p99_ms requests non2xx socket_errors gateway_cpu_µs_per_request
+# plugin_cpu_µs_per_request react_calls asked_for" to $work/FILE, where asked_for is the React calls
+# its requests asked for (warm-up included; wrk does not count the up to $connections requests in
+# flight when it stops).
+run_saturated() {
+  local setup=$1 file=$2 gateway_before plugin_before result gateway_cpu plugin_cpu=0 calls=0
   start_gateway "$setup"
   gateway_before=$(cpu_ticks "$gateway_pid")
   [ -n "$plugin_pid" ] && plugin_before=$(cpu_ticks "$plugin_pid")
@@ -93,8 +93,16 @@ run_setup() {
   [ "$setup" = none ] || calls=$(cat "$work/calls")
   echo "$result $gateway_cpu $plugin_cpu $calls $warm_up" | awk -v hz="$clock_ticks" -v per="${calls_per_request[$setup]}" \
     '{ printf "%s %s %s %s %s %.1f %.1f %d %d\n", $1, $2, $3, $4, $5, $6 / hz * 1e6 / $3, $7 / hz * 1e6 / $3, $8, ($3 + $9) * per }' \
-    >>"$work/sync-$setup"
+    >>"$work/$file"
+}
 
+# run_setup SETUP: one round of SETUP, on two fresh gateways: saturated (to $work/sync-SETUP), then
+# serving 1 connection, one request at a time, which appends measure's line to $work/latency-SETUP:
+# with $connections the p99 is mostly the wait in the gateway's queues, which grows as the throughput
+# falls; with one it is what a plugin call adds to a request's own time.
+run_setup() {
+  local setup=$1
+  run_saturated "$setup" "sync-$setup"
   start_gateway "$setup"
   connections=1 measure "http://127.0.0.1:$events_port/bench" >>"$work/latency-$setup"
   stop_gateway
@@ -109,6 +117,19 @@ for round in $(seq "$rounds"); do
     echo "round $round of $rounds: $setup" >&2
     uptime >>"$work/machine-load"
     run_setup "$setup"
+  done
+done
+
+# The async target, >= 0.95x, is a 5% difference: about what the throughput of one run moves on a
+# shared machine, so the rounds above cannot tell 0.93x from 0.97x. A focused phase measures none and
+# async-received alone, back to back, $async_rounds times (each pair in the other order than the
+# last), for a tighter estimate: the target is read on its ratio of medians.
+for round in $(seq "$async_rounds"); do
+  pair=(none async-received)
+  ((round % 2)) || pair=(async-received none)
+  for setup in "${pair[@]}"; do
+    echo "async round $round of $async_rounds: $setup" >&2
+    run_saturated "$setup" "focus-$setup"
   done
 done
 
@@ -164,7 +185,7 @@ report() {
   echo "| sync − none p99 at saturation ($connections connections: the queue's wait) | $p99_added ms | $(round_differences sync-sync sync-none 2) ms | |"
   echo "| sync − none p99, 1 connection (p99 added) | $p99_added_alone ms | $(round_differences latency-sync latency-none 2) ms | ≤ 1 ms: $(verdict "$p99_added_alone" "<=" 1) |"
   echo "| sync-react / none requests/s | $(ratio "$(column_median sync-sync-react 1)" "$(column_median sync-none 1)")× | $(round_ratios sync-sync-react sync-none 1) | |"
-  echo "| async-received / none requests/s | ${rps_async}× | $(round_ratios sync-async-received sync-none 1) | ≥ 0.95: $(verdict "$rps_async" ">=" 0.95) |"
+  echo "| async-received / none requests/s | ${rps_async}× | $(round_ratios sync-async-received sync-none 1) | $( ((async_rounds > 0)) && echo "read below" || echo "≥ 0.95: $(verdict "$rps_async" ">=" 0.95)") |"
   echo "| async / none requests/s | $(ratio "$(column_median sync-async 1)" "$(column_median sync-none 1)")× | $(round_ratios sync-async sync-none 1) | |"
   echo "| async / none p99 | $(ratio "$(column_median sync-async 2)" "$(column_median sync-none 2)")× | $(round_ratios sync-async sync-none 2) | |"
   echo "| async-react / none requests/s | $(ratio "$(column_median sync-async-react 1)" "$(column_median sync-none 1)")× | $(round_ratios sync-async-react sync-none 1) | |"
@@ -189,6 +210,33 @@ report() {
   for setup in sync sync-react async-received async async-react; do
     echo "| $setup | $(awk '{ printf "%s%d / %d", (NR == 1 ? "" : ", "), $8, $9 }' "$work/sync-$setup") | $(awk '{ a += $8; t += $9 } END { printf "%.1f%%", 100 * a / t }' "$work/sync-$setup") |"
   done
+  if ((async_rounds > 0)); then report_async_target; fi
+}
+
+# quartiles FILE COLUMN: "q1 median q3" of a column of $work/FILE.
+quartiles() {
+  cut -d' ' -f"$2" "$work/$1" | sort -g | awk '{ v[NR] = $1 }
+    function at(p,  i, f) { i = 1 + p * (NR - 1); f = int(i); return v[f] + (i - f) * (v[f + 1] - v[f]) }
+    END { printf "%.2f %.2f %.2f", at(0.25), at(0.5), at(0.75) }'
+}
+report_async_target() {
+  local rps_async paired events
+  rps_async=$(ratio "$(column_median focus-async-received 1)" "$(column_median focus-none 1)")
+  paste -d' ' <(cut -d' ' -f1 "$work/focus-async-received") <(cut -d' ' -f1 "$work/focus-none") |
+    awk '{ printf "%.4f\n", $1 / $2 }' >"$work/focus-ratios"
+  read -r -a paired <<<"$(quartiles focus-ratios 1)"
+  events=$(awk '{ a += $8; t += $9 } END { printf "%.1f%%", 100 * a / t }' "$work/focus-async-received")
+  echo
+  echo "The async target: none and async-received alone, $async_rounds pairs back to back, each pair in the"
+  echo "other order than the last (the plugin got $events of the events asked for):"
+  echo
+  echo "| | none | async-received | async-received / none | target |"
+  echo "|---|---|---|---|---|"
+  echo "| requests/s: median | $(column_median focus-none 1) | $(column_median focus-async-received 1) | ${rps_async}× | ≥ 0.95: $(verdict "$rps_async" ">=" 0.95) |"
+  echo "| requests/s: quartiles | $(quartiles focus-none 1 | awk '{ print $1 " – " $3 }') | $(quartiles focus-async-received 1 | awk '{ print $1 " – " $3 }') | | |"
+  echo "| the pairs' ratios: median (quartiles) | | | ${paired[1]}× (${paired[0]} – ${paired[2]}) | |"
+  echo "| gateway CPU µs per request: median | $(column_median focus-none 6) | $(column_median focus-async-received 6) | $(ratio "$(column_median focus-async-received 6)" "$(column_median focus-none 6)")× | |"
+  echo "| plugin CPU µs per request: median | | $(column_median focus-async-received 7) | | |"
 }
 mkdir -p bench/results
 report | tee bench/results/plugins.md
@@ -196,7 +244,9 @@ report | tee bench/results/plugins.md
 # A sync plugin that did not answer in time refuses its request with 503: the figures above show
 # how many, and the run fails, as a refused request is not what a no-op plugin should cost.
 for setup in "${setups[@]}"; do
-  cat "$work/sync-$setup" "$work/latency-$setup" | awk '$4 != 0 || $5 != 0 { bad = 1 } END { exit bad }' || {
+  files=("$work/sync-$setup" "$work/latency-$setup")
+  [ -f "$work/focus-$setup" ] && files+=("$work/focus-$setup")
+  cat "${files[@]}" | awk '$4 != 0 || $5 != 0 { bad = 1 } END { exit bad }' || {
     cp "$work/gateway-$setup.log" "bench/results/plugins-gateway-$setup.log.tmp"
     echo "non-2xx answers or socket errors in $setup: see bench/results/plugins-gateway-$setup.log.tmp" >&2
     exit 1
