@@ -650,7 +650,8 @@ TEST(Plugins, OnSigtermPluginsStopAfterTheGatewayAndOneThatIgnoresItIsKilled) {
 struct StartError {
   blackbox::TempDir dir{"eg-plugin-start-"};
 
-  blackbox::RunResult run(const std::vector<fs::path>& plugins, std::vector<std::string> flags = {}) {
+  blackbox::RunResult run(const std::vector<fs::path>& plugins, std::vector<std::string> flags = {},
+                          const std::vector<std::string>& environment = {}) {
     const auto ports = blackbox::pick_free_ports(2);
     std::vector<std::string> args{"-dev",
                                   "-embed-data-dir",
@@ -664,7 +665,7 @@ struct StartError {
       args.push_back(plugin.string());
     }
     args.insert(args.end(), flags.begin(), flags.end());
-    return blackbox::run_binary(args, 20s);
+    return blackbox::run_binary(args, 20s, environment);
   }
 };
 
@@ -713,6 +714,20 @@ TEST(PluginStart, APluginThatNeverHandshakesEndsTheStartAtTheStartTimeout) {
   const auto r = start.run({path}, {"-plugin-start-timeout", "500"});
   EXPECT_EQ(r.exit_code, 1) << r.output();
   EXPECT_NE(r.output().find("printed no handshake line within 500 ms"), std::string::npos) << r.output();
+}
+
+TEST(PluginStart, ASocketDirectoryThatCannotBeMadeEndsTheStartSayingWhere) {
+  StartError start;
+  const auto plugin =
+      plugin_script(start.dir.path(), "guard", {{"PLUGIN_SUBSCRIPTIONS", "gateway.event.received:sync"}});
+  const auto missing = start.dir.path() / "no-such-directory";
+  const auto r = start.run({plugin}, {}, {"PLUGIN_UNIX_SOCKET_DIR=" + missing.string()});
+  EXPECT_EQ(r.exit_code, 1) << r.output();
+  EXPECT_NE(r.output().find("cannot start plugin " + plugin.string() +
+                            ": cannot make a directory for its socket in " + missing.string() +
+                            ": No such file or directory"),
+            std::string::npos)
+      << r.output();
 }
 
 TEST(PluginStart, AMissingPluginEndsTheStartNamingIt) {

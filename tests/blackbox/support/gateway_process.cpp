@@ -279,12 +279,13 @@ TempDir::~TempDir() {
   fs::remove_all(path_, ec);
 }
 
-RunResult run_binary(const std::vector<std::string>& args, std::chrono::milliseconds timeout) {
+RunResult run_binary(const std::vector<std::string>& args, std::chrono::milliseconds timeout,
+                     const std::vector<std::string>& environment) {
   TempDir dir("eg-blackbox-run-");
   RunResult result;
   auto out = dir.path() / "stdout";
   auto err = dir.path() / "stderr";
-  SpawnResult sp = spawn(args, out, err);
+  SpawnResult sp = spawn(args, out, err, environment);
   if (sp.pid < 0) {
     result.err = sp.error;
     return result;

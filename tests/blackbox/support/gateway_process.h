@@ -59,8 +59,10 @@ struct RunResult {
 };
 
 // Runs `binary args...` (stdin = /dev/null), waits up to `timeout`, captures stdout and stderr separately.
+// `environment`: "NAME=value" entries added to (or replacing) the test's own environment.
 RunResult run_binary(const std::vector<std::string>& args,
-                     std::chrono::milliseconds timeout = std::chrono::seconds(10));
+                     std::chrono::milliseconds timeout = std::chrono::seconds(10),
+                     const std::vector<std::string>& environment = {});
 
 // While it lives, binary_path() (what GatewayProcess and run_binary run) is a copy of the binary alone
 // in a directory of its own, without the modules the build puts beside it (the etcd and plugin
